@@ -18,6 +18,10 @@ contract AttestationRegistry is IAttestationRegistry, EIP712 {
     bytes32 public constant ATTESTATION_TYPEHASH = keccak256(
         "Attestation(address certifier,uint256 schemaId,uint256 subject,bytes32 dataHash,uint64 expiresAt,uint64 deadline,bytes32 salt)"
     );
+    /// @notice Attestation flag: revoked by its certifier.
+    uint8 public constant FLAG_REVOKED = 1;
+    /// @notice Attestation flag: its schema allows revocation.
+    uint8 public constant FLAG_REVOCABLE = 2;
     uint256 private constant _MAX_SCHEMA_NAME = 64;
 
     IConsortium public immutable consortium;
@@ -81,16 +85,17 @@ contract AttestationRegistry is IAttestationRegistry, EIP712 {
         address certifier = a.certifier;
         if (certifier == address(0)) revert AttestationNotFound(uid);
         if (certifier != msg.sender) revert AttestationNotCertifier(uid, msg.sender);
-        if (!a.revocable) revert AttestationNotRevocable(uid);
-        if (a.revoked) revert AttestationAlreadyRevoked(uid);
-        a.revoked = true;
+        uint8 flags = a.flags;
+        if (flags & FLAG_REVOCABLE == 0) revert AttestationNotRevocable(uid);
+        if (flags & FLAG_REVOKED != 0) revert AttestationAlreadyRevoked(uid);
+        a.flags = flags | FLAG_REVOKED;
         emit AttestationRevoked(uid, certifier, a.schemaId);
     }
 
     /// @inheritdoc IAttestationRegistry
     function isValid(bytes32 uid) external view returns (bool) {
         Attestation memory a = _attestations[uid];
-        if (a.certifier == address(0) || a.revoked) return false;
+        if (a.certifier == address(0) || a.flags & FLAG_REVOKED != 0) return false;
         if (a.expiresAt != 0 && block.timestamp >= a.expiresAt) return false;
         return consortium.isAccredited(a.certifier, a.schemaId, a.issuedAt);
     }
@@ -154,8 +159,7 @@ contract AttestationRegistry is IAttestationRegistry, EIP712 {
         _attestations[uid] = Attestation({
             certifier: certifier,
             schemaId: uint24(schemaId),
-            revoked: false,
-            revocable: s.revocable,
+            flags: s.revocable ? FLAG_REVOCABLE : 0,
             issuedAt: uint32(block.timestamp),
             expiresAt: uint32(expiresAt)
         });

@@ -15,6 +15,8 @@ contract Consortium is IConsortium {
     mapping(uint32 facilityId => Facility) private _facilities;
     mapping(address device => Device) private _devices;
     mapping(address certifier => mapping(uint256 schemaId => Accreditation)) private _accreditations;
+    /// @dev Facilities each member operates, to mirror its sanction flag onto them.
+    mapping(address operator => uint32[]) private _operatedFacilities;
     mapping(uint256 proposalId => Proposal) private _proposals;
 
     uint256 private _threshold;
@@ -173,8 +175,8 @@ contract Consortium is IConsortium {
 
     /// @inheritdoc IConsortium
     function requireTransfer(address from, address to, uint32 facilityId) external view {
-        _requireMember(from, 0);
-        _requireMember(to, 0);
+        _requireHolder(from);
+        _requireHolder(to);
         if (_isFacilityFlagged(facilityId)) revert ConsortiumFacilitySanctioned(facilityId);
     }
 
@@ -300,6 +302,10 @@ contract Consortium is IConsortium {
             _checkMemberSanction(account, sanctioned);
             Member storage m = _members[account];
             _updateMember(m, m.roles, m.active, sanctioned);
+            uint32[] storage operated = _operatedFacilities[account];
+            for (uint256 i = 0; i < operated.length; ++i) {
+                _facilities[operated[i]].operatorSanctioned = sanctioned;
+            }
             emit MemberSanctionChanged(account, sanctioned);
         } else if (kind == ProposalKind.ADD_FACILITY) {
             (address operator, bytes2 country, uint8 kind_, bytes32 locationHash) =
@@ -311,8 +317,10 @@ contract Consortium is IConsortium {
                 country: country,
                 kind: FacilityKind(kind_),
                 sanctioned: false,
+                operatorSanctioned: _members[operator].sanctioned,
                 locationHash: locationHash
             });
+            _operatedFacilities[operator].push(facilityId);
             emit FacilityAdded(facilityId, operator, country, FacilityKind(kind_), locationHash);
         } else if (kind == ProposalKind.SET_FACILITY_SANCTIONED) {
             (uint32 facilityId, bool sanctioned) = abi.decode(data, (uint32, bool));
@@ -443,6 +451,15 @@ contract Consortium is IConsortium {
         if (m.roles & role != role) revert ConsortiumMissingRole(account, role);
     }
 
+    /// @dev The hot path of every batch move: one storage read, checked in the order of `_requireMember`.
+    function _requireHolder(address account) private view {
+        Member storage m = _members[account];
+        (uint40 joinedAt, bool active, bool sanctioned) = (m.joinedAt, m.active, m.sanctioned);
+        if (joinedAt == 0) revert ConsortiumNotMember(account);
+        if (!active) revert ConsortiumMemberInactive(account);
+        if (sanctioned) revert ConsortiumMemberSanctioned(account);
+    }
+
     function _requireOperator(address account, uint32 facilityId, uint8 role)
         private
         view
@@ -452,12 +469,12 @@ contract Consortium is IConsortium {
         f = _facilities[facilityId];
         if (f.operator == address(0)) revert ConsortiumUnknownFacility(facilityId);
         if (f.operator != account) revert ConsortiumNotOperator(facilityId, account);
-        if (f.sanctioned) revert ConsortiumFacilitySanctioned(facilityId);
+        if (f.sanctioned || f.operatorSanctioned) revert ConsortiumFacilitySanctioned(facilityId);
     }
 
     function _isFacilityFlagged(uint32 facilityId) private view returns (bool) {
         Facility storage f = _facilities[facilityId];
-        return f.sanctioned || _members[f.operator].sanctioned;
+        return f.sanctioned || f.operatorSanctioned;
     }
 
     function _isCountedAdmin(Member memory m) private pure returns (bool) {

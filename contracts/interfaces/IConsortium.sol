@@ -43,12 +43,15 @@ interface IConsortium {
         uint40 joinedAt;
     }
 
-    /// @notice A mine site or plant; the first slot packs operator, country, kind and flag.
+    /// @notice A mine site or plant; the first slot packs operator, country, kind and flags.
+    /// @dev `operatorSanctioned` mirrors the operator's sanction flag, so the question "is this
+    ///      facility flagged?" costs one storage read on every batch transfer.
     struct Facility {
         address operator;
         bytes2 country;
         FacilityKind kind;
         bool sanctioned;
+        bool operatorSanctioned;
         bytes32 locationHash;
     }
 

@@ -67,9 +67,7 @@ interface IMineralPassport {
     /// @notice Emitted when a pending offer is withdrawn.
     event CustodyOfferCancelled(uint256 indexed batchId, address indexed by, address indexed to);
     /// @notice Emitted when the receiver accepts an offer, with the mass it measured.
-    event CustodyAccepted(
-        uint256 indexed batchId, address indexed from, address indexed to, bool custodyOnly, uint64 measuredGrams
-    );
+    event CustodyAccepted(uint256 indexed batchId, address indexed to, address from, bool custodyOnly, uint64 measuredGrams);
     /// @notice Emitted when a measured mass differs from the recorded one beyond tolerance.
     event CustodyDiscrepancyRecorded(
         uint256 indexed batchId, address indexed receiver, uint64 recordedGrams, uint64 measuredGrams
