@@ -70,6 +70,13 @@ abstract contract BaseTest is Test {
 
     /// @dev Proposes and executes (threshold 1) a consortium change as the admin.
     function _exec(bytes4 selector, bytes memory args) internal returns (uint256 proposalId) {
+        proposalId = _propose(selector, args);
+        vm.prank(admin);
+        consortium.execute(proposalId);
+    }
+
+    /// @dev Proposes a consortium change as the admin, bubbling up its revert.
+    function _propose(bytes4 selector, bytes memory args) internal returns (uint256 proposalId) {
         vm.prank(admin);
         (bool ok, bytes memory ret) = address(consortium).call(abi.encodePacked(selector, args));
         if (!ok) {
@@ -78,6 +85,9 @@ abstract contract BaseTest is Test {
             }
         }
         proposalId = abi.decode(ret, (uint256));
+    }
+
+    function _execute(uint256 proposalId) internal {
         vm.prank(admin);
         consortium.execute(proposalId);
     }
