@@ -14,7 +14,8 @@ contract Consortium is IConsortium {
     /// @dev Facility ids start at 1 so that 0 means "none".
     mapping(uint32 facilityId => Facility) private _facilities;
     mapping(address device => Device) private _devices;
-    mapping(address certifier => mapping(uint256 schemaId => Accreditation)) private _accreditations;
+    /// @dev Every window, oldest first, so attestations made under an ended window stay checkable.
+    mapping(address certifier => mapping(uint256 schemaId => Accreditation[])) private _accreditations;
     /// @dev Facilities each member operates, to mirror its sanction flag onto them.
     mapping(address operator => uint32[]) private _operatedFacilities;
     mapping(uint256 proposalId => Proposal) private _proposals;
@@ -193,8 +194,7 @@ contract Consortium is IConsortium {
     /// @inheritdoc IConsortium
     function requireAccredited(address certifier, uint256 schemaId) external view {
         _requireMember(certifier, Roles.CERTIFIER);
-        Accreditation memory a = _accreditations[certifier][schemaId];
-        if (a.validFrom == 0 || block.timestamp >= a.validUntil) revert ConsortiumNotAccredited(certifier, schemaId);
+        if (!_running(_accreditations[certifier][schemaId])) revert ConsortiumNotAccredited(certifier, schemaId);
     }
 
     /// @inheritdoc IConsortium
@@ -204,8 +204,13 @@ contract Consortium is IConsortium {
 
     /// @inheritdoc IConsortium
     function isAccredited(address certifier, uint256 schemaId, uint256 at) external view returns (bool) {
-        Accreditation memory a = _accreditations[certifier][schemaId];
-        return a.validFrom != 0 && a.validFrom <= at && at < a.validUntil;
+        Accreditation[] storage windows = _accreditations[certifier][schemaId];
+        for (uint256 i = windows.length; i > 0; --i) {
+            Accreditation memory a = windows[i - 1];
+            if (a.validFrom <= at && at < a.validUntil) return true;
+            if (a.validUntil <= at) return false; // windows are ordered: none older covers `at`
+        }
+        return false;
     }
 
     // ---------------------------------------------------------------- views
@@ -227,7 +232,13 @@ contract Consortium is IConsortium {
     }
 
     /// @inheritdoc IConsortium
-    function accreditation(address certifier, uint256 schemaId) external view returns (Accreditation memory) {
+    function accreditation(address certifier, uint256 schemaId) external view returns (Accreditation memory a) {
+        Accreditation[] storage windows = _accreditations[certifier][schemaId];
+        if (windows.length != 0) a = windows[windows.length - 1];
+    }
+
+    /// @inheritdoc IConsortium
+    function accreditationHistory(address certifier, uint256 schemaId) external view returns (Accreditation[] memory) {
         return _accreditations[certifier][schemaId];
     }
 
@@ -330,17 +341,23 @@ contract Consortium is IConsortium {
         } else if (kind == ProposalKind.ACCREDIT) {
             (address certifier, uint256 schemaId, uint40 validUntil) = abi.decode(data, (address, uint256, uint40));
             _checkAccreditation(certifier, validUntil);
-            Accreditation storage a = _accreditations[certifier][schemaId];
-            // An accreditation still running is extended; otherwise a new window starts now,
-            // which keeps attestations issued under a running window valid.
-            uint40 validFrom = (a.validFrom != 0 && block.timestamp < a.validUntil) ? a.validFrom : uint40(block.timestamp);
-            a.validFrom = validFrom;
-            a.validUntil = validUntil;
+            Accreditation[] storage windows = _accreditations[certifier][schemaId];
+            // A running window is extended (or shortened); otherwise a new window starts now.
+            uint40 validFrom;
+            if (_running(windows)) {
+                Accreditation storage last = windows[windows.length - 1];
+                validFrom = last.validFrom;
+                last.validUntil = validUntil;
+            } else {
+                validFrom = uint40(block.timestamp);
+                windows.push(Accreditation({validFrom: validFrom, validUntil: validUntil}));
+            }
             emit CertifierAccredited(certifier, schemaId, validFrom, validUntil);
         } else if (kind == ProposalKind.REVOKE_ACCREDITATION) {
             (address certifier, uint256 schemaId) = abi.decode(data, (address, uint256));
             _checkRevokeAccreditation(certifier, schemaId);
-            _accreditations[certifier][schemaId].validUntil = uint40(block.timestamp);
+            Accreditation[] storage windows = _accreditations[certifier][schemaId];
+            windows[windows.length - 1].validUntil = uint40(block.timestamp);
             emit AccreditationRevoked(certifier, schemaId, uint40(block.timestamp));
         } else {
             uint256 threshold_ = abi.decode(data, (uint256));
@@ -423,8 +440,13 @@ contract Consortium is IConsortium {
     }
 
     function _checkRevokeAccreditation(address certifier, uint256 schemaId) private view {
-        Accreditation storage a = _accreditations[certifier][schemaId];
-        if (a.validFrom == 0 || a.validUntil <= block.timestamp) revert ConsortiumNotAccredited(certifier, schemaId);
+        if (!_running(_accreditations[certifier][schemaId])) revert ConsortiumNotAccredited(certifier, schemaId);
+    }
+
+    /// @dev Whether the latest window covers now (windows start no later than they are written).
+    function _running(Accreditation[] storage windows) private view returns (bool) {
+        uint256 n = windows.length;
+        return n != 0 && block.timestamp < windows[n - 1].validUntil;
     }
 
     function _checkThreshold(uint256 threshold_) private view {

@@ -290,7 +290,7 @@ interface IConsortium {
     /// @return flagged True when sanctioned.
     function isFacilityFlagged(uint32 facilityId) external view returns (bool flagged);
 
-    /// @notice Whether a certifier was accredited for a schema at a time.
+    /// @notice Whether a certifier was accredited for a schema at a time (in any of its windows).
     /// @param certifier The certifier.
     /// @param schemaId The schema.
     /// @param at Unix seconds.
@@ -312,7 +312,16 @@ interface IConsortium {
     /// @return device_ The binding.
     function device(address device) external view returns (Device memory device_);
 
-    /// @notice A certifier's accreditation window for a schema (zeroed when none).
+    /// @notice Every accreditation window a certifier held for a schema, oldest first.
+    /// @param certifier The certifier.
+    /// @param schemaId The schema.
+    /// @return windows The windows.
+    function accreditationHistory(address certifier, uint256 schemaId)
+        external
+        view
+        returns (Accreditation[] memory windows);
+
+    /// @notice A certifier's latest accreditation window for a schema (zeroed when none).
     /// @param certifier The certifier.
     /// @param schemaId The schema.
     /// @return accreditation The window.

@@ -350,5 +350,19 @@ contract AttestationRegistryTest is BaseTest {
         _exec(consortium.proposeRevokeAccreditation.selector, abi.encode(certifier, originSchema));
         assertTrue(registry.isValid(uid));
         assertFalse(registry.isValid(bytes32(0)));
+        // A later, new accreditation window does not erase the earlier one.
+        vm.warp(block.timestamp + 1 days);
+        _exec(consortium.proposeAccreditation.selector, abi.encode(certifier, originSchema, uint40(block.timestamp + 30 days)));
+        assertEq(consortium.accreditationHistory(certifier, originSchema).length, 2);
+        assertTrue(registry.isValid(uid));
+    }
+
+    function test_IsValid_FalseWhenIssuedInAGap() public {
+        vm.warp(block.timestamp + 1 days);
+        _exec(consortium.proposeRevokeAccreditation.selector, abi.encode(certifier, originSchema));
+        // Not accredited now: attesting is refused outright.
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumNotAccredited.selector, certifier, originSchema));
+        vm.prank(certifier);
+        registry.attest(_request(originSchema, batchId));
     }
 }
