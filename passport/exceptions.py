@@ -46,7 +46,9 @@ class ArtifactNotFound(ToolchainError):
     def __init__(self, name: str, available: Sequence[str]) -> None:
         self.name = name
         self.available = list(available)
-        super().__init__(f"no artifact for contract {name!r}; available: {', '.join(self.available) or 'none'}")
+        super().__init__(
+            f"no artifact for contract {name!r}; available: {', '.join(self.available) or 'none'}"
+        )
 
 
 class ArtifactsStale(ToolchainError):

@@ -71,9 +71,10 @@ def compile_contracts(root: Path = REPO_ROOT) -> CompileResult:
         CompilerNotFound: the solc executable is missing or does not answer ``--version``.
         CompilationFailed: solc reported errors.
     """
+    sources = _sources(root)
     solc = solc_path(root)
     version = _compiler_version(solc)
-    standard_input = {"language": "Solidity", "sources": _sources(root), "settings": SETTINGS}
+    standard_input = {"language": "Solidity", "sources": sources, "settings": SETTINGS}
     try:
         output = solcx.compile_standard(
             standard_input, solc_binary=solc, base_path=str(root), allow_paths=[str(root)]

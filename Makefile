@@ -1,0 +1,61 @@
+# Mineral Passport — developer entry points. `make test` is what CI runs (.ci/run).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+FORGE := node_modules/.bin/forge
+# Unit tests only: fuzz and invariant gas varies with the run count of the profile.
+SNAPSHOT_FILTER := --no-match-test 'testFuzz|invariant'
+
+.PHONY: help setup test test-contracts test-python lint gas gas-snapshot compile clean demo
+
+help:
+	@echo "make test          set up (.venv, node_modules) and run forge + pytest + lint"
+	@echo "make gas           print the gas benchmark table (scripts/bench_gas.py)"
+	@echo "make gas-snapshot  rewrite .gas-snapshot after an intended gas change"
+	@echo "make compile       regenerate passport/artifacts from contracts/"
+
+setup: $(VENV)/.installed node_modules/.installed
+
+# Re-run when the dependency lists change; pip and npm are idempotent either way.
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: setup test-contracts test-python lint
+
+test-contracts: setup
+	$(FORGE) test
+	$(FORGE) snapshot --check $(SNAPSHOT_FILTER)
+
+test-python: setup
+	$(VPY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check passport tests scripts
+	$(VENV)/bin/ruff format --check passport tests scripts
+	$(VENV)/bin/mypy
+
+gas: setup
+	$(VPY) scripts/bench_gas.py
+
+gas-snapshot: setup
+	$(FORGE) snapshot $(SNAPSHOT_FILTER)
+
+compile: setup
+	$(VENV)/bin/passport compile
+
+clean:
+	rm -rf build $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
+
+# Until the SDK and the embedded node land, the demo is the contract scenario of the gas
+# benchmark: a consortium, a mine, a carrier hand-over, a refinery split and APT processing,
+# attestations, on a fresh local chain (anvil from node_modules).
+.PHONY: demo
+demo: setup
+	$(VPY) scripts/bench_gas.py
