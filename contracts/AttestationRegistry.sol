@@ -37,6 +37,8 @@ contract AttestationRegistry is IAttestationRegistry, EIP712 {
     /// @param consortium_ Answers membership and accreditation questions.
     /// @param passport_ The batch registry, for BATCH subjects.
     constructor(IConsortium consortium_, IMineralPassport passport_) EIP712("MineralPassport Attestations", "1") {
+        if (address(consortium_).code.length == 0) revert AttestationInvalidDependency(address(consortium_));
+        if (address(passport_).code.length == 0) revert AttestationInvalidDependency(address(passport_));
         consortium = consortium_;
         passport = passport_;
     }

@@ -80,6 +80,7 @@ contract MineralPassport is IMineralPassport, IERC721Metadata, IERC721Errors {
     /// @param assayToleranceBps_ Processing assay tolerance in bps (e.g. 100 = 1 %).
     /// @param baseTokenURI_ Prefix of `tokenURI` (the batch id is appended); may be empty.
     constructor(IConsortium consortium_, uint16 massToleranceBps_, uint16 assayToleranceBps_, string memory baseTokenURI_) {
+        if (address(consortium_).code.length == 0) revert BatchInvalidConsortium(address(consortium_));
         if (massToleranceBps_ > _BPS) revert BatchInvalidTolerance(massToleranceBps_);
         if (assayToleranceBps_ > _BPS) revert BatchInvalidTolerance(assayToleranceBps_);
         consortium = consortium_;
@@ -422,8 +423,8 @@ contract MineralPassport is IMineralPassport, IERC721Metadata, IERC721Errors {
     }
 
     /// @inheritdoc IMineralPassport
-    function stageRank(Stage stage) external pure returns (uint8) {
-        return _rank(stage);
+    function stageRank(uint8 stage) external pure returns (uint8) {
+        return _rank(_stage(stage));
     }
 
     // ------------------------------------------------------------------ internals

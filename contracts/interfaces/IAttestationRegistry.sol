@@ -58,6 +58,8 @@ interface IAttestationRegistry {
     /// @notice Emitted when a certifier revokes an attestation.
     event AttestationRevoked(bytes32 indexed uid, address indexed certifier, uint256 indexed schemaId);
 
+    /// @notice Thrown when a constructor argument that must be a contract holds no code.
+    error AttestationInvalidDependency(address dependency);
     /// @notice Thrown when a schema name is empty or longer than 64 bytes.
     error AttestationInvalidSchemaName(string name);
     /// @notice Thrown when a schema name is taken.

@@ -145,6 +145,8 @@ interface IMineralPassport {
     error BatchMassBalanceExceeded(uint256 inputContained, uint256 outputContained, uint256 allowed);
     /// @notice Thrown when batch ids (uint32) are used up.
     error BatchIdSpaceExhausted();
+    /// @notice Thrown when the consortium address holds no contract.
+    error BatchInvalidConsortium(address consortium);
     /// @notice Thrown when a tolerance exceeds 100 %.
     error BatchInvalidTolerance(uint16 bps);
 
@@ -250,5 +252,5 @@ interface IMineralPassport {
     /// @notice Ordering rank of a stage; SCRAP has none (type(uint8).max).
     /// @param stage A Stage value.
     /// @return rank The rank.
-    function stageRank(Stage stage) external pure returns (uint8 rank);
+    function stageRank(uint8 stage) external pure returns (uint8 rank);
 }

@@ -6,7 +6,9 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 
 import {BaseTest} from "./Base.t.sol";
 import {IAttestationRegistry} from "../../contracts/interfaces/IAttestationRegistry.sol";
+import {AttestationRegistry} from "../../contracts/AttestationRegistry.sol";
 import {IConsortium} from "../../contracts/interfaces/IConsortium.sol";
+import {IMineralPassport} from "../../contracts/interfaces/IMineralPassport.sol";
 import {Roles} from "../../contracts/libraries/Roles.sol";
 
 /// @notice A certification body's multisig-like wallet: valid when its owner key signed.
@@ -41,6 +43,15 @@ contract AttestationRegistryTest is BaseTest {
         _exec(consortium.proposeAccreditation.selector, abi.encode(certifier, facilitySchema, until));
         _exec(consortium.proposeAccreditation.selector, abi.encode(certifier, memberSchema, until));
         _exec(consortium.proposeAccreditation.selector, abi.encode(certifier, permanentSchema, until));
+    }
+
+    // ------------------------------------------------------------ deployment
+
+    function test_RevertWhen_DependencyIsNotAContract() public {
+        vm.expectRevert(abi.encodeWithSelector(IAttestationRegistry.AttestationInvalidDependency.selector, address(0)));
+        new AttestationRegistry(IConsortium(address(0)), passport);
+        vm.expectRevert(abi.encodeWithSelector(IAttestationRegistry.AttestationInvalidDependency.selector, buyer));
+        new AttestationRegistry(consortium, IMineralPassport(buyer));
     }
 
     // ------------------------------------------------------------ schemas

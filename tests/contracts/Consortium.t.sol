@@ -401,6 +401,14 @@ contract ConsortiumTest is BaseTest {
         consortium.execute(id);
     }
 
+    function test_GrantingAdminRoleCountsTowardsThreshold() public {
+        _exec(consortium.proposeSetRoles.selector, abi.encode(regulator, Roles.REGULATOR | Roles.ADMIN));
+        assertEq(consortium.activeAdminCount(), 2);
+        _exec(consortium.proposeThreshold.selector, abi.encode(uint256(2)));
+        assertEq(consortium.proposalCount(), 7); // 4 facilities and an accreditation in setUp, then these two
+        assertEq(consortium.threshold(), 2);
+    }
+
     function test_RevertWhen_ApproveTwice() public {
         _twoOfThree();
         vm.prank(admin);

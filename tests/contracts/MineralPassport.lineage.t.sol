@@ -116,6 +116,21 @@ contract MineralPassportLineageTest is BaseTest {
         passport.split(id, _masses(1, 1, MASS - 2));
     }
 
+    function test_RevertWhen_BatchIdsExhausted() public {
+        uint256 id = _mint(MASS, GRADE);
+        // Slot 8 packs _batchCount (bytes 0-3) and _processCount (bytes 4-7): see `forge inspect
+        // MineralPassport storageLayout`. Leave room for exactly one more id.
+        vm.store(address(passport), bytes32(uint256(8)), bytes32(uint256(type(uint32).max - 1)));
+        vm.expectRevert(IMineralPassport.BatchIdSpaceExhausted.selector);
+        vm.prank(miner);
+        passport.split(id, _masses(1, 1, MASS - 2));
+        vm.prank(miner);
+        assertEq(passport.mint(mine, 0, MASS, GRADE, 0), type(uint32).max);
+        vm.expectRevert(IMineralPassport.BatchIdSpaceExhausted.selector);
+        vm.prank(miner);
+        passport.mint(mine, 0, MASS, GRADE, 0);
+    }
+
     function testFuzz_Split_ConservesContainedTungsten(uint64 mass, uint24 grade, uint8 parts, uint256 seed) public {
         mass = uint64(bound(mass, 64, type(uint64).max));
         grade = uint24(bound(grade, 1, 1_000_000));
@@ -384,8 +399,8 @@ contract MineralPassportLineageTest is BaseTest {
         uint256 input = passport.process(
             _one(scrap), recycling, _outputs1(IMineralPassport.ProcessOutput(inStage, 1_000_000, 500_000, 0))
         );
-        uint8 inRank = passport.stageRank(IMineralPassport.Stage(inStage));
-        uint8 outRank = passport.stageRank(IMineralPassport.Stage(outStage));
+        uint8 inRank = passport.stageRank(inStage);
+        uint8 outRank = passport.stageRank(outStage);
         bool allowed = outRank == type(uint8).max || outRank > inRank;
         if (!allowed) {
             vm.expectRevert(

@@ -31,6 +31,13 @@ contract MineralPassportTest is BaseTest {
 
     // ------------------------------------------------------------ deployment
 
+    function test_RevertWhen_ConsortiumIsNotAContract() public {
+        vm.expectRevert(abi.encodeWithSelector(IMineralPassport.BatchInvalidConsortium.selector, address(0)));
+        new MineralPassport(IConsortium(address(0)), 0, 0, "");
+        vm.expectRevert(abi.encodeWithSelector(IMineralPassport.BatchInvalidConsortium.selector, miner));
+        new MineralPassport(IConsortium(miner), 0, 0, "");
+    }
+
     function test_RevertWhen_ToleranceAboveHundredPercent() public {
         vm.expectRevert(abi.encodeWithSelector(IMineralPassport.BatchInvalidTolerance.selector, 10_001));
         new MineralPassport(consortium, 10_001, 0, "");
@@ -602,10 +609,14 @@ contract MineralPassportTest is BaseTest {
         passport.freeze(3, "");
     }
 
-    function test_StageRank() public view {
-        assertEq(passport.stageRank(IMineralPassport.Stage.ORE), 0);
-        assertEq(passport.stageRank(IMineralPassport.Stage.POWDER), 4);
-        assertEq(passport.stageRank(IMineralPassport.Stage.CARBIDE), passport.stageRank(IMineralPassport.Stage.WF6));
-        assertEq(passport.stageRank(IMineralPassport.Stage.SCRAP), type(uint8).max);
+    function test_StageRank() public {
+        assertEq(passport.stageRank(uint8(IMineralPassport.Stage.ORE)), 0);
+        assertEq(passport.stageRank(uint8(IMineralPassport.Stage.POWDER)), 4);
+        assertEq(
+            passport.stageRank(uint8(IMineralPassport.Stage.CARBIDE)), passport.stageRank(uint8(IMineralPassport.Stage.WF6))
+        );
+        assertEq(passport.stageRank(uint8(IMineralPassport.Stage.SCRAP)), type(uint8).max);
+        vm.expectRevert(abi.encodeWithSelector(IMineralPassport.BatchInvalidStage.selector, 8));
+        passport.stageRank(8);
     }
 }

@@ -214,7 +214,7 @@ contract Handler is Test {
         for (uint256 i = 0; i < inputs.length; ++i) {
             IMineralPassport.Batch memory b = passport.batch(inputs[i]);
             inContained += uint256(b.massGrams) * b.gradePpm;
-            uint8 r = passport.stageRank(b.stage);
+            uint8 r = passport.stageRank(uint8(b.stage));
             if (r != type(uint8).max && r > maxRank) maxRank = r;
         }
         // Output: the next stage up (or scrap at the top), with a yield of 50 %..(100 % + 2 x tolerance).
