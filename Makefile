@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 FORGE := node_modules/.bin/forge
+# CI (CI=true) runs the longer fuzz and invariant campaigns of foundry.toml's `ci` profile.
+export FOUNDRY_PROFILE ?= $(if $(CI),ci,default)
 # Unit tests only: fuzz and invariant gas varies with the run count of the profile.
 SNAPSHOT_FILTER := --no-match-test 'testFuzz|invariant'
 
