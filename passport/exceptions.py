@@ -57,3 +57,103 @@ class ArtifactsStale(ToolchainError):
     def __init__(self, names: Sequence[str]) -> None:
         self.names = list(names)
         super().__init__(f"artifacts out of date: {', '.join(self.names)}; run `passport compile`")
+
+
+class SdkError(PassportError):
+    """An SDK operation could not be completed."""
+
+
+class RpcUnreachable(SdkError):
+    """The JSON-RPC endpoint did not answer."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"cannot reach JSON-RPC endpoint {url}: {reason}")
+
+
+class ContractRevert(SdkError):
+    """A contract call or transaction reverted; the custom error is decoded from the ABIs."""
+
+    def __init__(self, name: str, args: dict[str, object], contract: str | None = None) -> None:
+        self.name = name
+        self.args_ = dict(args)
+        self.contract = contract
+        shown = ", ".join(f"{k}={_show(v)}" for k, v in self.args_.items())
+        where = f"{contract} reverted" if contract else "reverted"
+        super().__init__(f"{where}: {name}({shown})")
+
+    @property
+    def error_args(self) -> dict[str, object]:
+        """The error's arguments by name."""
+        return self.args_
+
+
+class TransactionFailed(SdkError):
+    """A transaction failed without decodable revert data (e.g. out of gas)."""
+
+    def __init__(self, tx_hash: str, reason: str) -> None:
+        self.tx_hash = tx_hash
+        self.reason = reason
+        super().__init__(f"transaction {tx_hash} failed: {reason}")
+
+
+class DeploymentNotFound(SdkError):
+    """No deployment record for a contract on a network."""
+
+    def __init__(self, network: str, contract: str, path: str) -> None:
+        self.network = network
+        self.contract = contract
+        self.path = path
+        super().__init__(f"no deployment of {contract} on network {network!r} ({path}); run `passport deploy`")
+
+
+class DeploymentExists(SdkError):
+    """A deployment record would be overwritten."""
+
+    def __init__(self, network: str, path: str) -> None:
+        self.network = network
+        self.path = path
+        super().__init__(f"network {network!r} already has a deployment at {path}; pass force to overwrite")
+
+
+class DeploymentMismatch(SdkError):
+    """A deployment record does not match the chain it is used with."""
+
+    def __init__(self, network: str, reason: str) -> None:
+        self.network = network
+        self.reason = reason
+        super().__init__(f"deployment {network!r} does not match the chain: {reason}")
+
+
+class KeystoreError(SdkError):
+    """A keystore file could not be read, decrypted or written."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"keystore {path}: {reason}")
+
+
+class PassportFileInvalid(SdkError):
+    """A passport (or signed attestation) file is not valid JSON of the documented schema."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path} is not a valid passport file: {reason}")
+
+
+class PolicyError(SdkError):
+    """A policy is unknown or malformed."""
+
+    def __init__(self, policy: str, reason: str) -> None:
+        self.policy = policy
+        self.reason = reason
+        super().__init__(f"policy {policy!r}: {reason}")
+
+
+def _show(value: object) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return str(value)
