@@ -7,6 +7,7 @@ import {IERC721Metadata} from "@openzeppelin/contracts/token/ERC721/extensions/I
 import {ERC721Utils} from "@openzeppelin/contracts/token/ERC721/utils/ERC721Utils.sol";
 import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 
 import {IConsortium} from "./interfaces/IConsortium.sol";
 import {IMineralPassport} from "./interfaces/IMineralPassport.sol";
@@ -405,6 +406,17 @@ contract MineralPassport is IMineralPassport, IERC721Metadata, IERC721Errors {
     function isTainted(uint256 batchId) external view returns (bool) {
         Record memory r = _existingMemory(batchId);
         return r.flags & FLAG_TAINTED != 0 || consortium.isFacilityFlagged(r.facilityId);
+    }
+
+    /// @inheritdoc IMineralPassport
+    function verifyTelemetry(uint256 batchId, bytes32 leaf, bytes32[] calldata proof) external view returns (bool) {
+        uint256 id = batchId;
+        _existingMemory(id);
+        // Split children share their parent's documents: walk up to the batch that holds them.
+        while (_contentHashes[id] == 0 && _records[id].flags & FLAG_FROM_SPLIT != 0) {
+            id = _holdings[id].parentRef;
+        }
+        return MerkleProof.verifyCalldata(proof, _contentHashes[id], leaf);
     }
 
     /// @inheritdoc IMineralPassport

@@ -236,6 +236,17 @@ interface IMineralPassport {
     /// @return tainted True when tainted.
     function isTainted(uint256 batchId) external view returns (bool tainted);
 
+    /// @notice Whether `leaf` (a telemetry reading or document hash) is in the Merkle tree whose root
+    ///         is the batch's content hash (a split child uses its parent's). OpenZeppelin MerkleProof.
+    /// @param batchId The batch.
+    /// @param leaf The leaf hash.
+    /// @param proof Sibling hashes from the leaf to the root.
+    /// @return included True when the proof leads to the root.
+    function verifyTelemetry(uint256 batchId, bytes32 leaf, bytes32[] calldata proof)
+        external
+        view
+        returns (bool included);
+
     /// @notice Contained tungsten of a batch, in gram-ppm (mass x grade).
     /// @param batchId The batch.
     /// @return contained The amount.

@@ -63,6 +63,23 @@ contract MineralPassportLineageTest is BaseTest {
         assertTrue(passport.isTainted(first + 2));
     }
 
+    function test_VerifyTelemetry_OwnRootAndSplitChildren() public {
+        bytes32 a = keccak256(bytes.concat(keccak256("scale-01 12000 kg")));
+        bytes32 b = keccak256(bytes.concat(keccak256("moisture 0.8 %")));
+        bytes32 root = a < b ? keccak256(abi.encode(a, b)) : keccak256(abi.encode(b, a));
+        vm.prank(miner);
+        uint256 id = passport.mint(mine, uint8(IMineralPassport.Stage.CONCENTRATE), MASS, GRADE, root);
+        bytes32[] memory proof = new bytes32[](1);
+        proof[0] = b;
+        assertTrue(passport.verifyTelemetry(id, a, proof));
+        assertFalse(passport.verifyTelemetry(id, b, proof));
+        vm.prank(miner);
+        uint256 first = passport.split(id, _masses(1, 1, MASS - 2));
+        assertTrue(passport.verifyTelemetry(first + 1, a, proof));
+        vm.expectRevert(abi.encodeWithSelector(IMineralPassport.BatchNotFound.selector, 99));
+        passport.verifyTelemetry(99, a, proof);
+    }
+
     function test_RevertWhen_SplitMassMismatch() public {
         uint256 id = _mint(MASS, GRADE);
         vm.expectRevert(abi.encodeWithSelector(IMineralPassport.BatchSplitMassMismatch.selector, id, MASS, MASS + 1));

@@ -1,0 +1,72 @@
+"""The SDK: deploy and attach the contracts, run the consortium's work, assemble and verify passports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+
+from passport.sdk.assembly import assemble
+from passport.sdk.attestations import AttestationRequest, AttestationsApi, SignedAttestation, sign_attestation
+from passport.sdk.batches import BatchesApi
+from passport.sdk.client import Call, Client
+from passport.sdk.consortium import ConsortiumApi
+from passport.sdk.contracts import Contracts, Founder, attach, attach_records, deploy
+from passport.sdk.document import PassportDocument
+from passport.sdk.policy import Policy, PolicyResult, check, load_policy
+from passport.sdk.verify import VerificationReport, verify
+
+
+class Sdk:
+    """Everything an integrator needs, bound to one deployment.
+
+    Example:
+        >>> sdk = Sdk.attach(Client.connect("http://127.0.0.1:8545"), Path("deployments"), "local")
+        >>> doc = sdk.passport_for(42)
+    """
+
+    def __init__(self, contracts: Contracts) -> None:
+        self.contracts = contracts
+        self.client = contracts.client
+        self.consortium = ConsortiumApi(contracts)
+        self.batches = BatchesApi(contracts)
+        self.attestations = AttestationsApi(contracts)
+
+    @classmethod
+    def deploy(cls, client: Client, deployer: LocalAccount, founders: list[Founder], **kwargs: Any) -> Sdk:
+        """Deploy and bootstrap the contracts (see :func:`passport.sdk.contracts.deploy`)."""
+        return cls(deploy(client, deployer, founders, **kwargs))
+
+    @classmethod
+    def attach(cls, client: Client, directory: Path, network: str) -> Sdk:
+        """Use the contracts recorded in ``directory/<network>/``."""
+        return cls(attach_records(client, directory, network))
+
+    def passport_for(self, batch_id: int, block: int | None = None) -> PassportDocument:
+        return assemble(self.contracts, batch_id, block)
+
+    def verify(self, document: PassportDocument) -> VerificationReport:
+        return verify(self.contracts, document)
+
+    def check(self, batch_or_document: int | PassportDocument, policy: str | Policy) -> PolicyResult:
+        document = (
+            batch_or_document if isinstance(batch_or_document, PassportDocument) else self.passport_for(batch_or_document)
+        )
+        return check(document, load_policy(policy) if isinstance(policy, str) else policy)
+
+
+__all__ = [
+    "AttestationRequest",
+    "Call",
+    "Client",
+    "Founder",
+    "PassportDocument",
+    "Policy",
+    "PolicyResult",
+    "Sdk",
+    "SignedAttestation",
+    "VerificationReport",
+    "attach",
+    "sign_attestation",
+]

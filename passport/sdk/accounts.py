@@ -1,0 +1,89 @@
+"""Accounts: encrypted JSON keystores (eth-account) and the development mnemonic.
+
+Private keys never travel on a command line or into logs: a keystore's password comes from a
+prompt or from an environment variable (``PASSPORT_PASSWORD`` unless told otherwise).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from passport.exceptions import KeystoreError
+
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+PASSWORD_ENV = "PASSPORT_PASSWORD"
+# The demo consortium's members, in mnemonic order (index 0 is anvil's and Hardhat's first account).
+DEV_ROLES = (
+    "admin",
+    "mine-a",
+    "mine-b",
+    "carrier",
+    "refinery",
+    "converter",
+    "fab",
+    "certifier",
+    "regulator",
+    "auditor",
+)
+
+
+def dev_account(index: int) -> LocalAccount:
+    """Account ``index`` of the standard test mnemonic (m/44'/60'/0'/0/index)."""
+    Account.enable_unaudited_hdwallet_features()
+    return Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+
+
+def dev_accounts(count: int = len(DEV_ROLES)) -> list[LocalAccount]:
+    return [dev_account(i) for i in range(count)]
+
+
+def create_keystore(path: Path, password: str, account: LocalAccount | None = None) -> LocalAccount:
+    """Write a new (or the given) account as an encrypted keystore; refuses to overwrite.
+
+    Raises:
+        KeystoreError: the file exists, the password is empty, or the file cannot be written.
+    """
+    if not password:
+        raise KeystoreError(str(path), "the password is empty")
+    if path.exists():
+        raise KeystoreError(str(path), "file exists; refusing to overwrite a key")
+    account = account or Account.create()
+    data = Account.encrypt(account.key, password)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f)
+    except OSError as exc:
+        raise KeystoreError(str(path), exc.strerror or str(exc)) from exc
+    return account
+
+
+def load_keystore(path: Path, password: str | None = None, env: str = PASSWORD_ENV) -> LocalAccount:
+    """Decrypt a keystore with ``password`` or, when None, the environment variable ``env``.
+
+    Raises:
+        KeystoreError: unreadable file, not a keystore, no password, or a wrong password.
+    """
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise KeystoreError(str(path), "no such file") from exc
+    except (OSError, ValueError) as exc:
+        raise KeystoreError(str(path), f"not a readable JSON keystore ({type(exc).__name__})") from exc
+    if not isinstance(data, dict) or "crypto" not in {k.lower() for k in data}:
+        raise KeystoreError(str(path), "not an Ethereum keystore (no crypto section)")
+    if password is None:
+        password = os.environ.get(env)
+        if password is None:
+            raise KeystoreError(str(path), f"no password given and ${env} is not set")
+    try:
+        key = Account.decrypt(data, password)
+    except ValueError as exc:
+        raise KeystoreError(str(path), "wrong password (MAC mismatch)") from exc
+    return Account.from_key(key)

@@ -1,0 +1,119 @@
+"""Batches: mint, custody hand-overs, splits, processing, regulator actions, reads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
+from web3.types import TxReceipt
+
+from passport.sdk.client import Call
+from passport.sdk.contracts import Contracts
+from passport.sdk.types import Batch, BatchFlag, ProcessOutput, Stage
+
+ZERO32 = b"\x00" * 32
+
+
+class BatchesApi:
+    def __init__(self, contracts: Contracts) -> None:
+        self._client = contracts.client
+        self.contract = contracts.passport
+
+    def mint(
+        self,
+        miner: LocalAccount,
+        facility_id: int,
+        stage: Stage,
+        mass_grams: int,
+        grade_ppm: int,
+        content_hash: bytes = ZERO32,
+    ) -> int:
+        """Record a new batch at a facility ``miner`` operates; returns its id."""
+        fn = self.contract.functions.mint(facility_id, int(stage), mass_grams, grade_ppm, content_hash)
+        receipt = self._client.transact(miner, fn)
+        return int(self.contract.events.BatchMinted().process_receipt(receipt)[0]["args"]["batchId"])
+
+    def offer(self, holder: LocalAccount, batch_id: int, to: str) -> TxReceipt:
+        """Offer title and custody; ``to`` must accept."""
+        return self._client.transact(holder, self.contract.functions.offer(batch_id, to_checksum_address(to)))
+
+    def offer_custody(self, holder: LocalAccount, batch_id: int, to: str) -> TxReceipt:
+        """Offer physical custody only (e.g. to a carrier)."""
+        return self._client.transact(holder, self.contract.functions.offerCustody(batch_id, to_checksum_address(to)))
+
+    def cancel_offer(self, account: LocalAccount, batch_id: int) -> TxReceipt:
+        return self._client.transact(account, self.contract.functions.cancelOffer(batch_id))
+
+    def accept(self, receiver: LocalAccount, batch_id: int, measured_grams: int) -> bool:
+        """Accept a pending offer with the measured mass; returns True when a discrepancy was recorded."""
+        receipt = self._client.transact(receiver, self.contract.functions.accept(batch_id, measured_grams))
+        return bool(self.contract.events.CustodyDiscrepancyRecorded().process_receipt(receipt))
+
+    def transfer(self, owner: LocalAccount, batch_id: int, to: str) -> TxReceipt:
+        """ERC-721 title transfer (custody stays where it is)."""
+        fn = self.contract.functions.transferFrom(owner.address, to_checksum_address(to), batch_id)
+        return self._client.transact(owner, fn)
+
+    def split(self, owner: LocalAccount, batch_id: int, masses: Sequence[int]) -> list[int]:
+        """Split into children of the given masses (summing exactly to the parent's); returns their ids."""
+        receipt = self._client.transact(owner, self.contract.functions.split(batch_id, list(masses)))
+        first = int(self.contract.events.BatchSplit().process_receipt(receipt)[0]["args"]["firstChildId"])
+        return list(range(first, first + len(masses)))
+
+    def process(
+        self, processor: LocalAccount, inputs: Sequence[int], facility_id: int, outputs: Sequence[ProcessOutput]
+    ) -> list[int]:
+        """Turn inputs (held in title and custody) into outputs at the processor's facility."""
+        fn = self.contract.functions.process(
+            sorted(inputs),
+            facility_id,
+            [(int(o.stage), o.mass_grams, o.grade_ppm, o.content_hash) for o in outputs],
+        )
+        receipt = self._client.transact(processor, fn)
+        return [int(e["args"]["batchId"]) for e in self.contract.events.BatchProduced().process_receipt(receipt)]
+
+    def freeze(self, regulator: LocalAccount, batch_id: int, reason: bytes = ZERO32) -> TxReceipt:
+        return self._client.transact(regulator, self.contract.functions.freeze(batch_id, reason))
+
+    def unfreeze(self, regulator: LocalAccount, batch_id: int) -> TxReceipt:
+        return self._client.transact(regulator, self.contract.functions.unfreeze(batch_id))
+
+    def taint(self, regulator: LocalAccount, batch_id: int, reason: bytes = ZERO32) -> TxReceipt:
+        return self._client.transact(regulator, self.contract.functions.taint(batch_id, reason))
+
+    # ------------------------------------------------------------ reads
+
+    def get(self, batch_id: int) -> Batch:
+        """The batch's record.
+
+        Raises:
+            ContractRevert: ``BatchNotFound`` for an unknown id.
+        """
+        return batch_from(batch_id, self._client.call(Call(self.contract, "batch", (batch_id,))))
+
+    def parents(self, batch_id: int) -> list[int]:
+        return [int(p) for p in self._client.call(Call(self.contract, "parentsOf", (batch_id,)))]
+
+    def is_tainted(self, batch_id: int) -> bool:
+        return bool(self._client.call(Call(self.contract, "isTainted", (batch_id,))))
+
+    def count(self) -> int:
+        return int(self._client.call(Call(self.contract, "batchCount")))
+
+
+def batch_from(batch_id: int, raw: tuple[object, ...]) -> Batch:
+    owner, stage, flags, grade, facility, country, custodian, mass, parent_ref, content = raw
+    return Batch(
+        batch_id=batch_id,
+        owner=to_checksum_address(str(owner)),
+        custodian=to_checksum_address(str(custodian)),
+        stage=Stage(int(stage)),  # type: ignore[call-overload]
+        mass_grams=int(mass),  # type: ignore[call-overload]
+        grade_ppm=int(grade),  # type: ignore[call-overload]
+        facility_id=int(facility),  # type: ignore[call-overload]
+        country=bytes(country).decode("ascii", errors="replace").strip("\x00"),  # type: ignore[call-overload]
+        flags=BatchFlag(int(flags)),  # type: ignore[call-overload]
+        parent_ref=int(parent_ref),  # type: ignore[call-overload]
+        content_hash="0x" + bytes(content).hex(),  # type: ignore[call-overload]
+    )

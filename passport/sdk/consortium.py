@@ -1,0 +1,151 @@
+"""Consortium governance: propose, approve, execute; member, facility and device records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
+from web3.types import TxReceipt
+
+from passport.sdk.client import Call
+from passport.sdk.contracts import Contracts
+from passport.sdk.types import Facility, FacilityKind, Member, Role
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalResult:
+    """A proposal and whether this call executed it."""
+
+    proposal_id: int
+    executed: bool
+
+
+class ConsortiumApi:
+    """Every change goes through a proposal; with ``execute=True`` (the default) the proposal is
+    executed at once when the threshold is 1, which is what a development network uses."""
+
+    def __init__(self, contracts: Contracts) -> None:
+        self._c = contracts
+        self._client = contracts.client
+        self.contract = contracts.consortium
+
+    # ------------------------------------------------------------ proposals
+
+    def _propose(self, admin: LocalAccount, call: object, execute: bool) -> ProposalResult:
+        receipt = self._client.transact(admin, call)
+        created = self.contract.events.ProposalCreated().process_receipt(receipt)
+        proposal_id = int(created[0]["args"]["proposalId"])
+        if execute and self.threshold() == 1:
+            self.execute(admin, proposal_id)
+            return ProposalResult(proposal_id, True)
+        return ProposalResult(proposal_id, False)
+
+    def propose_member(
+        self, admin: LocalAccount, account: str, roles: Role, jurisdiction: str, execute: bool = True
+    ) -> ProposalResult:
+        fn = self.contract.functions.proposeAddMember(to_checksum_address(account), int(roles), jurisdiction.encode())
+        return self._propose(admin, fn, execute)
+
+    def propose_roles(self, admin: LocalAccount, account: str, roles: Role, execute: bool = True) -> ProposalResult:
+        return self._propose(admin, self.contract.functions.proposeSetRoles(to_checksum_address(account), int(roles)), execute)
+
+    def propose_active(self, admin: LocalAccount, account: str, active: bool, execute: bool = True) -> ProposalResult:
+        return self._propose(admin, self.contract.functions.proposeSetActive(to_checksum_address(account), active), execute)
+
+    def propose_member_sanction(
+        self, admin: LocalAccount, account: str, sanctioned: bool = True, execute: bool = True
+    ) -> ProposalResult:
+        fn = self.contract.functions.proposeMemberSanction(to_checksum_address(account), sanctioned)
+        return self._propose(admin, fn, execute)
+
+    def propose_facility(
+        self,
+        admin: LocalAccount,
+        operator: str,
+        country: str,
+        kind: FacilityKind,
+        location_hash: bytes = b"\x00" * 32,
+        execute: bool = True,
+    ) -> ProposalResult:
+        fn = self.contract.functions.proposeAddFacility(
+            to_checksum_address(operator), country.encode(), int(kind), location_hash
+        )
+        return self._propose(admin, fn, execute)
+
+    def propose_facility_sanction(
+        self, admin: LocalAccount, facility_id: int, sanctioned: bool = True, execute: bool = True
+    ) -> ProposalResult:
+        return self._propose(admin, self.contract.functions.proposeFacilitySanction(facility_id, sanctioned), execute)
+
+    def propose_accreditation(
+        self, admin: LocalAccount, certifier: str, schema_id: int, valid_until: int, execute: bool = True
+    ) -> ProposalResult:
+        fn = self.contract.functions.proposeAccreditation(to_checksum_address(certifier), schema_id, valid_until)
+        return self._propose(admin, fn, execute)
+
+    def propose_revoke_accreditation(
+        self, admin: LocalAccount, certifier: str, schema_id: int, execute: bool = True
+    ) -> ProposalResult:
+        fn = self.contract.functions.proposeRevokeAccreditation(to_checksum_address(certifier), schema_id)
+        return self._propose(admin, fn, execute)
+
+    def propose_threshold(self, admin: LocalAccount, threshold: int, execute: bool = True) -> ProposalResult:
+        return self._propose(admin, self.contract.functions.proposeThreshold(threshold), execute)
+
+    def approve(self, admin: LocalAccount, proposal_id: int) -> TxReceipt:
+        return self._client.transact(admin, self.contract.functions.approve(proposal_id))
+
+    def execute(self, admin: LocalAccount, proposal_id: int) -> TxReceipt:
+        return self._client.transact(admin, self.contract.functions.execute(proposal_id))
+
+    # ------------------------------------------------------------ devices
+
+    def register_device(self, operator: LocalAccount, device: str, facility_id: int) -> TxReceipt:
+        fn = self.contract.functions.registerDevice(to_checksum_address(device), facility_id)
+        return self._client.transact(operator, fn)
+
+    def revoke_device(self, operator: LocalAccount, device: str) -> TxReceipt:
+        return self._client.transact(operator, self.contract.functions.revokeDevice(to_checksum_address(device)))
+
+    # ------------------------------------------------------------ views
+
+    def threshold(self) -> int:
+        return int(self._client.call(Call(self.contract, "threshold")))
+
+    def member(self, account: str) -> Member:
+        roles, active, sanctioned, jurisdiction, joined = self._client.call(
+            Call(self.contract, "member", (to_checksum_address(account),))
+        )
+        return Member(to_checksum_address(account), Role(roles), active, sanctioned, _country(jurisdiction), joined)
+
+    def facility(self, facility_id: int) -> Facility:
+        return facility_from(facility_id, self._client.call(Call(self.contract, "facility", (facility_id,))))
+
+    def facility_count(self) -> int:
+        return int(self._client.call(Call(self.contract, "facilityCount")))
+
+    def device(self, device: str) -> tuple[int, bool]:
+        facility_id, active = self._client.call(Call(self.contract, "device", (to_checksum_address(device),)))
+        return int(facility_id), bool(active)
+
+    def transaction_allowed(self, sender: str) -> bool:
+        call = Call(self.contract, "transactionAllowed", (to_checksum_address(sender), sender, 0, 0, 0, b""))
+        return bool(self._client.call(call))
+
+
+def facility_from(facility_id: int, raw: tuple[object, ...]) -> Facility:
+    operator, country, kind, sanctioned, operator_sanctioned, location = raw
+    return Facility(
+        facility_id=facility_id,
+        operator=to_checksum_address(str(operator)),
+        country=_country(country),
+        kind=FacilityKind(int(kind)),  # type: ignore[call-overload]
+        sanctioned=bool(sanctioned),
+        operator_sanctioned=bool(operator_sanctioned),
+        location_hash="0x" + bytes(location).hex(),  # type: ignore[call-overload]
+    )
+
+
+def _country(raw: object) -> str:
+    return bytes(raw).decode("ascii", errors="replace").strip("\x00")  # type: ignore[call-overload]

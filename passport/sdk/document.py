@@ -1,0 +1,225 @@
+"""The Digital Mineral Passport document (JSON), validated with pydantic at the file boundary.
+
+The committed JSON Schema (``schemas/passport.schema.json``) is generated from these models
+by ``passport passport schema``; a test keeps it current.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from passport.exceptions import PassportFileInvalid
+
+KIND = "mineral-passport/passport@1"
+Hex32 = str
+Address = str
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChainRef(_Model):
+    """Where and as of when the passport was read."""
+
+    chain_id: int
+    consortium: Address
+    passport: Address
+    registry: Address
+    as_of_block: int = Field(ge=0)
+    as_of_block_hash: Hex32
+    as_of_time: int
+
+
+class Product(_Model):
+    batch_id: int = Field(gt=0)
+    token_uri: str
+    stage: str
+    mass_grams: int
+    grade_ppm: int
+    contained_tungsten_grams: float
+    owner: Address
+    custodian: Address
+    facility_id: int
+    country: str
+    content_hash: Hex32
+    flags: list[str]
+
+
+class Origin(_Model):
+    """A batch that entered the chain by mint: a mine's (or recycler's) output."""
+
+    batch_id: int
+    facility_id: int
+    facility_kind: str
+    operator: Address
+    country: str
+    stage: str
+    mass_grams: int
+
+
+class Node(_Model):
+    batch_id: int
+    stage: str
+    mass_grams: int
+    grade_ppm: int
+    facility_id: int
+    country: str
+    flags: list[str]
+    tainted: bool
+    content_hash: Hex32
+
+
+class Edge(_Model):
+    parent: int
+    child: int
+    via: Literal["split", "process"]
+    process_id: int | None = None
+
+
+class Lineage(_Model):
+    nodes: list[Node]
+    edges: list[Edge]
+
+
+class CustodyEvent(_Model):
+    batch_id: int
+    type: Literal["minted", "offered", "cancelled", "accepted", "discrepancy", "title-transfer"]
+    sender: Address | None = None
+    receiver: Address | None = None
+    custody_only: bool | None = None
+    measured_grams: int | None = None
+    recorded_grams: int | None = None
+    block: int
+    time: int
+    tx: Hex32
+
+
+class Quantity(_Model):
+    batch_id: int
+    quantity_grams: int
+
+
+class Transformation(_Model):
+    """Shaped like a GS1 EPCIS 2.0 TransformationEvent."""
+
+    type: Literal["TransformationEvent"] = "TransformationEvent"
+    event_time: int
+    biz_step: Literal["splitting", "transforming"]
+    biz_location: int = Field(description="facility id")
+    country: str
+    actor: Address
+    process_id: int | None = None
+    input_quantity_list: list[Quantity]
+    output_quantity_list: list[Quantity]
+    block: int
+    tx: Hex32
+
+
+class AttestationEntry(_Model):
+    uid: Hex32
+    schema_id: int
+    schema_name: str
+    subject_kind: Literal["BATCH", "FACILITY", "MEMBER"]
+    subject: int
+    certifier: Address
+    data_hash: Hex32
+    issued_at: int
+    expires_at: int
+    status: Literal["valid", "expired", "revoked", "unaccredited"]
+    block: int
+    tx: Hex32
+
+
+class FacilityEntry(_Model):
+    facility_id: int
+    operator: Address
+    country: str
+    kind: str
+    sanctioned: bool
+    operator_sanctioned: bool
+    location_hash: Hex32
+
+
+class TaintSource(_Model):
+    batch_id: int
+    reason: Literal["regulator", "sanctioned-facility", "inherited"]
+    facility_id: int | None = None
+
+
+class Taint(_Model):
+    tainted: bool
+    sources: list[TaintSource]
+
+
+class RegulatoryEvent(_Model):
+    batch_id: int
+    type: Literal["frozen", "unfrozen", "tainted"]
+    regulator: Address
+    reason: Hex32 | None = None
+    block: int
+    time: int
+    tx: Hex32
+
+
+class Verification(_Model):
+    method: str = (
+        "Every field is re-derived from the chain as of chain.as_of_block (eth_call and eth_getLogs "
+        "at that block); `passport passport verify FILE` reports each mismatch."
+    )
+
+
+class PassportDocument(_Model):
+    kind: Literal["mineral-passport/passport@1"] = KIND
+    chain: ChainRef
+    product: Product
+    origins: list[Origin]
+    stage_countries: dict[str, list[str]]
+    lineage: Lineage
+    custody: list[CustodyEvent]
+    transformations: list[Transformation]
+    attestations: list[AttestationEntry]
+    facilities: list[FacilityEntry]
+    taint: Taint
+    regulatory: list[RegulatoryEvent]
+    telemetry_roots: dict[str, Hex32] = Field(description="batch id -> content hash (documents/telemetry root)")
+    verification: Verification = Verification()
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
+
+    def save(self, path: Path) -> None:
+        """Write atomically (a reader never sees half a file)."""
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(self.to_json())
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> PassportDocument:
+        """Read and validate a passport file.
+
+        Raises:
+            PassportFileInvalid: unreadable, not JSON, or not of the passport schema.
+        """
+        try:
+            return cls.model_validate(json.loads(path.read_text()))
+        except FileNotFoundError as exc:
+            raise PassportFileInvalid(str(path), "no such file") from exc
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(map(str, first["loc"])) or "document"
+            raise PassportFileInvalid(str(path), f"{where}: {first['msg']}") from exc
+        except (OSError, ValueError) as exc:
+            raise PassportFileInvalid(str(path), f"not JSON ({exc})") from exc
+
+
+def json_schema() -> str:
+    """The JSON Schema of the passport document, as committed in schemas/passport.schema.json."""
+    schema = PassportDocument.model_json_schema()
+    schema["$id"] = "https://mineral-passport.example/schemas/passport.schema.json"
+    schema["title"] = "Digital Mineral Passport"
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,130 @@
+"""Policy checks over a passport. Policies are data (JSON): the shipped ones live in
+``passport/policies/``; users pass their own file with the same rule types."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from passport.exceptions import PolicyError
+from passport.sdk.document import PassportDocument
+
+
+class _Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ForbiddenCountries(_Rule):
+    """No step of any ancestor in one of these ISO 3166 alpha-2 countries."""
+
+    type: Literal["forbidden-countries"]
+    countries: list[str] = Field(min_length=1)
+    steps: list[Literal["mined", "refined", "converted", "recycled", "produced"]] = Field(min_length=1)
+
+
+class Untainted(_Rule):
+    """Neither the batch nor any ancestor is tainted."""
+
+    type: Literal["untainted"]
+
+
+class OriginAttestation(_Rule):
+    """Every origin (minted ancestor) is covered by a valid attestation of ``schema`` on its
+    facility (``subject: facility``) or on the origin batch itself (``subject: batch``)."""
+
+    type: Literal["origin-attestation"]
+    schema_name: str = Field(alias="schema")
+    subject: Literal["facility", "batch"] = "facility"
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    description: str = ""
+    rules: list[ForbiddenCountries | Untainted | OriginAttestation] = Field(min_length=1)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyResult:
+    policy: str
+    batch_id: int
+    passed: bool
+    reasons: list[str]
+
+
+def builtin_policies() -> list[str]:
+    return sorted(p.name.removesuffix(".json") for p in resources.files("passport.policies").iterdir() if p.name.endswith(".json"))
+
+
+def load_policy(name_or_path: str) -> Policy:
+    """A shipped policy by name (``dfars-2027``, ``eu-2017-821``) or a policy JSON file.
+
+    Raises:
+        PolicyError: unknown name, unreadable file, or malformed policy.
+    """
+    if name_or_path in builtin_policies():
+        text = resources.files("passport.policies").joinpath(f"{name_or_path}.json").read_text()
+    else:
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise PolicyError(name_or_path, f"no such policy; shipped policies: {', '.join(builtin_policies())}")
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            raise PolicyError(name_or_path, str(exc)) from exc
+    try:
+        return Policy.model_validate(json.loads(text))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise PolicyError(name_or_path, f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
+    except ValueError as exc:
+        raise PolicyError(name_or_path, f"not JSON ({exc})") from exc
+
+
+def check(document: PassportDocument, policy: Policy) -> PolicyResult:
+    """Evaluate every rule; the result lists each reason for failure."""
+    reasons: list[str] = []
+    for rule in policy.rules:
+        reasons += _evaluate(rule, document)
+    return PolicyResult(policy.name, document.product.batch_id, not reasons, reasons)
+
+
+def _evaluate(rule: Any, doc: PassportDocument) -> list[str]:
+    if isinstance(rule, ForbiddenCountries):
+        forbidden = set(rule.countries)
+        return [
+            f"{step} in {country} (forbidden by {', '.join(sorted(forbidden))})"
+            for step in rule.steps
+            for country in doc.stage_countries.get(step, [])
+            if country in forbidden
+        ]
+    if isinstance(rule, Untainted):
+        out = []
+        for s in doc.taint.sources:
+            if s.reason == "sanctioned-facility":
+                out.append(f"tainted: batch {s.batch_id} comes from sanctioned facility {s.facility_id}")
+            elif s.reason == "regulator":
+                out.append(f"tainted: batch {s.batch_id} was flagged by a regulator")
+        if doc.taint.tainted and not out:
+            out.append("tainted: an ancestor carries inherited taint")
+        return out
+    assert isinstance(rule, OriginAttestation)
+    wanted_kind = "FACILITY" if rule.subject == "facility" else "BATCH"
+    valid = {
+        a.subject
+        for a in doc.attestations
+        if a.schema_name == rule.schema_name and a.subject_kind == wanted_kind and a.status == "valid"
+    }
+    out = []
+    for origin in doc.origins:
+        subject = origin.facility_id if rule.subject == "facility" else origin.batch_id
+        if subject not in valid:
+            what = f"facility {origin.facility_id} ({origin.country})" if rule.subject == "facility" else f"batch {origin.batch_id}"
+            out.append(f"origin batch {origin.batch_id}: no valid {rule.schema_name!r} attestation on {what}")
+    return out

@@ -1,0 +1,79 @@
+"""Verifying a passport file: re-derive every field from the chain and report each mismatch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from passport.exceptions import ContractRevert
+from passport.sdk.assembly import assemble
+from passport.sdk.contracts import Contracts
+from passport.sdk.document import PassportDocument
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """A field whose value in the file differs from the chain's."""
+
+    path: str
+    in_file: Any
+    on_chain: Any
+
+    def __str__(self) -> str:
+        return f"{self.path}: file has {self.in_file!r}, chain has {self.on_chain!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationReport:
+    batch_id: int
+    as_of_block: int
+    ok: bool
+    mismatches: list[Mismatch] = field(default_factory=list)
+
+
+def verify(contracts: Contracts, document: PassportDocument) -> VerificationReport:
+    """Re-assemble the passport at the document's block and compare every field.
+
+    Contract addresses, chain id and the block hash are compared first: a passport of another
+    chain, or of a block the chain no longer has, fails without further reads.
+    """
+    ref = document.chain
+    expected = {
+        "chain.chain_id": (ref.chain_id, contracts.client.chain_id),
+        "chain.passport": (ref.passport, contracts.passport.address),
+        "chain.consortium": (ref.consortium, contracts.consortium.address),
+        "chain.registry": (ref.registry, contracts.registry.address),
+    }
+    mismatches = [Mismatch(k, a, b) for k, (a, b) in expected.items() if a != b]
+    head = contracts.client.w3.eth.block_number
+    if ref.as_of_block > head:
+        mismatches.append(Mismatch("chain.as_of_block", ref.as_of_block, f"head is {head}"))
+    elif not mismatches:
+        actual_hash = contracts.client.block_hash(ref.as_of_block)
+        if actual_hash != ref.as_of_block_hash:
+            mismatches.append(Mismatch("chain.as_of_block_hash", ref.as_of_block_hash, actual_hash))
+    if mismatches:
+        return VerificationReport(document.product.batch_id, ref.as_of_block, False, mismatches)
+    try:
+        derived = assemble(contracts, document.product.batch_id, ref.as_of_block)
+    except ContractRevert as exc:
+        mismatch = Mismatch("product.batch_id", document.product.batch_id, exc.name)
+        return VerificationReport(document.product.batch_id, ref.as_of_block, False, [mismatch])
+    mismatches = list(_diff(document.model_dump(mode="json"), derived.model_dump(mode="json"), ""))
+    return VerificationReport(document.product.batch_id, ref.as_of_block, not mismatches, mismatches)
+
+
+def _diff(a: Any, b: Any, path: str) -> list[Mismatch]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        out: list[Mismatch] = []
+        for key in sorted(set(a) | set(b)):
+            out += _diff(a.get(key), b.get(key), f"{path}.{key}" if path else key)
+        return out
+    if isinstance(a, list) and isinstance(b, list):
+        out = []
+        for n in range(max(len(a), len(b))):
+            out += _diff(a[n] if n < len(a) else None, b[n] if n < len(b) else None, f"{path}[{n}]")
+        return out
+    if a != b or type(a) is not type(b):
+        return [Mismatch(path, a, b)]
+    return []
