@@ -37,6 +37,19 @@ from passport.sdk.logs import Event, decode, topic
 from passport.sdk.types import Batch, BatchFlag, Facility, Stage, SubjectKind
 
 STEP_ORDER = ("mined", "refined", "converted", "recycled")
+# Events whose first indexed argument is a batch id.
+BATCH_EVENTS = (
+    "BatchMinted",
+    "CustodyOffered",
+    "CustodyOfferCancelled",
+    "CustodyAccepted",
+    "CustodyDiscrepancyRecorded",
+    "BatchSplit",
+    "BatchProduced",
+    "BatchFrozen",
+    "BatchUnfrozen",
+    "BatchTainted",
+)
 ZERO32 = "0x" + "00" * 32
 
 
@@ -91,7 +104,7 @@ def assemble(contracts: Contracts, batch_id: int, block: int | None = None) -> P
     id_topics = [i.to_bytes(32, "big") for i in ids]
     process_ids = sorted({b.parent_ref for b in batches.values() if BatchFlag.FROM_PROCESS in b.flags})
     subjects = sorted(set(id_topics) | {f.to_bytes(32, "big") for f in facility_ids})
-    raw_logs = client.get_logs([p.address], [None, id_topics], block)
+    raw_logs = client.get_logs([p.address], [[topic(n) for n in BATCH_EVENTS], id_topics], block)
     raw_logs += client.get_logs([p.address], [topic("Transfer"), None, None, id_topics], block)
     if process_ids:
         raw_logs += client.get_logs([p.address], [topic("BatchesProcessed"), [x.to_bytes(32, "big") for x in process_ids]], block)
@@ -101,12 +114,18 @@ def assemble(contracts: Contracts, batch_id: int, block: int | None = None) -> P
         key=lambda e: (e.block, e.log_index),
     )
 
-    # 4. Attestation records, validity and schema names, at the block.
-    attested = [e for e in events if e.name == "Attested"]
-    schema_ids = sorted({int(e.args["schemaId"]) for e in attested})
+    # 4. Schemas (a subject id means a batch or a facility by its schema's kind), then the
+    #    attestations' records and validity, at the block.
+    schema_ids = sorted({int(e.args["schemaId"]) for e in events if e.name == "Attested"})
+    schemas = dict(zip(schema_ids, client.batch([Call(r, "schema", (s,)) for s in schema_ids], block), strict=True))
+    wanted = {SubjectKind.BATCH: set(ids), SubjectKind.FACILITY: set(facility_ids)}
+    attested = [
+        e
+        for e in events
+        if e.name == "Attested" and int(e.args["subject"]) in wanted.get(SubjectKind(int(schemas[int(e.args["schemaId"])][2])), set())
+    ]
     uid_calls = [Call(r, fn, (bytes.fromhex(e.args["uid"][2:]),)) for e in attested for fn in ("attestation", "isValid")]
-    results = client.batch([*uid_calls, *[Call(r, "schema", (s,)) for s in schema_ids]], block)
-    schemas = {s: results[len(uid_calls) + n] for n, s in enumerate(schema_ids)}
+    results = client.batch(uid_calls, block)
     times = client.block_timestamps({e.block for e in events})
 
     product = batches[batch_id]

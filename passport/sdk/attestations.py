@@ -16,6 +16,7 @@ from web3.types import TxReceipt
 
 from passport.exceptions import PassportFileInvalid
 from passport.sdk.client import Call
+from passport.sdk.logs import receipt_events
 from passport.sdk.contracts import Contracts
 from passport.sdk.types import AttestationRecord, SubjectKind
 
@@ -152,7 +153,7 @@ class AttestationsApi:
 
     def register_schema(self, admin: LocalAccount, name: str, revocable: bool, subject_kind: SubjectKind) -> int:
         receipt = self._client.transact(admin, self.contract.functions.registerSchema(name, revocable, int(subject_kind)))
-        return int(self.contract.events.SchemaRegistered().process_receipt(receipt)[0]["args"]["schemaId"])
+        return int(receipt_events(receipt, "SchemaRegistered")[0]["schemaId"])
 
     def schema_id(self, name: str) -> int:
         """The schema's id, 0 when unknown."""
@@ -165,7 +166,7 @@ class AttestationsApi:
     def attest(self, certifier: LocalAccount, request: AttestationRequest) -> str:
         """Attest directly as ``certifier``; returns the uid."""
         receipt = self._client.transact(certifier, self.contract.functions.attest(request.as_tuple()))
-        return "0x" + bytes(self.contract.events.Attested().process_receipt(receipt)[0]["args"]["uid"]).hex()
+        return str(receipt_events(receipt, "Attested")[0]["uid"])
 
     def sign(self, certifier: LocalAccount, request: AttestationRequest, deadline: int | None = None) -> SignedAttestation:
         return sign_attestation(certifier, self._client.chain_id, self.contract.address, request, deadline)
@@ -182,7 +183,7 @@ class AttestationsApi:
             signed.request().as_tuple(), signed.certifier, signed.deadline, bytes.fromhex(signed.signature[2:])
         )
         receipt = self._client.transact(relayer, fn)
-        return "0x" + bytes(self.contract.events.Attested().process_receipt(receipt)[0]["args"]["uid"]).hex()
+        return str(receipt_events(receipt, "Attested")[0]["uid"])
 
     def revoke(self, certifier: LocalAccount, uid: str) -> TxReceipt:
         return self._client.transact(certifier, self.contract.functions.revoke(bytes.fromhex(uid[2:])))

@@ -9,6 +9,7 @@ from eth_utils import to_checksum_address
 from web3.types import TxReceipt
 
 from passport.sdk.client import Call
+from passport.sdk.logs import receipt_events
 from passport.sdk.contracts import Contracts
 from passport.sdk.types import Batch, BatchFlag, ProcessOutput, Stage
 
@@ -32,7 +33,7 @@ class BatchesApi:
         """Record a new batch at a facility ``miner`` operates; returns its id."""
         fn = self.contract.functions.mint(facility_id, int(stage), mass_grams, grade_ppm, content_hash)
         receipt = self._client.transact(miner, fn)
-        return int(self.contract.events.BatchMinted().process_receipt(receipt)[0]["args"]["batchId"])
+        return int(receipt_events(receipt, "BatchMinted")[0]["batchId"])
 
     def offer(self, holder: LocalAccount, batch_id: int, to: str) -> TxReceipt:
         """Offer title and custody; ``to`` must accept."""
@@ -48,7 +49,7 @@ class BatchesApi:
     def accept(self, receiver: LocalAccount, batch_id: int, measured_grams: int) -> bool:
         """Accept a pending offer with the measured mass; returns True when a discrepancy was recorded."""
         receipt = self._client.transact(receiver, self.contract.functions.accept(batch_id, measured_grams))
-        return bool(self.contract.events.CustodyDiscrepancyRecorded().process_receipt(receipt))
+        return bool(receipt_events(receipt, "CustodyDiscrepancyRecorded"))
 
     def transfer(self, owner: LocalAccount, batch_id: int, to: str) -> TxReceipt:
         """ERC-721 title transfer (custody stays where it is)."""
@@ -58,7 +59,7 @@ class BatchesApi:
     def split(self, owner: LocalAccount, batch_id: int, masses: Sequence[int]) -> list[int]:
         """Split into children of the given masses (summing exactly to the parent's); returns their ids."""
         receipt = self._client.transact(owner, self.contract.functions.split(batch_id, list(masses)))
-        first = int(self.contract.events.BatchSplit().process_receipt(receipt)[0]["args"]["firstChildId"])
+        first = int(receipt_events(receipt, "BatchSplit")[0]["firstChildId"])
         return list(range(first, first + len(masses)))
 
     def process(
@@ -71,7 +72,7 @@ class BatchesApi:
             [(int(o.stage), o.mass_grams, o.grade_ppm, o.content_hash) for o in outputs],
         )
         receipt = self._client.transact(processor, fn)
-        return [int(e["args"]["batchId"]) for e in self.contract.events.BatchProduced().process_receipt(receipt)]
+        return [int(e["batchId"]) for e in receipt_events(receipt, "BatchProduced")]
 
     def freeze(self, regulator: LocalAccount, batch_id: int, reason: bytes = ZERO32) -> TxReceipt:
         return self._client.transact(regulator, self.contract.functions.freeze(batch_id, reason))

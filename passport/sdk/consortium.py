@@ -9,6 +9,7 @@ from eth_utils import to_checksum_address
 from web3.types import TxReceipt
 
 from passport.sdk.client import Call
+from passport.sdk.logs import receipt_events
 from passport.sdk.contracts import Contracts
 from passport.sdk.types import Facility, FacilityKind, Member, Role
 
@@ -34,8 +35,8 @@ class ConsortiumApi:
 
     def _propose(self, admin: LocalAccount, call: object, execute: bool) -> ProposalResult:
         receipt = self._client.transact(admin, call)
-        created = self.contract.events.ProposalCreated().process_receipt(receipt)
-        proposal_id = int(created[0]["args"]["proposalId"])
+        created = receipt_events(receipt, "ProposalCreated")
+        proposal_id = int(created[0]["proposalId"])
         if execute and self.threshold() == 1:
             self.execute(admin, proposal_id)
             return ProposalResult(proposal_id, True)

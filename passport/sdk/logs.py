@@ -76,3 +76,21 @@ def decode(log: dict[str, Any]) -> Event | None:
         tx_hash=log["transactionHash"],
         address=to_checksum_address(log["address"]),
     )
+
+
+def receipt_events(receipt: Any, name: str) -> list[dict[str, Any]]:
+    """Arguments of every ``name`` event in a transaction receipt, in log order."""
+    found = []
+    for log in receipt["logs"]:
+        raw = {
+            "address": str(log["address"]),
+            "topics": ["0x" + bytes(t).hex() for t in log["topics"]],
+            "data": "0x" + bytes(log["data"]).hex(),
+            "blockNumber": hex(int(log["blockNumber"])),
+            "logIndex": hex(int(log["logIndex"])),
+            "transactionHash": "0x" + bytes(log["transactionHash"]).hex(),
+        }
+        event = decode(raw)
+        if event is not None and event.name == name:
+            found.append(event.args)
+    return found
