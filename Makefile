@@ -13,6 +13,7 @@ SNAPSHOT_FILTER := --no-match-test 'testFuzz|invariant'
 
 help:
 	@echo "make test          set up (.venv, node_modules) and run forge + pytest + lint"
+	@echo "make demo          set up and run the tungsten scenario on the embedded chain"
 	@echo "make gas           print the gas benchmark table (scripts/bench_gas.py)"
 	@echo "make gas-snapshot  rewrite .gas-snapshot after an intended gas change"
 	@echo "make compile       regenerate passport/artifacts from contracts/"
@@ -55,9 +56,8 @@ compile: setup
 clean:
 	rm -rf build $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
 
-# Until the SDK and the embedded node land, the demo is the contract scenario of the gas
-# benchmark: a consortium, a mine, a carrier hand-over, a refinery split and APT processing,
-# attestations, on a fresh local chain (anvil from node_modules).
+# The tungsten scenario on the embedded chain: passports, policy checks and the signed
+# attestation land in build/demo/.
 .PHONY: demo
 demo: setup
-	$(VPY) scripts/bench_gas.py
+	$(VENV)/bin/passport demo

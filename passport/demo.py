@@ -13,7 +13,7 @@ from pathlib import Path
 from eth_account import Account
 from eth_utils import keccak
 
-from passport.sdk import AttestationRequest, Client, Founder, PassportDocument, PolicyResult, Sdk
+from passport.sdk import AttestationRequest, Call, Client, Founder, PassportDocument, PolicyResult, Sdk
 from passport.sdk.accounts import DEV_ROLES, dev_accounts
 from passport.sdk.telemetry import MerkleTree, Reading, sign_reading
 from passport.sdk.types import FacilityKind, ProcessOutput, Role, Stage, SubjectKind
@@ -43,7 +43,7 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
     roles = {
         "admin": Role.ADMIN, "mine-a": Role.MINER, "mine-b": Role.MINER, "carrier": Role.CARRIER,
         "refinery": Role.PROCESSOR, "converter": Role.PROCESSOR, "fab": Role.BUYER,
-        "certifier": Role.CERTIFIER, "regulator": Role.REGULATOR, "auditor": Role.BUYER,
+        "certifier": Role.CERTIFIER, "regulator": Role.REGULATOR | Role.ADMIN, "auditor": Role.BUYER,
     }  # fmt: skip
     countries = {"converter": "KR", "fab": "NL", "certifier": "CH"}
     founders = [
@@ -69,7 +69,9 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
     say("Registering attestation schemas and accrediting the certifier")
     schemas = {
         "origin-verified": att.register_schema(admin, "origin-verified", True, SubjectKind.BATCH),
-        "due-diligence-audited": att.register_schema(admin, "due-diligence-audited", True, SubjectKind.FACILITY),
+        "due-diligence-audited": att.register_schema(
+            admin, "due-diligence-audited", True, SubjectKind.FACILITY
+        ),
         "assay": att.register_schema(admin, "assay", False, SubjectKind.BATCH),
         "labour-audit": att.register_schema(admin, "labour-audit", True, SubjectKind.FACILITY),
     }
@@ -89,10 +91,12 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
     assert all(s.is_from_device() for s in signed_readings)
     tree = MerkleTree.of_readings(readings)
     conc_a = batches.mint(mine_a, fac["mine-a"], Stage.CONCENTRATE, 12_000_000, 515_600, tree.root)
-    conc_b = batches.mint(mine_b, fac["mine-b"], Stage.CONCENTRATE, 8_000_000, 515_600, keccak(text="mine B assay"))
+    conc_b = batches.mint(
+        mine_b, fac["mine-b"], Stage.CONCENTRATE, 8_000_000, 515_600, keccak(text="mine B assay")
+    )
     result.batches.update({"concentrate-a": conc_a, "concentrate-b": conc_b})
     proof_ok = sdk.client.call(
-        _call(sdk.contracts.passport, "verifyTelemetry", (conc_a, readings[0].leaf(), tree.proof(0)))
+        Call(sdk.contracts.passport, "verifyTelemetry", (conc_a, readings[0].leaf(), tree.proof(0)))
     )
     say(f"  telemetry reading 0 proven on-chain against batch {conc_a}'s root: {proof_ok}")
 
@@ -108,34 +112,75 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
     batches.accept(refinery, conc_b, 7_990_000)
 
     say("Certifier attests: due diligence at both mines, a labour audit, and batch origin signed offline")
-    att.attest(certifier, AttestationRequest(schemas["due-diligence-audited"], fac["mine-a"], keccak(text="DD report mine A"), now + 180 * DAY))
-    att.attest(certifier, AttestationRequest(schemas["due-diligence-audited"], fac["mine-b"], keccak(text="DD report mine B"), now + 180 * DAY))
-    labour = att.attest(certifier, AttestationRequest(schemas["labour-audit"], fac["mine-b"], keccak(text="labour audit mine B"), now + 90 * DAY))
-    signed = att.sign(certifier, AttestationRequest(schemas["origin-verified"], conc_a, keccak(text="origin dossier lot A"), now + 365 * DAY))
+    att.attest(
+        certifier,
+        AttestationRequest(
+            schemas["due-diligence-audited"], fac["mine-a"], keccak(text="DD report mine A"), now + 180 * DAY
+        ),
+    )
+    att.attest(
+        certifier,
+        AttestationRequest(
+            schemas["due-diligence-audited"], fac["mine-b"], keccak(text="DD report mine B"), now + 180 * DAY
+        ),
+    )
+    labour = att.attest(
+        certifier,
+        AttestationRequest(
+            schemas["labour-audit"], fac["mine-b"], keccak(text="labour audit mine B"), now + 90 * DAY
+        ),
+    )
+    signed = att.sign(
+        certifier,
+        AttestationRequest(
+            schemas["origin-verified"], conc_a, keccak(text="origin dossier lot A"), now + 365 * DAY
+        ),
+    )
     result.signed_attestation = out_dir / f"attestation-origin-batch-{conc_a}.json"
     signed.save(result.signed_attestation)
-    att.submit(refinery, type(signed).load(result.signed_attestation))  # relayed by the refinery from the file
+    att.submit(
+        refinery, type(signed).load(result.signed_attestation)
+    )  # relayed by the refinery from the file
     say(f"  offline-signed origin attestation relayed by the refinery ({result.signed_attestation.name})")
 
     say("Refinery splits lot A, then makes APT: one line from mine A alone, one blending A and B")
     part_1, part_2 = batches.split(refinery, conc_a, [7_000_000, 5_000_000])
-    (apt_blend,) = batches.process(refinery, [part_1, conc_b], fac["refinery"], [ProcessOutput(Stage.APT, 10_500_000, 700_000, keccak(text="APT lot 1 assay"))])
-    (apt_pure,) = batches.process(refinery, [part_2], fac["refinery"], [ProcessOutput(Stage.APT, 3_500_000, 700_000, keccak(text="APT lot 2 assay"))])
-    att.attest(certifier, AttestationRequest(schemas["assay"], apt_blend, keccak(text="APT lot 1 ICP-OES"), 0))
-    result.batches.update({"split-1": part_1, "split-2": part_2, "apt-blend": apt_blend, "apt-mine-a": apt_pure})
+    (apt_blend,) = batches.process(
+        refinery,
+        [part_1, conc_b],
+        fac["refinery"],
+        [ProcessOutput(Stage.APT, 10_500_000, 700_000, keccak(text="APT lot 1 assay"))],
+    )
+    (apt_pure,) = batches.process(
+        refinery,
+        [part_2],
+        fac["refinery"],
+        [ProcessOutput(Stage.APT, 3_500_000, 700_000, keccak(text="APT lot 2 assay"))],
+    )
+    att.attest(
+        certifier, AttestationRequest(schemas["assay"], apt_blend, keccak(text="APT lot 1 ICP-OES"), 0)
+    )
+    result.batches.update(
+        {"split-1": part_1, "split-2": part_2, "apt-blend": apt_blend, "apt-mine-a": apt_pure}
+    )
 
     say("The WF6 plant in Korea buys the blended APT and converts it for chip fabs")
     batches.offer(refinery, apt_blend, converter.address)
     batches.accept(converter, apt_blend, 10_500_000)
     wf6_mass = 10_500_000 * 700_000 * 95 // 100 // 617_000  # 95 % yield; WF6 is 61.7 % W
-    (wf6,) = batches.process(converter, [apt_blend], fac["wf6-plant"], [ProcessOutput(Stage.WF6, wf6_mass, 617_000, keccak(text="WF6 cylinder lot"))])
+    (wf6,) = batches.process(
+        converter,
+        [apt_blend],
+        fac["wf6-plant"],
+        [ProcessOutput(Stage.WF6, wf6_mass, 617_000, keccak(text="WF6 cylinder lot"))],
+    )
     batches.offer(converter, wf6, fab.address)
     batches.accept(fab, wf6, wf6_mass)
     result.batches["wf6"] = wf6
 
     say("The labour audit of mine B is withdrawn; then the regulator learns who controls mine B")
     att.revoke(certifier, labour)
-    gov.propose_member_sanction(admin, mine_b.address, True)
+    gov.propose_member_sanction(regulator, mine_b.address, True)
     say("  mine B's operator is sanctioned (after the fact): everything made from its ore is now tainted")
 
     for label in ("wf6", "apt-mine-a"):
@@ -149,9 +194,3 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
     report = sdk.verify(PassportDocument.load(result.passports["wf6"]))
     result.verified = report.ok
     return result
-
-
-def _call(contract: object, fn: str, args: tuple[object, ...]) -> object:
-    from passport.sdk import Call
-
-    return Call(contract, fn, args)  # type: ignore[arg-type]

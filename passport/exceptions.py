@@ -105,7 +105,9 @@ class DeploymentNotFound(SdkError):
         self.network = network
         self.contract = contract
         self.path = path
-        super().__init__(f"no deployment of {contract} on network {network!r} ({path}); run `passport deploy`")
+        super().__init__(
+            f"no deployment of {contract} on network {network!r} ({path}); run `passport deploy`"
+        )
 
 
 class DeploymentExists(SdkError):

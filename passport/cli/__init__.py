@@ -6,7 +6,16 @@ import sys
 
 import click
 
+from passport.cli.account import account
+from passport.cli.attest import attest
+from passport.cli.batch import batch
 from passport.cli.compile import compile_command
+from passport.cli.demo import demo_command
+from passport.cli.deploy import deploy_command
+from passport.cli.facility import facility
+from passport.cli.member import member
+from passport.cli.passport_cmd import passport_group
+from passport.cli.telemetry import telemetry
 from passport.exceptions import PassportError
 
 
@@ -16,7 +25,19 @@ def cli() -> None:
     """Mineral Passport: verifiable provenance for critical minerals on a permissioned EVM chain."""
 
 
-cli.add_command(compile_command)
+for command in (
+    account,
+    deploy_command,
+    member,
+    facility,
+    batch,
+    attest,
+    telemetry,
+    passport_group,
+    compile_command,
+    demo_command,
+):
+    cli.add_command(command)
 
 
 def main() -> None:

@@ -51,7 +51,9 @@ class Sdk:
 
     def check(self, batch_or_document: int | PassportDocument, policy: str | Policy) -> PolicyResult:
         document = (
-            batch_or_document if isinstance(batch_or_document, PassportDocument) else self.passport_for(batch_or_document)
+            batch_or_document
+            if isinstance(batch_or_document, PassportDocument)
+            else self.passport_for(batch_or_document)
         )
         return check(document, load_policy(policy) if isinstance(policy, str) else policy)
 

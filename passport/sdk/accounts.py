@@ -35,7 +35,8 @@ DEV_ROLES = (
 def dev_account(index: int) -> LocalAccount:
     """Account ``index`` of the standard test mnemonic (m/44'/60'/0'/0/index)."""
     Account.enable_unaudited_hdwallet_features()
-    return Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+    account: LocalAccount = Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+    return account
 
 
 def dev_accounts(count: int = len(DEV_ROLES)) -> list[LocalAccount]:
@@ -86,4 +87,5 @@ def load_keystore(path: Path, password: str | None = None, env: str = PASSWORD_E
         key = Account.decrypt(data, password)
     except ValueError as exc:
         raise KeystoreError(str(path), "wrong password (MAC mismatch)") from exc
-    return Account.from_key(key)
+    account: LocalAccount = Account.from_key(key)
+    return account

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from passport.sdk.batches import batch_from
 from passport.sdk.client import Call
 from passport.sdk.consortium import facility_from
 from passport.sdk.contracts import Contracts
-from passport.sdk.batches import batch_from
 from passport.sdk.document import (
     AttestationEntry,
     ChainRef,
@@ -97,7 +97,9 @@ def assemble(contracts: Contracts, batch_id: int, block: int | None = None) -> P
     facility_ids = sorted({b.facility_id for b in batches.values()})
     facility_calls = [Call(c, "facility", (f,)) for f in facility_ids]
     results = client.batch([*facility_calls, Call(p, "tokenURI", (batch_id,))], block)
-    facilities: dict[int, Facility] = {f: facility_from(f, raw) for f, raw in zip(facility_ids, results, strict=False)}
+    facilities: dict[int, Facility] = {
+        f: facility_from(f, raw) for f, raw in zip(facility_ids, results, strict=False)
+    }
     token_uri = str(results[-1])
 
     # 3. Events, filtered by indexed ids.
@@ -107,7 +109,9 @@ def assemble(contracts: Contracts, batch_id: int, block: int | None = None) -> P
     raw_logs = client.get_logs([p.address], [[topic(n) for n in BATCH_EVENTS], id_topics], block)
     raw_logs += client.get_logs([p.address], [topic("Transfer"), None, None, id_topics], block)
     if process_ids:
-        raw_logs += client.get_logs([p.address], [topic("BatchesProcessed"), [x.to_bytes(32, "big") for x in process_ids]], block)
+        raw_logs += client.get_logs(
+            [p.address], [topic("BatchesProcessed"), [x.to_bytes(32, "big") for x in process_ids]], block
+        )
     raw_logs += client.get_logs([r.address], [topic("Attested"), None, None, subjects], block)
     events = sorted(
         {(e.tx_hash, e.log_index): e for e in (decode(log) for log in raw_logs) if e is not None}.values(),
@@ -117,14 +121,21 @@ def assemble(contracts: Contracts, batch_id: int, block: int | None = None) -> P
     # 4. Schemas (a subject id means a batch or a facility by its schema's kind), then the
     #    attestations' records and validity, at the block.
     schema_ids = sorted({int(e.args["schemaId"]) for e in events if e.name == "Attested"})
-    schemas = dict(zip(schema_ids, client.batch([Call(r, "schema", (s,)) for s in schema_ids], block), strict=True))
+    schemas = dict(
+        zip(schema_ids, client.batch([Call(r, "schema", (s,)) for s in schema_ids], block), strict=True)
+    )
     wanted = {SubjectKind.BATCH: set(ids), SubjectKind.FACILITY: set(facility_ids)}
     attested = [
         e
         for e in events
-        if e.name == "Attested" and int(e.args["subject"]) in wanted.get(SubjectKind(int(schemas[int(e.args["schemaId"])][2])), set())
+        if e.name == "Attested"
+        and int(e.args["subject"]) in wanted.get(SubjectKind(int(schemas[int(e.args["schemaId"])][2])), set())
     ]
-    uid_calls = [Call(r, fn, (bytes.fromhex(e.args["uid"][2:]),)) for e in attested for fn in ("attestation", "isValid")]
+    uid_calls = [
+        Call(r, fn, (bytes.fromhex(e.args["uid"][2:]),))
+        for e in attested
+        for fn in ("attestation", "isValid")
+    ]
     results = client.batch(uid_calls, block)
     times = client.block_timestamps({e.block for e in events})
 
@@ -188,7 +199,9 @@ def assemble(contracts: Contracts, batch_id: int, block: int | None = None) -> P
                         parent=par,
                         child=i,
                         via="process" if BatchFlag.FROM_PROCESS in batches[i].flags else "split",
-                        process_id=batches[i].parent_ref if BatchFlag.FROM_PROCESS in batches[i].flags else None,
+                        process_id=batches[i].parent_ref
+                        if BatchFlag.FROM_PROCESS in batches[i].flags
+                        else None,
                     )
                     for i in ids
                     for par in parents[i]
@@ -211,9 +224,11 @@ def assemble(contracts: Contracts, batch_id: int, block: int | None = None) -> P
             )
             for f in facilities.values()
         ],
-        taint=_taint(batches, parents, tainted, facilities, events),
+        taint=_taint(batches, tainted, facilities, events),
         regulatory=_regulatory(events, times),
-        telemetry_roots={str(i): b.content_hash for i, b in sorted(batches.items()) if b.content_hash != ZERO32},
+        telemetry_roots={
+            str(i): b.content_hash for i, b in sorted(batches.items()) if b.content_hash != ZERO32
+        },
     )
 
 
@@ -230,26 +245,49 @@ def _custody(events: list[Event], ids: set[int], times: dict[int, int]) -> list[
     accepted_in = {(e.tx_hash, int(e.args["batchId"])) for e in events if e.name == "CustodyAccepted"}
     out: list[CustodyEvent] = []
     for e in events:
-        common = {"block": e.block, "time": times[e.block], "tx": e.tx_hash}
+        common: dict[str, Any] = {"block": e.block, "time": times[e.block], "tx": e.tx_hash}
         a = e.args
         if e.name == "BatchMinted" and a["batchId"] in ids:
             out.append(CustodyEvent(batch_id=a["batchId"], type="minted", receiver=a["owner"], **common))
         elif e.name == "CustodyOffered" and a["batchId"] in ids:
             out.append(
-                CustodyEvent(batch_id=a["batchId"], type="offered", sender=a["from"], receiver=a["to"],
-                             custody_only=a["custodyOnly"], **common)
+                CustodyEvent(
+                    batch_id=a["batchId"],
+                    type="offered",
+                    sender=a["from"],
+                    receiver=a["to"],
+                    custody_only=a["custodyOnly"],
+                    **common,
+                )
             )
         elif e.name == "CustodyOfferCancelled" and a["batchId"] in ids:
-            out.append(CustodyEvent(batch_id=a["batchId"], type="cancelled", sender=a["by"], receiver=a["to"], **common))
+            out.append(
+                CustodyEvent(
+                    batch_id=a["batchId"], type="cancelled", sender=a["by"], receiver=a["to"], **common
+                )
+            )
         elif e.name == "CustodyAccepted" and a["batchId"] in ids:
             out.append(
-                CustodyEvent(batch_id=a["batchId"], type="accepted", sender=a["from"], receiver=a["to"],
-                             custody_only=a["custodyOnly"], measured_grams=a["measuredGrams"], **common)
+                CustodyEvent(
+                    batch_id=a["batchId"],
+                    type="accepted",
+                    sender=a["from"],
+                    receiver=a["to"],
+                    custody_only=a["custodyOnly"],
+                    measured_grams=a["measuredGrams"],
+                    **common,
+                )
             )
         elif e.name == "CustodyDiscrepancyRecorded" and a["batchId"] in ids:
             out.append(
-                CustodyEvent(batch_id=a["batchId"], type="discrepancy", receiver=a["receiver"],
-                             measured_grams=a["measuredGrams"], recorded_grams=a["recordedGrams"], **common)
+                CustodyEvent(
+                    batch_id=a["batchId"],
+                    type="discrepancy",
+                    receiver=a["receiver"],
+                    measured_grams=a["measuredGrams"],
+                    recorded_grams=a["recordedGrams"],
+                    **common,
+                )
             )
         elif (
             e.name == "Transfer"
@@ -257,7 +295,11 @@ def _custody(events: list[Event], ids: set[int], times: dict[int, int]) -> list[
             and int(a["from"], 16) != 0
             and (e.tx_hash, a["tokenId"]) not in accepted_in
         ):
-            out.append(CustodyEvent(batch_id=a["tokenId"], type="title-transfer", sender=a["from"], receiver=a["to"], **common))
+            out.append(
+                CustodyEvent(
+                    batch_id=a["tokenId"], type="title-transfer", sender=a["from"], receiver=a["to"], **common
+                )
+            )
     return out
 
 
@@ -278,7 +320,9 @@ def _transformations(
                     country=parent.country,
                     actor=a["owner"],
                     input_quantity_list=[Quantity(batch_id=parent.batch_id, quantity_grams=sum(a["masses"]))],
-                    output_quantity_list=[Quantity(batch_id=first + n, quantity_grams=m) for n, m in enumerate(a["masses"])],
+                    output_quantity_list=[
+                        Quantity(batch_id=first + n, quantity_grams=m) for n, m in enumerate(a["masses"])
+                    ],
                     block=e.block,
                     tx=e.tx_hash,
                 )
@@ -293,8 +337,14 @@ def _transformations(
                     country=facilities[facility].country if facility in facilities else "",
                     actor=a["processor"],
                     process_id=int(a["processId"]),
-                    input_quantity_list=[Quantity(batch_id=i, quantity_grams=m) for i, m in zip(a["inputIds"], a["inputMasses"], strict=True)],
-                    output_quantity_list=[Quantity(batch_id=i, quantity_grams=m) for i, m in zip(a["outputIds"], a["outputMasses"], strict=True)],
+                    input_quantity_list=[
+                        Quantity(batch_id=i, quantity_grams=m)
+                        for i, m in zip(a["inputIds"], a["inputMasses"], strict=True)
+                    ],
+                    output_quantity_list=[
+                        Quantity(batch_id=i, quantity_grams=m)
+                        for i, m in zip(a["outputIds"], a["outputMasses"], strict=True)
+                    ],
                     block=e.block,
                     tx=e.tx_hash,
                 )
@@ -339,7 +389,6 @@ def _attestations(
 
 def _taint(
     batches: dict[int, Batch],
-    parents: dict[int, list[int]],
     tainted: dict[int, bool],
     facilities: dict[int, Facility],
     events: list[Event],
@@ -350,9 +399,9 @@ def _taint(
         f = facilities[b.facility_id]
         if i in flagged_by_regulator:
             sources.append(TaintSource(batch_id=i, reason="regulator"))
-        if (f.sanctioned or f.operator_sanctioned) and not parents[i]:
-            sources.append(TaintSource(batch_id=i, reason="sanctioned-facility", facility_id=f.facility_id))
-        elif (f.sanctioned or f.operator_sanctioned) and BatchFlag.FROM_PROCESS in b.flags:
+        # A sanctioned facility is a source once per batch produced there (split children share
+        # their parent's facility and are not listed again).
+        if (f.sanctioned or f.operator_sanctioned) and BatchFlag.FROM_SPLIT not in b.flags:
             sources.append(TaintSource(batch_id=i, reason="sanctioned-facility", facility_id=f.facility_id))
         elif BatchFlag.TAINTED in b.flags and i not in flagged_by_regulator:
             sources.append(TaintSource(batch_id=i, reason="inherited"))
@@ -376,4 +425,4 @@ def _regulatory(events: list[Event], times: dict[int, int]) -> list[RegulatoryEv
     ]
 
 
-__all__ = ["assemble", "Stage"]
+__all__ = ["Stage", "assemble"]

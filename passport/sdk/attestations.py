@@ -16,8 +16,8 @@ from web3.types import TxReceipt
 
 from passport.exceptions import PassportFileInvalid
 from passport.sdk.client import Call
-from passport.sdk.logs import receipt_events
 from passport.sdk.contracts import Contracts
+from passport.sdk.logs import receipt_events
 from passport.sdk.types import AttestationRecord, SubjectKind
 
 DOMAIN_NAME = "MineralPassport Attestations"
@@ -59,7 +59,9 @@ class SignedAttestation(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    kind: str = Field(default="mineral-passport/signed-attestation@1", pattern=r"^mineral-passport/signed-attestation@1$")
+    kind: str = Field(
+        default="mineral-passport/signed-attestation@1", pattern=r"^mineral-passport/signed-attestation@1$"
+    )
     chain_id: int = Field(gt=0)
     registry: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
     certifier: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
@@ -79,7 +81,11 @@ class SignedAttestation(BaseModel):
 
     def request(self) -> AttestationRequest:
         return AttestationRequest(
-            self.schema_id, self.subject, bytes.fromhex(self.data_hash[2:]), self.expires_at, bytes.fromhex(self.salt[2:])
+            self.schema_id,
+            self.subject,
+            bytes.fromhex(self.data_hash[2:]),
+            self.expires_at,
+            bytes.fromhex(self.salt[2:]),
         )
 
     def save(self, path: Path) -> None:
@@ -102,7 +108,9 @@ class SignedAttestation(BaseModel):
             raise PassportFileInvalid(str(path), reason) from exc
 
 
-def typed_data(chain_id: int, registry: str, certifier: str, request: AttestationRequest, deadline: int) -> dict[str, Any]:
+def typed_data(
+    chain_id: int, registry: str, certifier: str, request: AttestationRequest, deadline: int
+) -> dict[str, Any]:
     """The EIP-712 document a certifier signs."""
     return {
         "domain": {
@@ -126,11 +134,17 @@ def typed_data(chain_id: int, registry: str, certifier: str, request: Attestatio
 
 
 def sign_attestation(
-    certifier: LocalAccount, chain_id: int, registry: str, request: AttestationRequest, deadline: int | None = None
+    certifier: LocalAccount,
+    chain_id: int,
+    registry: str,
+    request: AttestationRequest,
+    deadline: int | None = None,
 ) -> SignedAttestation:
     """Sign offline (no chain access needed). ``deadline`` defaults to 7 days from now."""
     deadline = deadline if deadline is not None else int(time.time()) + 7 * 86_400
-    signed = Account.sign_typed_data(certifier.key, full_message=typed_data(chain_id, registry, certifier.address, request, deadline))
+    signed = Account.sign_typed_data(
+        certifier.key, full_message=typed_data(chain_id, registry, certifier.address, request, deadline)
+    )
     return SignedAttestation(
         chain_id=chain_id,
         registry=registry,
@@ -151,8 +165,12 @@ class AttestationsApi:
         self._client = contracts.client
         self.contract = contracts.registry
 
-    def register_schema(self, admin: LocalAccount, name: str, revocable: bool, subject_kind: SubjectKind) -> int:
-        receipt = self._client.transact(admin, self.contract.functions.registerSchema(name, revocable, int(subject_kind)))
+    def register_schema(
+        self, admin: LocalAccount, name: str, revocable: bool, subject_kind: SubjectKind
+    ) -> int:
+        receipt = self._client.transact(
+            admin, self.contract.functions.registerSchema(name, revocable, int(subject_kind))
+        )
         return int(receipt_events(receipt, "SchemaRegistered")[0]["schemaId"])
 
     def schema_id(self, name: str) -> int:
@@ -168,7 +186,9 @@ class AttestationsApi:
         receipt = self._client.transact(certifier, self.contract.functions.attest(request.as_tuple()))
         return str(receipt_events(receipt, "Attested")[0]["uid"])
 
-    def sign(self, certifier: LocalAccount, request: AttestationRequest, deadline: int | None = None) -> SignedAttestation:
+    def sign(
+        self, certifier: LocalAccount, request: AttestationRequest, deadline: int | None = None
+    ) -> SignedAttestation:
         return sign_attestation(certifier, self._client.chain_id, self.contract.address, request, deadline)
 
     def submit(self, relayer: LocalAccount, signed: SignedAttestation) -> str:
@@ -180,7 +200,10 @@ class AttestationsApi:
                 f"not chain {self._client.chain_id} registry {self.contract.address}",
             )
         fn = self.contract.functions.attestBySig(
-            signed.request().as_tuple(), signed.certifier, signed.deadline, bytes.fromhex(signed.signature[2:])
+            signed.request().as_tuple(),
+            signed.certifier,
+            signed.deadline,
+            bytes.fromhex(signed.signature[2:]),
         )
         receipt = self._client.transact(relayer, fn)
         return str(receipt_events(receipt, "Attested")[0]["uid"])

@@ -9,8 +9,8 @@ from eth_utils import to_checksum_address
 from web3.types import TxReceipt
 
 from passport.sdk.client import Call
-from passport.sdk.logs import receipt_events
 from passport.sdk.contracts import Contracts
+from passport.sdk.logs import receipt_events
 from passport.sdk.types import Batch, BatchFlag, ProcessOutput, Stage
 
 ZERO32 = b"\x00" * 32
@@ -41,7 +41,9 @@ class BatchesApi:
 
     def offer_custody(self, holder: LocalAccount, batch_id: int, to: str) -> TxReceipt:
         """Offer physical custody only (e.g. to a carrier)."""
-        return self._client.transact(holder, self.contract.functions.offerCustody(batch_id, to_checksum_address(to)))
+        return self._client.transact(
+            holder, self.contract.functions.offerCustody(batch_id, to_checksum_address(to))
+        )
 
     def cancel_offer(self, account: LocalAccount, batch_id: int) -> TxReceipt:
         return self._client.transact(account, self.contract.functions.cancelOffer(batch_id))
@@ -63,7 +65,11 @@ class BatchesApi:
         return list(range(first, first + len(masses)))
 
     def process(
-        self, processor: LocalAccount, inputs: Sequence[int], facility_id: int, outputs: Sequence[ProcessOutput]
+        self,
+        processor: LocalAccount,
+        inputs: Sequence[int],
+        facility_id: int,
+        outputs: Sequence[ProcessOutput],
     ) -> list[int]:
         """Turn inputs (held in title and custody) into outputs at the processor's facility."""
         fn = self.contract.functions.process(

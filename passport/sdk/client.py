@@ -19,7 +19,6 @@ from eth_typing import ChecksumAddress
 from eth_utils import get_abi_output_types, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
-from web3.contract.contract import ContractFunction
 from web3.middleware import ExtraDataToPOAMiddleware
 from web3.types import RPCEndpoint, RPCResponse, TxReceipt
 
@@ -130,7 +129,9 @@ class Client:
 
     def _next_nonce(self, address: str) -> int:
         if address not in self._nonces:
-            self._nonces[address] = int(self.w3.eth.get_transaction_count(cast(ChecksumAddress, address), "pending"))
+            self._nonces[address] = int(
+                self.w3.eth.get_transaction_count(cast(ChecksumAddress, address), "pending")
+            )
         return self._nonces[address]
 
     def _explain_failure(self, tx: dict[str, Any], receipt: TxReceipt) -> SdkError:
@@ -141,7 +142,9 @@ class Client:
             typed = as_sdk_error(exc)
             if typed is not None:
                 return typed
-        return TransactionFailed("0x" + bytes(receipt["transactionHash"]).hex(), "reverted without revert data")
+        return TransactionFailed(
+            "0x" + bytes(receipt["transactionHash"]).hex(), "reverted without revert data"
+        )
 
     def _typed(self, exc: Exception) -> Exception:
         if isinstance(exc, SdkError):
@@ -171,7 +174,9 @@ class Client:
         requests_ = []
         for c in calls:
             data = c.contract.encode_abi(c.function, args=list(c.args))
-            requests_.append(("eth_call", [{"from": self.call_from, "to": c.contract.address, "data": data}, block_id]))
+            requests_.append(
+                ("eth_call", [{"from": self.call_from, "to": c.contract.address, "data": data}, block_id])
+            )
         results = self.raw_batch(requests_)
         decoded = []
         for c, raw in zip(calls, results, strict=True):
@@ -199,7 +204,9 @@ class Client:
             if isinstance(responses, dict):  # the whole batch was refused
                 raise SdkError(f"JSON-RPC batch refused: {responses.get('error')}")
             by_id = {r.get("id"): r for r in responses}
-            ordered = [by_id.get(i, responses[i]) for i in range(len(responses))] if None in by_id else responses
+            ordered = (
+                [by_id.get(i, responses[i]) for i in range(len(responses))] if None in by_id else responses
+            )
             return [self._result(r) for r in ordered]
         return [self._single(m, p) for m, p in requests_]
 
@@ -216,8 +223,11 @@ class Client:
                 return [_json_log(log) for log in eth.get_logs(query)]  # type: ignore[arg-type]
             if method == "eth_getBlockByNumber":
                 block = eth.get_block(_block_id(params[0]))
-                return {"number": hex(block["number"]), "timestamp": hex(block["timestamp"]),
-                        "hash": "0x" + bytes(block["hash"]).hex()}
+                return {
+                    "number": hex(block["number"]),
+                    "timestamp": hex(block["timestamp"]),
+                    "hash": "0x" + bytes(block["hash"]).hex(),
+                }
             return self._result(self.w3.provider.make_request(RPCEndpoint(method), params))
         except (requests.exceptions.RequestException, OSError) as exc:
             raise RpcUnreachable(self.url, _reason(exc)) from exc
@@ -227,7 +237,7 @@ class Client:
             raise self._typed(exc) from exc
 
     def _result(self, response: RPCResponse) -> Any:
-        if "error" in response and response["error"]:
+        if response.get("error"):
             error = response["error"]
             data = error.get("data") if isinstance(error, dict) else None
             if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
@@ -276,13 +286,18 @@ class Client:
         ]
         logs = list(itertools.chain.from_iterable(self.raw_batch(requests_)))
         unique = {(log["transactionHash"], log["logIndex"]): log for log in logs}
-        return sorted(unique.values(), key=lambda log: (int(log["blockNumber"], 16), int(log["logIndex"], 16)))
+        return sorted(
+            unique.values(), key=lambda log: (int(log["blockNumber"], 16), int(log["logIndex"], 16))
+        )
 
     def block_timestamps(self, numbers: Iterable[int]) -> dict[int, int]:
         """Timestamps of blocks, fetched in one batch."""
         wanted = sorted(set(numbers))
         blocks = self.raw_batch([("eth_getBlockByNumber", [hex(n), False]) for n in wanted])
-        return {n: int(b["timestamp"], 16) if isinstance(b["timestamp"], str) else int(b["timestamp"]) for n, b in zip(wanted, blocks, strict=True)}
+        return {
+            n: int(b["timestamp"], 16) if isinstance(b["timestamp"], str) else int(b["timestamp"])
+            for n, b in zip(wanted, blocks, strict=True)
+        }
 
     def head(self) -> tuple[int, str, int]:
         """Latest block: number, hash and timestamp."""

@@ -9,8 +9,8 @@ from eth_utils import to_checksum_address
 from web3.types import TxReceipt
 
 from passport.sdk.client import Call
-from passport.sdk.logs import receipt_events
 from passport.sdk.contracts import Contracts
+from passport.sdk.logs import receipt_events
 from passport.sdk.types import Facility, FacilityKind, Member, Role
 
 
@@ -45,14 +45,24 @@ class ConsortiumApi:
     def propose_member(
         self, admin: LocalAccount, account: str, roles: Role, jurisdiction: str, execute: bool = True
     ) -> ProposalResult:
-        fn = self.contract.functions.proposeAddMember(to_checksum_address(account), int(roles), jurisdiction.encode())
+        fn = self.contract.functions.proposeAddMember(
+            to_checksum_address(account), int(roles), jurisdiction.encode()
+        )
         return self._propose(admin, fn, execute)
 
-    def propose_roles(self, admin: LocalAccount, account: str, roles: Role, execute: bool = True) -> ProposalResult:
-        return self._propose(admin, self.contract.functions.proposeSetRoles(to_checksum_address(account), int(roles)), execute)
+    def propose_roles(
+        self, admin: LocalAccount, account: str, roles: Role, execute: bool = True
+    ) -> ProposalResult:
+        return self._propose(
+            admin, self.contract.functions.proposeSetRoles(to_checksum_address(account), int(roles)), execute
+        )
 
-    def propose_active(self, admin: LocalAccount, account: str, active: bool, execute: bool = True) -> ProposalResult:
-        return self._propose(admin, self.contract.functions.proposeSetActive(to_checksum_address(account), active), execute)
+    def propose_active(
+        self, admin: LocalAccount, account: str, active: bool, execute: bool = True
+    ) -> ProposalResult:
+        return self._propose(
+            admin, self.contract.functions.proposeSetActive(to_checksum_address(account), active), execute
+        )
 
     def propose_member_sanction(
         self, admin: LocalAccount, account: str, sanctioned: bool = True, execute: bool = True
@@ -77,12 +87,16 @@ class ConsortiumApi:
     def propose_facility_sanction(
         self, admin: LocalAccount, facility_id: int, sanctioned: bool = True, execute: bool = True
     ) -> ProposalResult:
-        return self._propose(admin, self.contract.functions.proposeFacilitySanction(facility_id, sanctioned), execute)
+        return self._propose(
+            admin, self.contract.functions.proposeFacilitySanction(facility_id, sanctioned), execute
+        )
 
     def propose_accreditation(
         self, admin: LocalAccount, certifier: str, schema_id: int, valid_until: int, execute: bool = True
     ) -> ProposalResult:
-        fn = self.contract.functions.proposeAccreditation(to_checksum_address(certifier), schema_id, valid_until)
+        fn = self.contract.functions.proposeAccreditation(
+            to_checksum_address(certifier), schema_id, valid_until
+        )
         return self._propose(admin, fn, execute)
 
     def propose_revoke_accreditation(
@@ -107,7 +121,9 @@ class ConsortiumApi:
         return self._client.transact(operator, fn)
 
     def revoke_device(self, operator: LocalAccount, device: str) -> TxReceipt:
-        return self._client.transact(operator, self.contract.functions.revokeDevice(to_checksum_address(device)))
+        return self._client.transact(
+            operator, self.contract.functions.revokeDevice(to_checksum_address(device))
+        )
 
     # ------------------------------------------------------------ views
 
@@ -118,7 +134,9 @@ class ConsortiumApi:
         roles, active, sanctioned, jurisdiction, joined = self._client.call(
             Call(self.contract, "member", (to_checksum_address(account),))
         )
-        return Member(to_checksum_address(account), Role(roles), active, sanctioned, _country(jurisdiction), joined)
+        return Member(
+            to_checksum_address(account), Role(roles), active, sanctioned, _country(jurisdiction), joined
+        )
 
     def facility(self, facility_id: int) -> Facility:
         return facility_from(facility_id, self._client.call(Call(self.contract, "facility", (facility_id,))))
@@ -149,4 +167,4 @@ def facility_from(facility_id: int, raw: tuple[object, ...]) -> Facility:
 
 
 def _country(raw: object) -> str:
-    return bytes(raw).decode("ascii", errors="replace").strip("\x00")  # type: ignore[call-overload]
+    return str(bytes(raw).decode("ascii", errors="replace").strip("\x00"))  # type: ignore[call-overload]

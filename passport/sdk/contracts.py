@@ -46,14 +46,18 @@ def attach(client: Client, deployment: Deployment) -> Contracts:
         DeploymentMismatch: the chain id differs or an address holds no code.
     """
     if deployment.chain_id != client.chain_id:
-        raise DeploymentMismatch(deployment.network, f"records are for chain {deployment.chain_id}, not {client.chain_id}")
+        raise DeploymentMismatch(
+            deployment.network, f"records are for chain {deployment.chain_id}, not {client.chain_id}"
+        )
     bound = {}
     for name in deployments.CONTRACTS:
         address = deployment.address(name)
         if not client.w3.eth.get_code(address):  # type: ignore[arg-type]
             raise DeploymentMismatch(deployment.network, f"no code at {name} address {address}")
         bound[name] = client.contract(address, load_artifact(name).abi)
-    return Contracts(client, deployment, bound["Consortium"], bound["MineralPassport"], bound["AttestationRegistry"])
+    return Contracts(
+        client, deployment, bound["Consortium"], bound["MineralPassport"], bound["AttestationRegistry"]
+    )
 
 
 def attach_records(client: Client, directory: Path, network: str) -> Contracts:
@@ -100,7 +104,11 @@ def deploy(
         records,
     )
     addresses["AttestationRegistry"] = _deploy_one(
-        client, deployer, "AttestationRegistry", [addresses["Consortium"], addresses["MineralPassport"]], records
+        client,
+        deployer,
+        "AttestationRegistry",
+        [addresses["Consortium"], addresses["MineralPassport"]],
+        records,
     )
     deployment = Deployment(network=network, chain_id=client.chain_id, records=records)
     if directory is not None:

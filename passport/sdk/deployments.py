@@ -106,7 +106,9 @@ def load(directory: Path, network: str, chain_id: int | None = None) -> Deployme
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise DeploymentMismatch(network, f"{path} is unreadable: {exc}") from exc
         if chain_id is not None and record.chain_id != chain_id:
-            raise DeploymentMismatch(network, f"{name} was deployed on chain {record.chain_id}, not {chain_id}")
+            raise DeploymentMismatch(
+                network, f"{name} was deployed on chain {record.chain_id}, not {chain_id}"
+            )
         if record.abi_hash != abi_hash(load_artifact(name).abi):
             raise DeploymentMismatch(network, f"{name}'s ABI differs from this version's artifacts")
         records[name] = record

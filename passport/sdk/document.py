@@ -174,7 +174,7 @@ class Verification(_Model):
 
 
 class PassportDocument(_Model):
-    kind: Literal["mineral-passport/passport@1"] = KIND
+    kind: Literal["mineral-passport/passport@1"] = "mineral-passport/passport@1"
     chain: ChainRef
     product: Product
     origins: list[Origin]
@@ -186,7 +186,9 @@ class PassportDocument(_Model):
     facilities: list[FacilityEntry]
     taint: Taint
     regulatory: list[RegulatoryEvent]
-    telemetry_roots: dict[str, Hex32] = Field(description="batch id -> content hash (documents/telemetry root)")
+    telemetry_roots: dict[str, Hex32] = Field(
+        description="batch id -> content hash (documents/telemetry root)"
+    )
     verification: Verification = Verification()
 
     def to_json(self) -> str:

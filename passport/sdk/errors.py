@@ -41,7 +41,9 @@ def error_table() -> dict[bytes, tuple[str, str, list[dict[str, Any]]]]:
             if item.get("type") != "error":
                 continue
             signature = f"{item['name']}({','.join(_abi_type(i) for i in item['inputs'])})"
-            table.setdefault(function_signature_to_4byte_selector(signature), (contract, item["name"], item["inputs"]))
+            table.setdefault(
+                function_signature_to_4byte_selector(signature), (contract, item["name"], item["inputs"])
+            )
     return table
 
 
@@ -67,7 +69,10 @@ def decode_revert(data: bytes) -> ContractRevert:
         return ContractRevert("UnknownError", {"data": data})
     contract, name, inputs = known
     values = abi_decode([_abi_type(i) for i in inputs], body) if inputs else ()
-    args = {i["name"] or f"arg{n}": _plain(v, i["type"]) for n, (i, v) in enumerate(zip(inputs, values, strict=True))}
+    args = {
+        i["name"] or f"arg{n}": _plain(v, i["type"])
+        for n, (i, v) in enumerate(zip(inputs, values, strict=True))
+    }
     return ContractRevert(name, args, contract)
 
 

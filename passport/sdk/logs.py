@@ -31,7 +31,7 @@ def topic_table() -> dict[bytes, dict[str, Any]]:
     for contract in ("Consortium", "MineralPassport", "AttestationRegistry"):
         for item in load_artifact(contract).abi:
             if item.get("type") == "event":
-                table.setdefault(event_abi_to_log_topic(item), item)
+                table.setdefault(event_abi_to_log_topic(item), item)  # type: ignore[arg-type]
     return table
 
 

@@ -59,7 +59,11 @@ class PolicyResult:
 
 
 def builtin_policies() -> list[str]:
-    return sorted(p.name.removesuffix(".json") for p in resources.files("passport.policies").iterdir() if p.name.endswith(".json"))
+    return sorted(
+        p.name.removesuffix(".json")
+        for p in resources.files("passport.policies").iterdir()
+        if p.name.endswith(".json")
+    )
 
 
 def load_policy(name_or_path: str) -> Policy:
@@ -73,7 +77,9 @@ def load_policy(name_or_path: str) -> Policy:
     else:
         path = Path(name_or_path)
         if not path.is_file():
-            raise PolicyError(name_or_path, f"no such policy; shipped policies: {', '.join(builtin_policies())}")
+            raise PolicyError(
+                name_or_path, f"no such policy; shipped policies: {', '.join(builtin_policies())}"
+            )
         try:
             text = path.read_text()
         except OSError as exc:
@@ -125,6 +131,10 @@ def _evaluate(rule: Any, doc: PassportDocument) -> list[str]:
     for origin in doc.origins:
         subject = origin.facility_id if rule.subject == "facility" else origin.batch_id
         if subject not in valid:
-            what = f"facility {origin.facility_id} ({origin.country})" if rule.subject == "facility" else f"batch {origin.batch_id}"
+            what = (
+                f"facility {origin.facility_id} ({origin.country})"
+                if rule.subject == "facility"
+                else f"batch {origin.batch_id}"
+            )
             out.append(f"origin batch {origin.batch_id}: no valid {rule.schema_name!r} attestation on {what}")
     return out

@@ -33,7 +33,8 @@ class Reading:
 
     def leaf(self) -> bytes:
         encoded = abi_encode(
-            LEAF_TYPES, [to_checksum_address(self.device), self.facility_id, self.time, self.kind, self.value, self.unit]
+            LEAF_TYPES,
+            [to_checksum_address(self.device), self.facility_id, self.time, self.kind, self.value, self.unit],
         )
         return keccak(keccak(encoded))
 
@@ -45,7 +46,9 @@ class SignedReading:
 
     def signer(self) -> str:
         """The address that signed (EIP-191 over the leaf)."""
-        return str(Account.recover_message(encode_defunct(primitive=self.reading.leaf()), signature=self.signature))
+        return str(
+            Account.recover_message(encode_defunct(primitive=self.reading.leaf()), signature=self.signature)
+        )
 
     def is_from_device(self) -> bool:
         return self.signer() == to_checksum_address(self.reading.device)
@@ -55,7 +58,9 @@ def sign_reading(device: LocalAccount, reading: Reading) -> SignedReading:
     """Sign as the device (EIP-191 personal message over the leaf hash)."""
     if to_checksum_address(reading.device) != device.address:
         raise ValueError(f"reading names device {reading.device}, key is {device.address}")
-    return SignedReading(reading, bytes(device.sign_message(encode_defunct(primitive=reading.leaf())).signature))
+    return SignedReading(
+        reading, bytes(device.sign_message(encode_defunct(primitive=reading.leaf())).signature)
+    )
 
 
 def _pair(a: bytes, b: bytes) -> bytes:
@@ -73,7 +78,10 @@ class MerkleTree:
         while len(self.levels[-1]) > 1:
             level = self.levels[-1]
             self.levels.append(
-                [_pair(level[i], level[i + 1]) if i + 1 < len(level) else level[i] for i in range(0, len(level), 2)]
+                [
+                    _pair(level[i], level[i + 1]) if i + 1 < len(level) else level[i]
+                    for i in range(0, len(level), 2)
+                ]
             )
 
     @classmethod

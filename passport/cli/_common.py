@@ -1,0 +1,159 @@
+"""Options and output shared by every command (one place, as STYLE.md asks)."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from eth_account.signers.local import LocalAccount
+from rich.console import Console
+
+from passport.exceptions import KeystoreError
+from passport.sdk import Client, Sdk
+from passport.sdk.accounts import DEV_ROLES, PASSWORD_ENV, dev_account, load_keystore
+
+F = TypeVar("F", bound=Callable[..., Any])
+stdout = Console()
+stderr = Console(stderr=True)
+
+
+def chain_options(fn: F) -> F:
+    """--rpc-url, --network, --deployments and --json."""
+
+    @click.option(
+        "--rpc-url",
+        envvar="PASSPORT_RPC_URL",
+        default="http://127.0.0.1:8545",
+        show_default=True,
+        help="JSON-RPC endpoint (env PASSPORT_RPC_URL).",
+    )
+    @click.option("--network", default="local", show_default=True, help="Name of the deployment record set.")
+    @click.option(
+        "--deployments",
+        "deployments_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("deployments"),
+        show_default=True,
+        help="Directory of deployment records.",
+    )
+    @json_option
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def json_option(fn: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON document on stdout.")(
+        fn
+    )
+
+
+def signer_options(fn: F) -> F:
+    """--keystore (password from $PASSPORT_PASSWORD or a prompt) or --dev-account."""
+
+    @click.option(
+        "--keystore",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=f"Encrypted JSON keystore of the sender; password from ${PASSWORD_ENV} or a prompt.",
+    )
+    @click.option(
+        "--dev-account",
+        type=click.Choice(DEV_ROLES),
+        help="A development account of the standard test mnemonic (dev chains only).",
+    )
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def signer(keystore: Path | None, dev: str | None) -> LocalAccount:
+    """The account that signs: exactly one of --keystore and --dev-account.
+
+    Raises:
+        click.UsageError: neither or both were given.
+        KeystoreError: the keystore cannot be read or decrypted.
+    """
+    if (keystore is None) == (dev is None):
+        raise click.UsageError("give exactly one of --keystore PATH and --dev-account NAME")
+    if dev is not None:
+        return dev_account(DEV_ROLES.index(dev))
+    assert keystore is not None
+    import os
+
+    password = os.environ.get(PASSWORD_ENV)
+    if password is None:
+        if not sys.stdin.isatty():
+            raise KeystoreError(str(keystore), f"no password: set ${PASSWORD_ENV} or run in a terminal")
+        password = click.prompt(f"Password for {keystore}", hide_input=True, err=True)
+    return load_keystore(keystore, password)
+
+
+def connect(rpc_url: str) -> Client:
+    return Client.connect(rpc_url)
+
+
+def sdk_for(rpc_url: str, network: str, deployments_dir: Path) -> Sdk:
+    return Sdk.attach(connect(rpc_url), deployments_dir, network)
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready form of SDK results (dataclasses, enums, bytes)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Flag):
+        return [m.name for m in type(value) if m in value and m.name]
+    if isinstance(value, enum.Enum):
+        return value.name
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    return value
+
+
+def emit(as_json: bool, data: Any, human: Callable[[], None] | str) -> None:
+    """One JSON document with --json; otherwise the human rendering."""
+    if as_json:
+        click.echo(json.dumps(plain(data), indent=2, sort_keys=True))
+    elif isinstance(human, str):
+        stdout.print(human, highlight=False)
+    else:
+        human()
+
+
+def int_list(text: str) -> list[int]:
+    try:
+        values = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError as exc:
+        raise click.BadParameter(f"expected comma-separated integers, got {text!r}") from exc
+    if not values:
+        raise click.BadParameter("expected at least one integer")
+    return values
+
+
+def hex32(text: str) -> bytes:
+    value = text[2:] if text.startswith("0x") else text
+    try:
+        raw = bytes.fromhex(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{text!r} is not hex") from exc
+    if len(raw) != 32:
+        raise click.BadParameter(f"expected 32 bytes (64 hex digits), got {len(raw)}")
+    return raw

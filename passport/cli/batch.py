@@ -1,0 +1,244 @@
+"""``passport batch``: mint, hand over, split, process, regulator actions, show."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from passport.cli._common import chain_options, emit, hex32, int_list, sdk_for, signer, signer_options
+from passport.sdk.types import ProcessOutput, Stage
+
+STAGES = [s.name for s in Stage]
+
+
+def _output(text: str) -> ProcessOutput:
+    parts = text.split(":")
+    if len(parts) not in (3, 4) or parts[0].upper() not in STAGES:
+        raise click.BadParameter(
+            f"{text!r}: expected STAGE:MASS_G:GRADE_PPM[:CONTENT_HASH], STAGE one of {', '.join(STAGES)}"
+        )
+    try:
+        mass, grade = int(parts[1]), int(parts[2])
+    except ValueError as exc:
+        raise click.BadParameter(f"{text!r}: mass and grade must be integers") from exc
+    content = hex32(parts[3]) if len(parts) == 4 else b"\x00" * 32
+    return ProcessOutput(Stage[parts[0].upper()], mass, grade, content)
+
+
+@click.group("batch")
+def batch() -> None:
+    """Batches: mint, offer, accept, split, process, freeze, taint, show."""
+
+
+@batch.command("mint")
+@click.option("--facility", "facility_id", type=int, required=True)
+@click.option("--stage", type=click.Choice(STAGES, case_sensitive=False), required=True)
+@click.option("--mass-g", type=click.IntRange(min=1), required=True, help="Net mass in grams.")
+@click.option(
+    "--grade-ppm", type=click.IntRange(1, 1_000_000), required=True, help="Tungsten grade, ppm of W."
+)
+@click.option(
+    "--content-hash", default="0x" + "00" * 32, help="Documents/telemetry Merkle root (32 bytes hex)."
+)
+@chain_options
+@signer_options
+def mint(
+    facility_id: int,
+    stage: str,
+    mass_g: int,
+    grade_ppm: int,
+    content_hash: str,
+    rpc_url: str,
+    network: str,
+    deployments_dir: Path,
+    as_json: bool,
+    keystore: Path | None,
+    dev_account: str | None,
+) -> None:
+    """Record a new batch at a facility the signer operates."""
+    sdk = sdk_for(rpc_url, network, deployments_dir)
+    batch_id = sdk.batches.mint(
+        signer(keystore, dev_account),
+        facility_id,
+        Stage[stage.upper()],
+        mass_g,
+        grade_ppm,
+        hex32(content_hash),
+    )
+    emit(as_json, {"batchId": batch_id}, f"minted batch {batch_id}")
+
+
+@batch.command("offer")
+@click.argument("batch_id", type=int)
+@click.argument("to")
+@click.option("--custody-only", is_flag=True, help="Hand over physical custody only (e.g. to a carrier).")
+@chain_options
+@signer_options
+def offer(
+    batch_id: int,
+    to: str,
+    custody_only: bool,
+    rpc_url: str,
+    network: str,
+    deployments_dir: Path,
+    as_json: bool,
+    keystore: Path | None,
+    dev_account: str | None,
+) -> None:
+    """Offer BATCH_ID to TO, who must accept."""
+    sdk = sdk_for(rpc_url, network, deployments_dir)
+    account = signer(keystore, dev_account)
+    (sdk.batches.offer_custody if custody_only else sdk.batches.offer)(account, batch_id, to)
+    emit(
+        as_json,
+        {"batchId": batch_id, "to": to, "custodyOnly": custody_only},
+        f"offered batch {batch_id} to {to}",
+    )
+
+
+@batch.command("accept")
+@click.argument("batch_id", type=int)
+@click.option(
+    "--measured-g", type=click.IntRange(min=0), required=True, help="Mass measured at receipt, grams."
+)
+@chain_options
+@signer_options
+def accept(
+    batch_id: int,
+    measured_g: int,
+    rpc_url: str,
+    network: str,
+    deployments_dir: Path,
+    as_json: bool,
+    keystore: Path | None,
+    dev_account: str | None,
+) -> None:
+    """Accept a pending offer of BATCH_ID with the measured mass."""
+    sdk = sdk_for(rpc_url, network, deployments_dir)
+    discrepancy = sdk.batches.accept(signer(keystore, dev_account), batch_id, measured_g)
+    note = " (weight discrepancy recorded)" if discrepancy else ""
+    emit(as_json, {"batchId": batch_id, "discrepancy": discrepancy}, f"accepted batch {batch_id}{note}")
+
+
+@batch.command("split")
+@click.argument("batch_id", type=int)
+@click.option(
+    "--masses", required=True, help="Comma-separated child masses in grams; they must sum to the parent's."
+)
+@chain_options
+@signer_options
+def split(
+    batch_id: int,
+    masses: str,
+    rpc_url: str,
+    network: str,
+    deployments_dir: Path,
+    as_json: bool,
+    keystore: Path | None,
+    dev_account: str | None,
+) -> None:
+    """Split BATCH_ID into children."""
+    sdk = sdk_for(rpc_url, network, deployments_dir)
+    children = sdk.batches.split(signer(keystore, dev_account), batch_id, int_list(masses))
+    emit(as_json, {"batchId": batch_id, "children": children}, f"split batch {batch_id} into {children}")
+
+
+@batch.command("process")
+@click.option("--inputs", required=True, help="Comma-separated input batch ids.")
+@click.option("--facility", "facility_id", type=int, required=True)
+@click.option(
+    "--output",
+    "outputs",
+    multiple=True,
+    required=True,
+    help="STAGE:MASS_G:GRADE_PPM[:CONTENT_HASH]; repeatable.",
+)
+@chain_options
+@signer_options
+def process(
+    inputs: str,
+    facility_id: int,
+    outputs: tuple[str, ...],
+    rpc_url: str,
+    network: str,
+    deployments_dir: Path,
+    as_json: bool,
+    keystore: Path | None,
+    dev_account: str | None,
+) -> None:
+    """Turn inputs into outputs at the signer's facility (mass balance enforced on-chain)."""
+    sdk = sdk_for(rpc_url, network, deployments_dir)
+    produced = sdk.batches.process(
+        signer(keystore, dev_account), int_list(inputs), facility_id, [_output(o) for o in outputs]
+    )
+    emit(as_json, {"outputs": produced}, f"produced batches {produced}")
+
+
+@batch.command("freeze")
+@click.argument("batch_id", type=int)
+@click.option("--reason", default="0x" + "00" * 32, help="Hash of the reasoning document.")
+@click.option("--unfreeze", is_flag=True)
+@chain_options
+@signer_options
+def freeze(
+    batch_id: int,
+    reason: str,
+    unfreeze: bool,
+    rpc_url: str,
+    network: str,
+    deployments_dir: Path,
+    as_json: bool,
+    keystore: Path | None,
+    dev_account: str | None,
+) -> None:
+    """Freeze (or unfreeze) BATCH_ID as a regulator."""
+    sdk = sdk_for(rpc_url, network, deployments_dir)
+    account = signer(keystore, dev_account)
+    if unfreeze:
+        sdk.batches.unfreeze(account, batch_id)
+    else:
+        sdk.batches.freeze(account, batch_id, hex32(reason))
+    emit(
+        as_json,
+        {"batchId": batch_id, "frozen": not unfreeze},
+        f"batch {batch_id} {'unfrozen' if unfreeze else 'frozen'}",
+    )
+
+
+@batch.command("taint")
+@click.argument("batch_id", type=int)
+@click.option("--reason", default="0x" + "00" * 32, help="Hash of the reasoning document.")
+@chain_options
+@signer_options
+def taint(
+    batch_id: int,
+    reason: str,
+    rpc_url: str,
+    network: str,
+    deployments_dir: Path,
+    as_json: bool,
+    keystore: Path | None,
+    dev_account: str | None,
+) -> None:
+    """Taint BATCH_ID as a regulator; its products inherit the taint."""
+    sdk_for(rpc_url, network, deployments_dir).batches.taint(
+        signer(keystore, dev_account), batch_id, hex32(reason)
+    )
+    emit(as_json, {"batchId": batch_id, "tainted": True}, f"batch {batch_id} tainted")
+
+
+@batch.command("show")
+@click.argument("batch_id", type=int)
+@chain_options
+def show(batch_id: int, rpc_url: str, network: str, deployments_dir: Path, as_json: bool) -> None:
+    """A batch's on-chain record."""
+    b = sdk_for(rpc_url, network, deployments_dir).batches.get(batch_id)
+    flags = ",".join(f.name or "" for f in type(b.flags) if f in b.flags) or "-"
+    emit(
+        as_json,
+        b,
+        f"batch {b.batch_id}: {b.stage.name} {b.mass_grams:,} g at {b.grade_ppm:,} ppm W "
+        f"({b.contained_tungsten_g:,.0f} g W), facility {b.facility_id} ({b.country}), "
+        f"owner {b.owner}, custodian {b.custodian}, flags {flags}",
+    )

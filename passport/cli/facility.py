@@ -1,0 +1,104 @@
+"""``passport facility``: mine sites and plants."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from passport.cli._common import chain_options, emit, hex32, sdk_for, signer, signer_options
+from passport.cli.member import _proposal
+from passport.sdk.types import FacilityKind
+
+
+@click.group("facility")
+def facility() -> None:
+    """Facilities: proposals to register and sanction; records; device keys."""
+
+
+@facility.command("add")
+@click.option("--operator", required=True, help="Member operating the facility.")
+@click.option("--country", required=True, help="ISO 3166-1 alpha-2 code of the site.")
+@click.option(
+    "--kind", type=click.Choice([k.name for k in FacilityKind], case_sensitive=False), required=True
+)
+@click.option("--location-hash", default="0x" + "00" * 32, help="Hash of the location record (32 bytes hex).")
+@chain_options
+@signer_options
+def add(
+    operator: str,
+    country: str,
+    kind: str,
+    location_hash: str,
+    rpc_url: str,
+    network: str,
+    deployments_dir: Path,
+    as_json: bool,
+    keystore: Path | None,
+    dev_account: str | None,
+) -> None:
+    """Propose registering a facility."""
+    sdk = sdk_for(rpc_url, network, deployments_dir)
+    result = sdk.consortium.propose_facility(
+        signer(keystore, dev_account), operator, country, FacilityKind[kind.upper()], hex32(location_hash)
+    )
+    _proposal(as_json, result, f"register {kind.upper()} in {country} operated by {operator}")
+
+
+@facility.command("sanction")
+@click.argument("facility_id", type=int)
+@click.option("--lift", is_flag=True)
+@chain_options
+@signer_options
+def sanction(
+    facility_id: int,
+    lift: bool,
+    rpc_url: str,
+    network: str,
+    deployments_dir: Path,
+    as_json: bool,
+    keystore: Path | None,
+    dev_account: str | None,
+) -> None:
+    """Propose raising (or lifting) a facility's sanction flag."""
+    sdk = sdk_for(rpc_url, network, deployments_dir)
+    result = sdk.consortium.propose_facility_sanction(signer(keystore, dev_account), facility_id, not lift)
+    _proposal(as_json, result, f"{'lift sanction on' if lift else 'sanction'} facility {facility_id}")
+
+
+@facility.command("show")
+@click.argument("facility_id", type=int)
+@chain_options
+def show(facility_id: int, rpc_url: str, network: str, deployments_dir: Path, as_json: bool) -> None:
+    """A facility's record."""
+    f = sdk_for(rpc_url, network, deployments_dir).consortium.facility(facility_id)
+    flagged = " SANCTIONED" if f.sanctioned or f.operator_sanctioned else ""
+    emit(
+        as_json, f, f"facility {f.facility_id}: {f.kind.name} in {f.country}, operator {f.operator}{flagged}"
+    )
+
+
+@facility.command("device")
+@click.argument("facility_id", type=int)
+@click.argument("device")
+@chain_options
+@signer_options
+def device(
+    facility_id: int,
+    device: str,
+    rpc_url: str,
+    network: str,
+    deployments_dir: Path,
+    as_json: bool,
+    keystore: Path | None,
+    dev_account: str | None,
+) -> None:
+    """Bind IoT DEVICE key to FACILITY_ID (the operator signs)."""
+    sdk_for(rpc_url, network, deployments_dir).consortium.register_device(
+        signer(keystore, dev_account), device, facility_id
+    )
+    emit(
+        as_json,
+        {"device": device, "facilityId": facility_id},
+        f"device {device} bound to facility {facility_id}",
+    )

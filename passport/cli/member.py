@@ -1,0 +1,133 @@
+"""``passport member``: membership changes by proposal, and member records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from passport.cli._common import chain_options, emit, sdk_for, signer, signer_options
+from passport.sdk.types import Role, role_names
+
+
+def roles_of(text: str) -> Role:
+    try:
+        return Role(sum({Role[name.strip().upper()] for name in text.split(",") if name.strip()}))
+    except KeyError as exc:
+        raise click.BadParameter(
+            f"unknown role {exc.args[0]!r}; roles: {', '.join(r.name or '' for r in Role)}"
+        ) from exc
+
+
+def _proposal(as_json: bool, result: object, what: str) -> None:
+    pid, executed = result.proposal_id, result.executed  # type: ignore[attr-defined]
+    emit(
+        as_json,
+        {"proposalId": pid, "executed": executed},
+        f"proposal {pid} {'executed' if executed else 'awaits approvals'}: {what}",
+    )
+
+
+@click.group("member")
+def member() -> None:
+    """Members: proposals to add, change roles, (de)activate, sanction; and records."""
+
+
+@member.command("add")
+@click.argument("address")
+@click.option(
+    "--roles",
+    required=True,
+    help="Comma-separated: MINER,PROCESSOR,TRADER,CARRIER,CERTIFIER,REGULATOR,BUYER,ADMIN",
+)
+@click.option("--jurisdiction", required=True, help="ISO 3166-1 alpha-2 country code.")
+@click.option("--no-execute", is_flag=True, help="Only propose, even when the threshold is 1.")
+@chain_options
+@signer_options
+def add(
+    address: str,
+    roles: str,
+    jurisdiction: str,
+    no_execute: bool,
+    rpc_url: str,
+    network: str,
+    deployments_dir: Path,
+    as_json: bool,
+    keystore: Path | None,
+    dev_account: str | None,
+) -> None:
+    """Propose adding ADDRESS as a member."""
+    sdk = sdk_for(rpc_url, network, deployments_dir)
+    result = sdk.consortium.propose_member(
+        signer(keystore, dev_account), address, roles_of(roles), jurisdiction, not no_execute
+    )
+    _proposal(as_json, result, f"add {address}")
+
+
+@member.command("sanction")
+@click.argument("address")
+@click.option("--lift", is_flag=True, help="Clear the sanction flag instead.")
+@chain_options
+@signer_options
+def sanction(
+    address: str,
+    lift: bool,
+    rpc_url: str,
+    network: str,
+    deployments_dir: Path,
+    as_json: bool,
+    keystore: Path | None,
+    dev_account: str | None,
+) -> None:
+    """Propose raising (or lifting) ADDRESS's sanction flag."""
+    sdk = sdk_for(rpc_url, network, deployments_dir)
+    result = sdk.consortium.propose_member_sanction(signer(keystore, dev_account), address, not lift)
+    _proposal(as_json, result, f"{'lift sanction on' if lift else 'sanction'} {address}")
+
+
+@member.command("approve")
+@click.argument("proposal_id", type=int)
+@chain_options
+@signer_options
+def approve(
+    proposal_id: int,
+    rpc_url: str,
+    network: str,
+    deployments_dir: Path,
+    as_json: bool,
+    keystore: Path | None,
+    dev_account: str | None,
+) -> None:
+    """Approve proposal PROPOSAL_ID."""
+    sdk_for(rpc_url, network, deployments_dir).consortium.approve(signer(keystore, dev_account), proposal_id)
+    emit(as_json, {"proposalId": proposal_id, "approved": True}, f"approved proposal {proposal_id}")
+
+
+@member.command("execute")
+@click.argument("proposal_id", type=int)
+@chain_options
+@signer_options
+def execute(
+    proposal_id: int,
+    rpc_url: str,
+    network: str,
+    deployments_dir: Path,
+    as_json: bool,
+    keystore: Path | None,
+    dev_account: str | None,
+) -> None:
+    """Execute proposal PROPOSAL_ID once enough admins approved it."""
+    sdk_for(rpc_url, network, deployments_dir).consortium.execute(signer(keystore, dev_account), proposal_id)
+    emit(as_json, {"proposalId": proposal_id, "executed": True}, f"executed proposal {proposal_id}")
+
+
+@member.command("show")
+@click.argument("address")
+@chain_options
+def show(address: str, rpc_url: str, network: str, deployments_dir: Path, as_json: bool) -> None:
+    """A member's record."""
+    m = sdk_for(rpc_url, network, deployments_dir).consortium.member(address)
+    if not m.joined_at:
+        raise click.ClickException(f"{address} is not a member")
+    status = "sanctioned" if m.sanctioned else ("active" if m.active else "inactive")
+    emit(as_json, m, f"{m.address}  {','.join(role_names(m.roles))}  {m.jurisdiction}  {status}")
