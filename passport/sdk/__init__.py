@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from passport.sdk.contracts import Contracts, Founder, attach, attach_records, d
 from passport.sdk.document import PassportDocument
 from passport.sdk.policy import Policy, PolicyResult, check, load_policy
 from passport.sdk.verify import VerificationReport, verify
+
+DERIVED_CACHE_SIZE = 32
 
 
 class Sdk:
@@ -32,6 +35,7 @@ class Sdk:
         self.consortium = ConsortiumApi(contracts)
         self.batches = BatchesApi(contracts)
         self.attestations = AttestationsApi(contracts)
+        self._derived: OrderedDict[tuple[int, int, str], PassportDocument] = OrderedDict()
 
     @classmethod
     def deploy(cls, client: Client, deployer: LocalAccount, founders: list[Founder], **kwargs: Any) -> Sdk:
@@ -47,7 +51,11 @@ class Sdk:
         return assemble(self.contracts, batch_id, block)
 
     def verify(self, document: PassportDocument) -> VerificationReport:
-        return verify(self.contracts, document)
+        """Re-derive every field from the chain; see :func:`passport.sdk.verify.verify`."""
+        report = verify(self.contracts, document, self._derived)
+        while len(self._derived) > DERIVED_CACHE_SIZE:
+            self._derived.popitem(last=False)
+        return report
 
     def check(self, batch_or_document: int | PassportDocument, policy: str | Policy) -> PolicyResult:
         document = (

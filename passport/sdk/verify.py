@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,11 +32,17 @@ class VerificationReport:
     mismatches: list[Mismatch] = field(default_factory=list)
 
 
-def verify(contracts: Contracts, document: PassportDocument) -> VerificationReport:
+def verify(
+    contracts: Contracts,
+    document: PassportDocument,
+    derived_cache: MutableMapping[tuple[int, int, str], PassportDocument] | None = None,
+) -> VerificationReport:
     """Re-assemble the passport at the document's block and compare every field.
 
     Contract addresses, chain id and the block hash are compared first: a passport of another
-    chain, or of a block the chain no longer has, fails without further reads.
+    chain, or of a block the chain no longer has, fails without further reads. Chain state at a
+    given block hash never changes, so ``derived_cache`` may keep re-derived documents keyed by
+    (batch id, block, block hash).
     """
     ref = document.chain
     expected = {
@@ -54,8 +61,13 @@ def verify(contracts: Contracts, document: PassportDocument) -> VerificationRepo
             mismatches.append(Mismatch("chain.as_of_block_hash", ref.as_of_block_hash, actual_hash))
     if mismatches:
         return VerificationReport(document.product.batch_id, ref.as_of_block, False, mismatches)
+    key = (document.product.batch_id, ref.as_of_block, ref.as_of_block_hash)
     try:
-        derived = assemble(contracts, document.product.batch_id, ref.as_of_block)
+        derived = derived_cache.get(key) if derived_cache is not None else None
+        if derived is None:
+            derived = assemble(contracts, document.product.batch_id, ref.as_of_block)
+            if derived_cache is not None:
+                derived_cache[key] = derived
     except ContractRevert as exc:
         mismatch = Mismatch("product.batch_id", document.product.batch_id, exc.name)
         return VerificationReport(document.product.batch_id, ref.as_of_block, False, [mismatch])

@@ -1,68 +1,44 @@
-"""An anvil from node_modules per test module, and the contracts deployed on it."""
+"""Chains for integration tests: the embedded chain and anvil (from node_modules), and the demo
+scenario run once on each. Every test taking ``chain`` runs against both."""
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from dataclasses import dataclass
-from types import ModuleType
+from pathlib import Path
 
 import pytest
-from eth_account.signers.local import LocalAccount
-from web3.contract import Contract
 
+from passport import demo
+from passport.sdk import Client, Sdk
+from passport.sdk.accounts import dev_accounts
 from passport.toolchain.anvil import Anvil
-from passport.toolchain.compiler import REPO_ROOT
 
 
-def _load_bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_gas", REPO_ROOT / "scripts" / "bench_gas.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load_bench()
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def anvil() -> Iterator[Anvil]:
     with Anvil() as node:
         yield node
 
 
+@pytest.fixture(scope="module", params=["embedded", "anvil"])
+def chain(request: pytest.FixtureRequest) -> Client:
+    if request.param == "embedded":
+        return Client.embedded(fund=[a.address for a in dev_accounts()])
+    node: Anvil = request.getfixturevalue("anvil")
+    return Client.connect(node.url)
+
+
 @dataclass(frozen=True)
-class Deployment:
-    chain: object
-    consortium: Contract
-    passport: Contract
-    registry: Contract
-    admin: LocalAccount
-    certifier: LocalAccount
-    miner: LocalAccount
-    schema_id: int
+class DemoRun:
+    client: Client
+    sdk: Sdk
+    result: demo.DemoResult
+    out: Path
 
 
 @pytest.fixture(scope="module")
-def deployment(anvil: Anvil) -> Deployment:
-    chain = bench.Chain(anvil.url)
-    admin, miner, certifier = bench.dev_accounts(3)
-    founders = [
-        (admin.address, bench.ADMIN, b"VN"),
-        (miner.address, bench.MINER, b"VN"),
-        (certifier.address, bench.CERTIFIER, b"CH"),
-    ]
-    consortium = chain.deploy("Consortium", admin, founders, 1)
-    passport = chain.deploy("MineralPassport", admin, consortium.address, 50, 100, "")
-    registry = chain.deploy("AttestationRegistry", admin, consortium.address, passport.address)
-    chain.send(
-        admin, consortium.functions.proposeAddFacility(miner.address, b"VN", bench.MINE_KIND, b"\x01" * 32)
-    )
-    chain.send(admin, consortium.functions.execute(1))
-    chain.send(miner, passport.functions.mint(1, bench.CONCENTRATE, 1_000_000, 650_000, b"\x00" * 32))
-    chain.send(admin, registry.functions.registerSchema("origin-verified", True, 0))
-    expiry = chain.w3.eth.get_block("latest")["timestamp"] + 365 * 86_400
-    chain.send(admin, consortium.functions.proposeAccreditation(certifier.address, 1, expiry))
-    chain.send(admin, consortium.functions.execute(2))
-    return Deployment(chain, consortium, passport, registry, admin, certifier, miner, 1)
+def demo_run(chain: Client, tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    out = tmp_path_factory.mktemp("demo")
+    result = demo.run(chain, out)
+    return DemoRun(chain, Sdk.attach(chain, out / "deployments", "demo"), result, out)

@@ -1,59 +1,50 @@
-"""Off-chain EIP-712 attestations: eth-account's encoding equals the contract's digest, and a
-certifier's typed-data signature is accepted when relayed by someone else."""
+"""EIP-712 attestations and telemetry Merkle proofs, checked against the contracts' own code,
+on the embedded chain and on anvil."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from web3 import Web3
 
-from tests.integration.conftest import Deployment
+from passport.exceptions import ContractRevert
+from passport.sdk import Call, Client, Founder, Sdk
+from passport.sdk.accounts import dev_accounts
+from passport.sdk.attestations import AttestationRequest, sign_attestation, typed_data
+from passport.sdk.telemetry import MerkleTree, Reading
+from passport.sdk.types import FacilityKind, Role, Stage, SubjectKind
 
 pytestmark = pytest.mark.slow
-
-ATTESTATION_TYPES = {
-    "Attestation": [
-        {"name": "certifier", "type": "address"},
-        {"name": "schemaId", "type": "uint256"},
-        {"name": "subject", "type": "uint256"},
-        {"name": "dataHash", "type": "bytes32"},
-        {"name": "expiresAt", "type": "uint64"},
-        {"name": "deadline", "type": "uint64"},
-        {"name": "salt", "type": "bytes32"},
-    ]
-}
-
+SETTINGS = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 uint256 = st.integers(min_value=0, max_value=2**256 - 1)
 uint64 = st.integers(min_value=0, max_value=2**64 - 1)
 bytes32 = st.binary(min_size=32, max_size=32)
 
 
-def typed_data(d: Deployment, message: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "domain": {
-            "name": "MineralPassport Attestations",
-            "version": "1",
-            "chainId": d.chain.chain_id,  # type: ignore[attr-defined]
-            "verifyingContract": d.registry.address,
-        },
-        "types": ATTESTATION_TYPES,
-        "primaryType": "Attestation",
-        "message": message,
-    }
+@pytest.fixture(scope="module")
+def sdk(chain: Client) -> Sdk:
+    admin, miner, certifier = dev_accounts(3)
+    founders = [
+        Founder(admin.address, Role.ADMIN, "VN"),
+        Founder(miner.address, Role.MINER, "VN"),
+        Founder(certifier.address, Role.CERTIFIER, "CH"),
+    ]
+    sdk = Sdk.deploy(chain, admin, founders)
+    sdk.consortium.propose_facility(admin, miner.address, "VN", FacilityKind.MINE)
+    schema = sdk.attestations.register_schema(admin, "origin-verified", True, SubjectKind.BATCH)
+    _n, _h, now = chain.head()
+    sdk.consortium.propose_accreditation(admin, certifier.address, schema, now + 365 * 86_400)
+    sdk.batches.mint(miner, 1, Stage.CONCENTRATE, 1_000_000, 650_000)
+    return sdk
 
 
-def digest_of(signable: Any) -> bytes:
-    return keccak(b"\x19" + signable.version + signable.header + signable.body)
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@SETTINGS
 @given(
     certifier=st.binary(min_size=20, max_size=20),
     schema_id=uint256,
@@ -63,8 +54,8 @@ def digest_of(signable: Any) -> bytes:
     deadline=uint64,
     salt=bytes32,
 )
-def test_digest_matches_eth_account(
-    deployment: Deployment,
+def test_digest_matches_the_contract(
+    sdk: Sdk,
     certifier: bytes,
     schema_id: int,
     subject: int,
@@ -73,41 +64,60 @@ def test_digest_matches_eth_account(
     deadline: int,
     salt: bytes,
 ) -> None:
-    certifier_address = Web3.to_checksum_address(certifier)
-    message = {
-        "certifier": certifier_address,
-        "schemaId": schema_id,
-        "subject": subject,
-        "dataHash": data_hash,
-        "expiresAt": expires_at,
-        "deadline": deadline,
-        "salt": salt,
-    }
-    expected = digest_of(encode_typed_data(full_message=typed_data(deployment, message)))
-    request = (schema_id, subject, data_hash, expires_at, salt)
-    onchain = deployment.registry.functions.attestationDigest(request, certifier_address, deadline).call()
-    assert onchain == expected
-
-
-def test_typed_data_signature_relayed_by_another_member(deployment: Deployment) -> None:
-    d = deployment
-    now = d.chain.w3.eth.get_block("latest")["timestamp"]  # type: ignore[attr-defined]
-    message = {
-        "certifier": d.certifier.address,
-        "schemaId": d.schema_id,
-        "subject": 1,
-        "dataHash": keccak(b"due diligence report 2026-11"),
-        "expiresAt": now + 180 * 86_400,
-        "deadline": now + 3_600,
-        "salt": b"\x07" * 32,
-    }
-    signed = Account.sign_typed_data(d.certifier.key, full_message=typed_data(d, message))
-    request = (message["schemaId"], 1, message["dataHash"], message["expiresAt"], message["salt"])
-    receipt = d.chain.send(  # type: ignore[attr-defined]
-        d.miner,
-        d.registry.functions.attestBySig(request, d.certifier.address, message["deadline"], signed.signature),
+    who = to_checksum_address(certifier)
+    request = AttestationRequest(schema_id, subject, data_hash, expires_at, salt)
+    signable = encode_typed_data(
+        full_message=typed_data(
+            sdk.client.chain_id, sdk.attestations.contract.address, who, request, deadline
+        )
     )
-    uid = d.registry.events.Attested().process_receipt(receipt)[0]["args"]["uid"]
-    assert uid == signed.message_hash
-    assert d.registry.functions.isValid(uid).call()
-    assert d.registry.functions.attestation(uid).call()[0] == d.certifier.address
+    expected = keccak(b"\x19" + signable.version + signable.header + signable.body)
+    call = Call(sdk.attestations.contract, "attestationDigest", (request.as_tuple(), who, deadline))
+    assert sdk.client.call(call) == expected
+
+
+@SETTINGS
+@given(key=st.integers(min_value=1, max_value=2**255), data_hash=bytes32, salt=bytes32)
+def test_only_the_certifier_signature_is_accepted(sdk: Sdk, key: int, data_hash: bytes, salt: bytes) -> None:
+    certifier, relayer = dev_accounts(3)[2], dev_accounts(3)[1]
+    _n, _h, now = sdk.client.head()
+    request = AttestationRequest(1, 1, data_hash, now + 86_400, salt)
+    impostor = Account.from_key(key.to_bytes(32, "big"))
+    forged = sign_attestation(
+        impostor, sdk.client.chain_id, sdk.attestations.contract.address, request, now + 3_600
+    )
+    forged = forged.model_copy(update={"certifier": certifier.address})
+    if impostor.address != certifier.address:
+        with pytest.raises(ContractRevert, match=r"AttestationInvalidSignature\(certifier="):
+            sdk.attestations.submit(relayer, forged)
+    genuine = sdk.attestations.sign(certifier, request, now + 3_600)
+    assert sdk.attestations.submit(relayer, genuine) == genuine.uid
+    assert sdk.attestations.is_valid(genuine.uid)
+
+
+readings = st.lists(
+    st.builds(
+        Reading,
+        device=st.binary(min_size=20, max_size=20).map(to_checksum_address),
+        facility_id=st.integers(min_value=0, max_value=2**32 - 1),
+        time=st.integers(min_value=0, max_value=2**64 - 1),
+        kind=st.sampled_from(["net-mass", "moisture", "wo3-grade", "gps-fix"]),
+        value=st.integers(min_value=-(2**255), max_value=2**255 - 1),
+        unit=st.sampled_from(["g", "milli-percent", "ppm"]),
+    ),
+    min_size=1,
+    max_size=9,
+)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(items=readings, pick=st.integers(min_value=0))
+def test_merkle_proofs_verify_in_the_contract(sdk: Sdk, items: list[Reading], pick: int) -> None:
+    miner = dev_accounts(3)[1]
+    tree = MerkleTree.of_readings(items)
+    batch_id = sdk.batches.mint(miner, 1, Stage.ORE, 1_000, 10_000, tree.root)
+    index = pick % len(items)
+    leaf, proof = items[index].leaf(), tree.proof(index)
+    passport = sdk.contracts.passport
+    assert sdk.client.call(Call(passport, "verifyTelemetry", (batch_id, leaf, proof)))
+    assert not sdk.client.call(Call(passport, "verifyTelemetry", (batch_id, keccak(leaf), proof)))

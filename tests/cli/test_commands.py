@@ -1,0 +1,261 @@
+"""The CLI end to end on anvil, and its errors: one line on stderr, exit code 1, no traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from passport.cli import cli
+from passport.sdk.accounts import dev_accounts
+from passport.toolchain.anvil import Anvil, free_port
+
+pytestmark = pytest.mark.slow
+PASSPORT = Path(sys.executable).with_name("passport")
+OUTSIDER = "0x000000000000000000000000000000000000dEaD"
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PASSPORT, *args], capture_output=True, text=True, env={**os.environ, **(env or {})}, check=False
+    )
+
+
+def one_line_error(proc: subprocess.CompletedProcess[str], expected: str) -> None:
+    assert proc.returncode == 1, proc
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert expected in lines[0], lines[0]
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def demo_dir(anvil: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("cli-demo")
+    result = invoke("demo", "--rpc-url", anvil.url, "--out", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["wf6PassportVerified"] is True
+    return out
+
+
+def chain_args(anvil: Anvil, demo_dir: Path) -> list[str]:
+    return ["--rpc-url", anvil.url, "--network", "demo", "--deployments", str(demo_dir / "deployments")]
+
+
+def test_passport_show_export_verify_check(anvil: Anvil, demo_dir: Path, tmp_path: Path) -> None:
+    args = chain_args(anvil, demo_dir)
+    shown = invoke("passport", "show", "7", *args)
+    assert shown.exit_code == 0
+    assert "Passport of batch 7" in shown.stdout and "split from #1" in shown.stdout
+    as_json = json.loads(invoke("passport", "show", "7", *args, "--json").stdout)
+    assert as_json["product"]["stage"] == "WF6"
+    out = tmp_path / "wf6.json"
+    assert invoke("passport", "export", "7", "--out", str(out), *args).exit_code == 0
+    verified = invoke("passport", "verify", str(out), *args, "--json")
+    assert verified.exit_code == 0 and json.loads(verified.stdout)["ok"] is True
+    data = json.loads(out.read_text())
+    data["origins"][0]["country"] = "LA"
+    out.write_text(json.dumps(data))
+    tampered = invoke("passport", "verify", str(out), *args)
+    assert tampered.exit_code == 1
+    assert "origins[0].country: file has 'LA', chain has 'VN'" in tampered.stdout
+    failed = invoke("passport", "check", "7", *args, "--json")
+    assert failed.exit_code == 1
+    assert {r["policy"]: r["passed"] for r in json.loads(failed.stdout)} == {
+        "dfars-2027": False,
+        "eu-2017-821": False,
+    }
+    assert invoke("passport", "check", "6", *args).exit_code == 0
+
+
+def test_batch_and_attestation_commands(anvil: Anvil, demo_dir: Path, tmp_path: Path) -> None:
+    args = chain_args(anvil, demo_dir)
+    minted = invoke(
+        "batch",
+        "mint",
+        "--facility",
+        "1",
+        "--stage",
+        "ore",
+        "--mass-g",
+        "5000",
+        "--grade-ppm",
+        "8000",
+        "--dev-account",
+        "mine-a",
+        *args,
+        "--json",
+    )
+    assert minted.exit_code == 0, minted.output
+    batch_id = json.loads(minted.stdout)["batchId"]
+    assert (
+        invoke(
+            "batch",
+            "offer",
+            str(batch_id),
+            dev_accounts()[3].address,
+            "--custody-only",
+            "--dev-account",
+            "mine-a",
+            *args,
+        ).exit_code
+        == 0
+    )
+    accepted = invoke(
+        "batch", "accept", str(batch_id), "--measured-g", "4000", "--dev-account", "carrier", *args, "--json"
+    )
+    assert json.loads(accepted.stdout) == {"batchId": batch_id, "discrepancy": True}
+    shown = json.loads(invoke("batch", "show", str(batch_id), *args, "--json").stdout)
+    assert shown["custodian"] == dev_accounts()[3].address and "DISCREPANCY" in shown["flags"]
+    signed_file = tmp_path / "signed.json"
+    signed = invoke(
+        "attest",
+        "sign",
+        "--schema-id",
+        "1",
+        "--subject",
+        str(batch_id),
+        "--data-hash",
+        "0x" + "ab" * 32,
+        "--out",
+        str(signed_file),
+        "--dev-account",
+        "certifier",
+        "--network",
+        "demo",
+        "--deployments",
+        str(demo_dir / "deployments"),
+    )
+    assert signed.exit_code == 0, signed.output
+    submitted = invoke("attest", "submit", str(signed_file), "--dev-account", "fab", *args, "--json")
+    uid = json.loads(submitted.stdout)["uid"]
+    assert json.loads(invoke("attest", "verify", uid, *args, "--json").stdout)["valid"] is True
+    assert invoke("attest", "revoke", uid, "--dev-account", "certifier", *args).exit_code == 0
+    assert json.loads(invoke("attest", "verify", uid, *args, "--json").stdout)["valid"] is False
+
+
+def test_errors_are_one_line(anvil: Anvil, demo_dir: Path, tmp_path: Path) -> None:
+    args = chain_args(anvil, demo_dir)
+    one_line_error(
+        run("batch", "show", "999", *args), "error: MineralPassport reverted: BatchNotFound(batchId=999)"
+    )
+    one_line_error(
+        run(
+            "batch",
+            "mint",
+            "--facility",
+            "1",
+            "--stage",
+            "ORE",
+            "--mass-g",
+            "1",
+            "--grade-ppm",
+            "1",
+            "--dev-account",
+            "auditor",
+            *args,
+        ),
+        "ConsortiumMissingRole(account=",
+    )
+    # Offers are checked where the batch moves: a non-member cannot accept.
+    assert run("batch", "offer", "6", OUTSIDER, "--dev-account", "refinery", *args).returncode == 0
+    one_line_error(
+        run(
+            "batch",
+            "accept",
+            "6",
+            "--measured-g",
+            "1",
+            "--keystore",
+            str(tmp_path / "none.json"),
+            *args,
+            env={"PASSPORT_PASSWORD": "x"},
+        ),
+        "keystore",
+    )
+    one_line_error(
+        run("batch", "split", "6", "--masses", "1,2", "--dev-account", "refinery", *args),
+        "BatchSplitMassMismatch(batchId=6, parentGrams=3500000, childrenGrams=3)",
+    )
+    one_line_error(
+        run(
+            "batch",
+            "show",
+            "1",
+            "--rpc-url",
+            f"http://127.0.0.1:{free_port()}",
+            "--network",
+            "demo",
+            "--deployments",
+            str(demo_dir / "deployments"),
+        ),
+        "error: cannot reach JSON-RPC endpoint",
+    )
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"kind": "something else"}')
+    one_line_error(
+        run("passport", "verify", str(bad), *args), f"error: {bad} is not a valid passport file: kind:"
+    )
+    keystore = tmp_path / "k.json"
+    made = run("account", "new", str(keystore), env={"PASSPORT_PASSWORD": "right"})
+    assert made.returncode == 0, made.stderr
+    one_line_error(
+        run("account", "show", str(keystore), env={"PASSPORT_PASSWORD": "wrong"}),
+        "wrong password (MAC mismatch)",
+    )
+    keystore.write_text("garbage")
+    one_line_error(
+        run("batch", "freeze", "1", "--keystore", str(keystore), *args, env={"PASSPORT_PASSWORD": "x"}),
+        "not a readable JSON keystore",
+    )
+    one_line_error(
+        run(
+            "batch",
+            "show",
+            "1",
+            "--network",
+            "nowhere",
+            "--rpc-url",
+            anvil.url,
+            "--deployments",
+            str(tmp_path),
+        ),
+        "no deployment of Consortium on network 'nowhere'",
+    )
+    missing_signer = run("batch", "freeze", "1", *args)
+    assert (
+        missing_signer.returncode == 2
+        and "give exactly one of --keystore PATH and --dev-account NAME" in missing_signer.stderr
+    )
+
+
+def test_account_dev_lists_no_keys() -> None:
+    result = invoke("account", "dev", "--json")
+    rows = json.loads(result.stdout)
+    assert rows[0] == {"name": "admin", "index": 0, "address": "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"}
+    assert "key" not in result.stdout.lower()
+
+
+def test_demo_as_a_real_process(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [PASSPORT, "demo", "--out", str(tmp_path)], capture_output=True, text=True, check=False, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Passport of batch 7" in proc.stdout
+    assert "WF6 passport re-verified against the chain: yes" in proc.stdout
+    assert "Traceback" not in proc.stderr
+    assert sorted(p.name for p in tmp_path.glob("*.json")) == [
+        "attestation-origin-batch-1.json",
+        "passport-apt-mine-a-batch-6.json",
+        "passport-wf6-batch-7.json",
+    ]
