@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
 from web3.types import TxReceipt
 
+from passport._utils.addresses import checksum
 from passport.sdk.client import Call
 from passport.sdk.contracts import Contracts
 from passport.sdk.logs import receipt_events
@@ -37,13 +37,11 @@ class BatchesApi:
 
     def offer(self, holder: LocalAccount, batch_id: int, to: str) -> TxReceipt:
         """Offer title and custody; ``to`` must accept."""
-        return self._client.transact(holder, self.contract.functions.offer(batch_id, to_checksum_address(to)))
+        return self._client.transact(holder, self.contract.functions.offer(batch_id, checksum(to)))
 
     def offer_custody(self, holder: LocalAccount, batch_id: int, to: str) -> TxReceipt:
         """Offer physical custody only (e.g. to a carrier)."""
-        return self._client.transact(
-            holder, self.contract.functions.offerCustody(batch_id, to_checksum_address(to))
-        )
+        return self._client.transact(holder, self.contract.functions.offerCustody(batch_id, checksum(to)))
 
     def cancel_offer(self, account: LocalAccount, batch_id: int) -> TxReceipt:
         return self._client.transact(account, self.contract.functions.cancelOffer(batch_id))
@@ -55,7 +53,7 @@ class BatchesApi:
 
     def transfer(self, owner: LocalAccount, batch_id: int, to: str) -> TxReceipt:
         """ERC-721 title transfer (custody stays where it is)."""
-        fn = self.contract.functions.transferFrom(owner.address, to_checksum_address(to), batch_id)
+        fn = self.contract.functions.transferFrom(owner.address, checksum(to), batch_id)
         return self._client.transact(owner, fn)
 
     def split(self, owner: LocalAccount, batch_id: int, masses: Sequence[int]) -> list[int]:
@@ -113,8 +111,8 @@ def batch_from(batch_id: int, raw: tuple[object, ...]) -> Batch:
     owner, stage, flags, grade, facility, country, custodian, mass, parent_ref, content = raw
     return Batch(
         batch_id=batch_id,
-        owner=to_checksum_address(str(owner)),
-        custodian=to_checksum_address(str(custodian)),
+        owner=checksum(str(owner)),
+        custodian=checksum(str(custodian)),
         stage=Stage(int(stage)),  # type: ignore[call-overload]
         mass_grams=int(mass),  # type: ignore[call-overload]
         grade_ppm=int(grade),  # type: ignore[call-overload]

@@ -14,9 +14,15 @@ from typing import Any, cast
 
 import requests
 from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
-from eth_utils import get_abi_output_types, to_checksum_address
+from eth_utils import (
+    function_signature_to_4byte_selector,
+    get_abi_input_types,
+    get_abi_output_types,
+    to_checksum_address,
+)
 from web3 import Web3
 from web3.contract import Contract
 from web3.middleware import ExtraDataToPOAMiddleware
@@ -171,17 +177,17 @@ class Client:
         if not calls:
             return []
         block_id = hex(block) if isinstance(block, int) else block
+        signatures = [_signature(c.contract, c.function) for c in calls]
         requests_ = []
-        for c in calls:
-            data = c.contract.encode_abi(c.function, args=list(c.args))
+        for c, (selector, inputs, _outputs) in zip(calls, signatures, strict=True):
+            data = "0x" + (selector + abi_encode(inputs, list(c.args))).hex()
             requests_.append(
                 ("eth_call", [{"from": self.call_from, "to": c.contract.address, "data": data}, block_id])
             )
         results = self.raw_batch(requests_)
         decoded = []
-        for c, raw in zip(calls, results, strict=True):
-            abi = c.contract.get_function_by_name(c.function).abi
-            values = abi_decode(get_abi_output_types(abi), bytes.fromhex(raw[2:]))
+        for (_selector, _inputs, outputs), raw in zip(signatures, results, strict=True):
+            values = abi_decode(outputs, bytes.fromhex(raw[2:]))
             decoded.append(values[0] if len(values) == 1 else values)
         return decoded
 
@@ -306,6 +312,24 @@ class Client:
 
     def block_hash(self, number: int) -> str:
         return "0x" + bytes(self.w3.eth.get_block(number)["hash"]).hex()
+
+
+_SIGNATURES: dict[tuple[int, str], tuple[bytes, list[str], list[str]]] = {}
+
+
+def _signature(contract: Contract, function: str) -> tuple[bytes, list[str], list[str]]:
+    """Selector and ABI types of a function, computed once per ABI (web3's encode_abi
+    re-validates the whole ABI on every call, which dominated passport assembly)."""
+    key = (id(contract.abi), function)
+    if key not in _SIGNATURES:
+        abi = contract.get_function_by_name(function).abi
+        inputs = get_abi_input_types(abi)
+        _SIGNATURES[key] = (
+            function_signature_to_4byte_selector(f"{function}({','.join(inputs)})"),
+            inputs,
+            get_abi_output_types(abi),
+        )
+    return _SIGNATURES[key]
 
 
 def _block_id(value: Any) -> Any:

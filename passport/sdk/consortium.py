@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
 from web3.types import TxReceipt
 
+from passport._utils.addresses import checksum
 from passport.sdk.client import Call
 from passport.sdk.contracts import Contracts
 from passport.sdk.logs import receipt_events
@@ -45,29 +45,27 @@ class ConsortiumApi:
     def propose_member(
         self, admin: LocalAccount, account: str, roles: Role, jurisdiction: str, execute: bool = True
     ) -> ProposalResult:
-        fn = self.contract.functions.proposeAddMember(
-            to_checksum_address(account), int(roles), jurisdiction.encode()
-        )
+        fn = self.contract.functions.proposeAddMember(checksum(account), int(roles), jurisdiction.encode())
         return self._propose(admin, fn, execute)
 
     def propose_roles(
         self, admin: LocalAccount, account: str, roles: Role, execute: bool = True
     ) -> ProposalResult:
         return self._propose(
-            admin, self.contract.functions.proposeSetRoles(to_checksum_address(account), int(roles)), execute
+            admin, self.contract.functions.proposeSetRoles(checksum(account), int(roles)), execute
         )
 
     def propose_active(
         self, admin: LocalAccount, account: str, active: bool, execute: bool = True
     ) -> ProposalResult:
         return self._propose(
-            admin, self.contract.functions.proposeSetActive(to_checksum_address(account), active), execute
+            admin, self.contract.functions.proposeSetActive(checksum(account), active), execute
         )
 
     def propose_member_sanction(
         self, admin: LocalAccount, account: str, sanctioned: bool = True, execute: bool = True
     ) -> ProposalResult:
-        fn = self.contract.functions.proposeMemberSanction(to_checksum_address(account), sanctioned)
+        fn = self.contract.functions.proposeMemberSanction(checksum(account), sanctioned)
         return self._propose(admin, fn, execute)
 
     def propose_facility(
@@ -80,7 +78,7 @@ class ConsortiumApi:
         execute: bool = True,
     ) -> ProposalResult:
         fn = self.contract.functions.proposeAddFacility(
-            to_checksum_address(operator), country.encode(), int(kind), location_hash
+            checksum(operator), country.encode(), int(kind), location_hash
         )
         return self._propose(admin, fn, execute)
 
@@ -94,15 +92,13 @@ class ConsortiumApi:
     def propose_accreditation(
         self, admin: LocalAccount, certifier: str, schema_id: int, valid_until: int, execute: bool = True
     ) -> ProposalResult:
-        fn = self.contract.functions.proposeAccreditation(
-            to_checksum_address(certifier), schema_id, valid_until
-        )
+        fn = self.contract.functions.proposeAccreditation(checksum(certifier), schema_id, valid_until)
         return self._propose(admin, fn, execute)
 
     def propose_revoke_accreditation(
         self, admin: LocalAccount, certifier: str, schema_id: int, execute: bool = True
     ) -> ProposalResult:
-        fn = self.contract.functions.proposeRevokeAccreditation(to_checksum_address(certifier), schema_id)
+        fn = self.contract.functions.proposeRevokeAccreditation(checksum(certifier), schema_id)
         return self._propose(admin, fn, execute)
 
     def propose_threshold(self, admin: LocalAccount, threshold: int, execute: bool = True) -> ProposalResult:
@@ -117,13 +113,11 @@ class ConsortiumApi:
     # ------------------------------------------------------------ devices
 
     def register_device(self, operator: LocalAccount, device: str, facility_id: int) -> TxReceipt:
-        fn = self.contract.functions.registerDevice(to_checksum_address(device), facility_id)
+        fn = self.contract.functions.registerDevice(checksum(device), facility_id)
         return self._client.transact(operator, fn)
 
     def revoke_device(self, operator: LocalAccount, device: str) -> TxReceipt:
-        return self._client.transact(
-            operator, self.contract.functions.revokeDevice(to_checksum_address(device))
-        )
+        return self._client.transact(operator, self.contract.functions.revokeDevice(checksum(device)))
 
     # ------------------------------------------------------------ views
 
@@ -132,11 +126,9 @@ class ConsortiumApi:
 
     def member(self, account: str) -> Member:
         roles, active, sanctioned, jurisdiction, joined = self._client.call(
-            Call(self.contract, "member", (to_checksum_address(account),))
+            Call(self.contract, "member", (checksum(account),))
         )
-        return Member(
-            to_checksum_address(account), Role(roles), active, sanctioned, _country(jurisdiction), joined
-        )
+        return Member(checksum(account), Role(roles), active, sanctioned, _country(jurisdiction), joined)
 
     def facility(self, facility_id: int) -> Facility:
         return facility_from(facility_id, self._client.call(Call(self.contract, "facility", (facility_id,))))
@@ -145,11 +137,11 @@ class ConsortiumApi:
         return int(self._client.call(Call(self.contract, "facilityCount")))
 
     def device(self, device: str) -> tuple[int, bool]:
-        facility_id, active = self._client.call(Call(self.contract, "device", (to_checksum_address(device),)))
+        facility_id, active = self._client.call(Call(self.contract, "device", (checksum(device),)))
         return int(facility_id), bool(active)
 
     def transaction_allowed(self, sender: str) -> bool:
-        call = Call(self.contract, "transactionAllowed", (to_checksum_address(sender), sender, 0, 0, 0, b""))
+        call = Call(self.contract, "transactionAllowed", (checksum(sender), sender, 0, 0, 0, b""))
         return bool(self._client.call(call))
 
 
@@ -157,7 +149,7 @@ def facility_from(facility_id: int, raw: tuple[object, ...]) -> Facility:
     operator, country, kind, sanctioned, operator_sanctioned, location = raw
     return Facility(
         facility_id=facility_id,
-        operator=to_checksum_address(str(operator)),
+        operator=checksum(str(operator)),
         country=_country(country),
         kind=FacilityKind(int(kind)),  # type: ignore[call-overload]
         sanctioned=bool(sanctioned),

@@ -7,8 +7,9 @@ from functools import cache
 from typing import Any
 
 from eth_abi import decode as abi_decode
-from eth_utils import event_abi_to_log_topic, to_checksum_address
+from eth_utils import event_abi_to_log_topic
 
+from passport._utils.addresses import checksum
 from passport.sdk.errors import _abi_type  # one ABI type renderer for errors and events
 from passport.toolchain import load_artifact
 
@@ -45,7 +46,7 @@ def topic(name: str) -> bytes:
 
 def _value(kind: str, value: Any) -> Any:
     if kind == "address":
-        return to_checksum_address(value)
+        return checksum(value)
     if kind.startswith("bytes") and isinstance(value, bytes):
         return "0x" + value.hex()
     if isinstance(value, tuple | list):
@@ -74,7 +75,7 @@ def decode(log: dict[str, Any]) -> Event | None:
         block=int(log["blockNumber"], 16),
         log_index=int(log["logIndex"], 16),
         tx_hash=log["transactionHash"],
-        address=to_checksum_address(log["address"]),
+        address=checksum(log["address"]),
     )
 
 

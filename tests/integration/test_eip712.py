@@ -3,6 +3,8 @@ on the embedded chain and on anvil."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
@@ -22,6 +24,7 @@ SETTINGS = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
+_EXAMPLES = itertools.count()
 uint256 = st.integers(min_value=0, max_value=2**256 - 1)
 uint64 = st.integers(min_value=0, max_value=2**64 - 1)
 bytes32 = st.binary(min_size=32, max_size=32)
@@ -81,7 +84,10 @@ def test_digest_matches_the_contract(
 def test_only_the_certifier_signature_is_accepted(sdk: Sdk, key: int, data_hash: bytes, salt: bytes) -> None:
     certifier, relayer = dev_accounts(3)[2], dev_accounts(3)[1]
     _n, _h, now = sdk.client.head()
-    request = AttestationRequest(1, 1, data_hash, now + 86_400, salt)
+    # A fresh salt per example: hypothesis may replay an example within the same block second.
+    request = AttestationRequest(
+        1, 1, data_hash, now + 86_400, keccak(salt + next(_EXAMPLES).to_bytes(8, "big"))
+    )
     impostor = Account.from_key(key.to_bytes(32, "big"))
     forged = sign_attestation(
         impostor, sdk.client.chain_id, sdk.attestations.contract.address, request, now + 3_600
