@@ -19,6 +19,7 @@ from passport.sdk.telemetry import MerkleTree, Reading, sign_reading
 from passport.sdk.types import FacilityKind, ProcessOutput, Role, Stage, SubjectKind
 
 DAY = 86_400
+STEPS = 9  # top-level messages `run` reports, for progress bars
 # A fixed device key derived for the demo (a real scale holds its own key in hardware).
 SCALE_KEY = keccak(b"mineral-passport demo scale A-01")
 

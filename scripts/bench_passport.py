@@ -162,7 +162,8 @@ def table(r: dict[str, Any]) -> str:
     lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |" for row in rows]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     note = (
-        f"lineage: {r['lineage_nodes']} batches, depth {r['lineage_depth']}, {r['attestations']} attestations; "
+        f"lineage: {r['lineage_nodes']} batches, depth {r['lineage_depth']}, "
+        f"{r['attestations']} attestations; "
         f"chain: {r['chain_blocks']} blocks. Target: < 1 s, round trips ~ depth."
     )
     return "\n".join(lines) + "\n" + note

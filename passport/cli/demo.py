@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
 from passport.cli._common import emit, json_option, stderr, stdout
 from passport.cli.render import lineage_tree, policy_table
@@ -36,8 +37,19 @@ def demo_command(out: Path, rpc_url: str | None, as_json: bool) -> None:
 
     started = time.monotonic()
     client = Client.connect(rpc_url) if rpc_url else Client.embedded(fund=[a.address for a in dev_accounts()])
-    say = (lambda _m: None) if as_json else (lambda m: stderr.print(f"[cyan]>[/] {m}", highlight=False))
-    result = demo.run(client, out, say)
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        console=stderr, transient=True, disable=as_json,
+    ) as progress:  # fmt: skip
+        task = progress.add_task("tungsten scenario", total=demo.STEPS)
+
+        def say(message: str) -> None:
+            if not message.startswith("  "):
+                progress.advance(task)
+            if not as_json:
+                progress.console.print(f"[cyan]>[/] {message}", highlight=False)
+
+        result = demo.run(client, out, say)
     elapsed = time.monotonic() - started
     data = {
         "chain": "embedded" if rpc_url is None else rpc_url,
