@@ -24,8 +24,32 @@ stdout = Console()
 stderr = Console(stderr=True)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class ChainArgs:
+    """What --rpc-url, --network, --deployments and --json said."""
+
+    rpc_url: str
+    network: str
+    deployments_dir: Path
+    as_json: bool
+
+    def sdk(self) -> Sdk:
+        return sdk_for(self.rpc_url, self.network, self.deployments_dir)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SignerArgs:
+    """What --keystore and --dev-account said; the key is read only when a command signs."""
+
+    keystore: Path | None
+    dev_account: str | None
+
+    def account(self) -> LocalAccount:
+        return signer(self.keystore, self.dev_account)
+
+
 def chain_options(fn: F) -> F:
-    """--rpc-url, --network, --deployments and --json."""
+    """--rpc-url, --network, --deployments and --json, passed to the command as ``chain``."""
 
     @click.option(
         "--rpc-url",
@@ -45,8 +69,10 @@ def chain_options(fn: F) -> F:
     )
     @json_option
     @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return fn(*args, **kwargs)
+    def wrapper(
+        *args: Any, rpc_url: str, network: str, deployments_dir: Path, as_json: bool, **kwargs: Any
+    ) -> Any:
+        return fn(*args, chain=ChainArgs(rpc_url, network, deployments_dir, as_json), **kwargs)
 
     return wrapper  # type: ignore[return-value]
 
@@ -58,7 +84,7 @@ def json_option(fn: F) -> F:
 
 
 def signer_options(fn: F) -> F:
-    """--keystore (password from $PASSPORT_PASSWORD or a prompt) or --dev-account."""
+    """--keystore (password from $PASSPORT_PASSWORD or a prompt) or --dev-account, passed as ``sender``."""
 
     @click.option(
         "--keystore",
@@ -71,8 +97,8 @@ def signer_options(fn: F) -> F:
         help="A development account of the standard test mnemonic (dev chains only).",
     )
     @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return fn(*args, **kwargs)
+    def wrapper(*args: Any, keystore: Path | None, dev_account: str | None, **kwargs: Any) -> Any:
+        return fn(*args, sender=SignerArgs(keystore, dev_account), **kwargs)
 
     return wrapper  # type: ignore[return-value]
 

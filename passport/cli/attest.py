@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from passport.cli._common import chain_options, emit, hex32, sdk_for, signer, signer_options
+from passport.cli._common import ChainArgs, SignerArgs, chain_options, emit, hex32, signer_options
 from passport.exceptions import DeploymentNotFound, PassportFileInvalid
 from passport.sdk.attestations import AttestationRequest, SignedAttestation, sign_attestation
 
@@ -84,14 +84,13 @@ def sign(
     deadline_days: int,
     network: str,
     deployments_dir: Path,
-    keystore: Path | None,
-    dev_account: str | None,
+    sender: SignerArgs,
     as_json: bool,
 ) -> None:
     """Sign an attestation offline (no RPC) into a JSON file anyone can submit."""
     chain_id, registry = _registry_record(deployments_dir, network)
     signed = sign_attestation(
-        signer(keystore, dev_account),
+        sender.account(),
         chain_id,
         registry,
         _request(schema_id, subject, data_hash, expires_in_days, salt),
@@ -105,21 +104,11 @@ def sign(
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @chain_options
 @signer_options
-def submit(
-    file: Path,
-    rpc_url: str,
-    network: str,
-    deployments_dir: Path,
-    as_json: bool,
-    keystore: Path | None,
-    dev_account: str | None,
-) -> None:
+def submit(file: Path, chain: ChainArgs, sender: SignerArgs) -> None:
     """Relay a signed attestation FILE (the signer pays the gas, not the certifier)."""
     signed = SignedAttestation.load(file)
-    uid = sdk_for(rpc_url, network, deployments_dir).attestations.submit(
-        signer(keystore, dev_account), signed
-    )
-    emit(as_json, {"uid": uid}, f"recorded attestation {uid}")
+    uid = chain.sdk().attestations.submit(sender.account(), signed)
+    emit(chain.as_json, {"uid": uid}, f"recorded attestation {uid}")
 
 
 @attest.command("direct")
@@ -132,51 +121,39 @@ def direct(
     data_hash: str,
     expires_in_days: int,
     salt: str,
-    rpc_url: str,
-    network: str,
-    deployments_dir: Path,
-    as_json: bool,
-    keystore: Path | None,
-    dev_account: str | None,
+    chain: ChainArgs,
+    sender: SignerArgs,
 ) -> None:
     """Attest on-chain as the signer (an accredited certifier)."""
-    sdk = sdk_for(rpc_url, network, deployments_dir)
+    sdk = chain.sdk()
     uid = sdk.attestations.attest(
-        signer(keystore, dev_account), _request(schema_id, subject, data_hash, expires_in_days, salt)
+        sender.account(), _request(schema_id, subject, data_hash, expires_in_days, salt)
     )
-    emit(as_json, {"uid": uid}, f"recorded attestation {uid}")
+    emit(chain.as_json, {"uid": uid}, f"recorded attestation {uid}")
 
 
 @attest.command("revoke")
 @click.argument("uid")
 @chain_options
 @signer_options
-def revoke(
-    uid: str,
-    rpc_url: str,
-    network: str,
-    deployments_dir: Path,
-    as_json: bool,
-    keystore: Path | None,
-    dev_account: str | None,
-) -> None:
+def revoke(uid: str, chain: ChainArgs, sender: SignerArgs) -> None:
     """Revoke attestation UID (its certifier only)."""
     hex32(uid)
-    sdk_for(rpc_url, network, deployments_dir).attestations.revoke(signer(keystore, dev_account), uid)
-    emit(as_json, {"uid": uid, "revoked": True}, f"revoked {uid}")
+    chain.sdk().attestations.revoke(sender.account(), uid)
+    emit(chain.as_json, {"uid": uid, "revoked": True}, f"revoked {uid}")
 
 
 @attest.command("verify")
 @click.argument("uid")
 @chain_options
-def verify(uid: str, rpc_url: str, network: str, deployments_dir: Path, as_json: bool) -> None:
+def verify(uid: str, chain: ChainArgs) -> None:
     """Whether UID is valid now (exists, unrevoked, unexpired, certifier accredited when it attested)."""
     hex32(uid)
-    sdk = sdk_for(rpc_url, network, deployments_dir)
+    sdk = chain.sdk()
     record = sdk.attestations.get(uid)
     valid = sdk.attestations.is_valid(uid)
     emit(
-        as_json,
+        chain.as_json,
         {"valid": valid, "attestation": record},
         f"{uid}: {'VALID' if valid else 'NOT VALID'} (certifier {record.certifier})",
     )

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from passport.cli._common import chain_options, emit, hex32, int_list, sdk_for, signer, signer_options
+from passport.cli._common import ChainArgs, SignerArgs, chain_options, emit, hex32, int_list, signer_options
 from passport.sdk.types import ProcessOutput, Stage
 
 STAGES = [s.name for s in Stage]
@@ -49,24 +47,20 @@ def mint(
     mass_g: int,
     grade_ppm: int,
     content_hash: str,
-    rpc_url: str,
-    network: str,
-    deployments_dir: Path,
-    as_json: bool,
-    keystore: Path | None,
-    dev_account: str | None,
+    chain: ChainArgs,
+    sender: SignerArgs,
 ) -> None:
     """Record a new batch at a facility the signer operates."""
-    sdk = sdk_for(rpc_url, network, deployments_dir)
+    sdk = chain.sdk()
     batch_id = sdk.batches.mint(
-        signer(keystore, dev_account),
+        sender.account(),
         facility_id,
         Stage[stage.upper()],
         mass_g,
         grade_ppm,
         hex32(content_hash),
     )
-    emit(as_json, {"batchId": batch_id}, f"minted batch {batch_id}")
+    emit(chain.as_json, {"batchId": batch_id}, f"minted batch {batch_id}")
 
 
 @batch.command("offer")
@@ -75,23 +69,13 @@ def mint(
 @click.option("--custody-only", is_flag=True, help="Hand over physical custody only (e.g. to a carrier).")
 @chain_options
 @signer_options
-def offer(
-    batch_id: int,
-    to: str,
-    custody_only: bool,
-    rpc_url: str,
-    network: str,
-    deployments_dir: Path,
-    as_json: bool,
-    keystore: Path | None,
-    dev_account: str | None,
-) -> None:
+def offer(batch_id: int, to: str, custody_only: bool, chain: ChainArgs, sender: SignerArgs) -> None:
     """Offer BATCH_ID to TO, who must accept."""
-    sdk = sdk_for(rpc_url, network, deployments_dir)
-    account = signer(keystore, dev_account)
+    sdk = chain.sdk()
+    account = sender.account()
     (sdk.batches.offer_custody if custody_only else sdk.batches.offer)(account, batch_id, to)
     emit(
-        as_json,
+        chain.as_json,
         {"batchId": batch_id, "to": to, "custodyOnly": custody_only},
         f"offered batch {batch_id} to {to}",
     )
@@ -104,21 +88,12 @@ def offer(
 )
 @chain_options
 @signer_options
-def accept(
-    batch_id: int,
-    measured_g: int,
-    rpc_url: str,
-    network: str,
-    deployments_dir: Path,
-    as_json: bool,
-    keystore: Path | None,
-    dev_account: str | None,
-) -> None:
+def accept(batch_id: int, measured_g: int, chain: ChainArgs, sender: SignerArgs) -> None:
     """Accept a pending offer of BATCH_ID with the measured mass."""
-    sdk = sdk_for(rpc_url, network, deployments_dir)
-    discrepancy = sdk.batches.accept(signer(keystore, dev_account), batch_id, measured_g)
+    sdk = chain.sdk()
+    discrepancy = sdk.batches.accept(sender.account(), batch_id, measured_g)
     note = " (weight discrepancy recorded)" if discrepancy else ""
-    emit(as_json, {"batchId": batch_id, "discrepancy": discrepancy}, f"accepted batch {batch_id}{note}")
+    emit(chain.as_json, {"batchId": batch_id, "discrepancy": discrepancy}, f"accepted batch {batch_id}{note}")
 
 
 @batch.command("split")
@@ -128,20 +103,13 @@ def accept(
 )
 @chain_options
 @signer_options
-def split(
-    batch_id: int,
-    masses: str,
-    rpc_url: str,
-    network: str,
-    deployments_dir: Path,
-    as_json: bool,
-    keystore: Path | None,
-    dev_account: str | None,
-) -> None:
+def split(batch_id: int, masses: str, chain: ChainArgs, sender: SignerArgs) -> None:
     """Split BATCH_ID into children."""
-    sdk = sdk_for(rpc_url, network, deployments_dir)
-    children = sdk.batches.split(signer(keystore, dev_account), batch_id, int_list(masses))
-    emit(as_json, {"batchId": batch_id, "children": children}, f"split batch {batch_id} into {children}")
+    sdk = chain.sdk()
+    children = sdk.batches.split(sender.account(), batch_id, int_list(masses))
+    emit(
+        chain.as_json, {"batchId": batch_id, "children": children}, f"split batch {batch_id} into {children}"
+    )
 
 
 @batch.command("process")
@@ -157,22 +125,14 @@ def split(
 @chain_options
 @signer_options
 def process(
-    inputs: str,
-    facility_id: int,
-    outputs: tuple[str, ...],
-    rpc_url: str,
-    network: str,
-    deployments_dir: Path,
-    as_json: bool,
-    keystore: Path | None,
-    dev_account: str | None,
+    inputs: str, facility_id: int, outputs: tuple[str, ...], chain: ChainArgs, sender: SignerArgs
 ) -> None:
     """Turn inputs into outputs at the signer's facility (mass balance enforced on-chain)."""
-    sdk = sdk_for(rpc_url, network, deployments_dir)
+    sdk = chain.sdk()
     produced = sdk.batches.process(
-        signer(keystore, dev_account), int_list(inputs), facility_id, [_output(o) for o in outputs]
+        sender.account(), int_list(inputs), facility_id, [_output(o) for o in outputs]
     )
-    emit(as_json, {"outputs": produced}, f"produced batches {produced}")
+    emit(chain.as_json, {"outputs": produced}, f"produced batches {produced}")
 
 
 @batch.command("freeze")
@@ -181,26 +141,16 @@ def process(
 @click.option("--unfreeze", is_flag=True)
 @chain_options
 @signer_options
-def freeze(
-    batch_id: int,
-    reason: str,
-    unfreeze: bool,
-    rpc_url: str,
-    network: str,
-    deployments_dir: Path,
-    as_json: bool,
-    keystore: Path | None,
-    dev_account: str | None,
-) -> None:
+def freeze(batch_id: int, reason: str, unfreeze: bool, chain: ChainArgs, sender: SignerArgs) -> None:
     """Freeze (or unfreeze) BATCH_ID as a regulator."""
-    sdk = sdk_for(rpc_url, network, deployments_dir)
-    account = signer(keystore, dev_account)
+    sdk = chain.sdk()
+    account = sender.account()
     if unfreeze:
         sdk.batches.unfreeze(account, batch_id)
     else:
         sdk.batches.freeze(account, batch_id, hex32(reason))
     emit(
-        as_json,
+        chain.as_json,
         {"batchId": batch_id, "frozen": not unfreeze},
         f"batch {batch_id} {'unfrozen' if unfreeze else 'frozen'}",
     )
@@ -211,32 +161,21 @@ def freeze(
 @click.option("--reason", default="0x" + "00" * 32, help="Hash of the reasoning document.")
 @chain_options
 @signer_options
-def taint(
-    batch_id: int,
-    reason: str,
-    rpc_url: str,
-    network: str,
-    deployments_dir: Path,
-    as_json: bool,
-    keystore: Path | None,
-    dev_account: str | None,
-) -> None:
+def taint(batch_id: int, reason: str, chain: ChainArgs, sender: SignerArgs) -> None:
     """Taint BATCH_ID as a regulator; its products inherit the taint."""
-    sdk_for(rpc_url, network, deployments_dir).batches.taint(
-        signer(keystore, dev_account), batch_id, hex32(reason)
-    )
-    emit(as_json, {"batchId": batch_id, "tainted": True}, f"batch {batch_id} tainted")
+    chain.sdk().batches.taint(sender.account(), batch_id, hex32(reason))
+    emit(chain.as_json, {"batchId": batch_id, "tainted": True}, f"batch {batch_id} tainted")
 
 
 @batch.command("show")
 @click.argument("batch_id", type=int)
 @chain_options
-def show(batch_id: int, rpc_url: str, network: str, deployments_dir: Path, as_json: bool) -> None:
+def show(batch_id: int, chain: ChainArgs) -> None:
     """A batch's on-chain record."""
-    b = sdk_for(rpc_url, network, deployments_dir).batches.get(batch_id)
+    b = chain.sdk().batches.get(batch_id)
     flags = ",".join(f.name or "" for f in type(b.flags) if f in b.flags) or "-"
     emit(
-        as_json,
+        chain.as_json,
         b,
         f"batch {b.batch_id}: {b.stage.name} {b.mass_grams:,} g at {b.grade_ppm:,} ppm W "
         f"({b.contained_tungsten_g:,.0f} g W), facility {b.facility_id} ({b.country}), "

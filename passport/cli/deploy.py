@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from passport.cli._common import chain_options, connect, emit, signer, signer_options
+from passport.cli._common import ChainArgs, SignerArgs, chain_options, connect, emit, signer_options
 from passport.exceptions import PassportFileInvalid
 from passport.sdk import Founder, Sdk
 from passport.sdk.accounts import DEV_ROLES, dev_accounts
@@ -57,12 +57,8 @@ def _founders(path: Path | None, dev: bool) -> list[Founder]:
 @click.option("--assay-tolerance-bps", default=100, show_default=True, type=click.IntRange(0, 10_000))
 @click.option("--force", is_flag=True, help="Overwrite an existing deployment record.")
 def deploy_command(
-    rpc_url: str,
-    network: str,
-    deployments_dir: Path,
-    as_json: bool,
-    keystore: Path | None,
-    dev_account: str | None,
+    chain: ChainArgs,
+    sender: SignerArgs,
     founders: Path | None,
     dev_founders: bool,
     threshold: int,
@@ -72,22 +68,21 @@ def deploy_command(
 ) -> None:
     """Deploy Consortium, MineralPassport and AttestationRegistry; record them under DEPLOYMENTS/NETWORK."""
     members = _founders(founders, dev_founders)
-    sender = signer(keystore, dev_account)
     sdk = Sdk.deploy(
-        connect(rpc_url),
-        sender,
+        connect(chain.rpc_url),
+        sender.account(),
         members,
         threshold=threshold,
         mass_tolerance_bps=mass_tolerance_bps,
         assay_tolerance_bps=assay_tolerance_bps,
-        network=network,
-        directory=deployments_dir,
+        network=chain.network,
+        directory=chain.deployments_dir,
         force=force,
     )
     data = {name: rec.address for name, rec in sdk.contracts.deployment.records.items()}
     lines = "\n".join(f"{name:20} {address}" for name, address in data.items())
     emit(
-        as_json,
-        {"network": network, "chainId": sdk.client.chain_id, "contracts": data},
-        f"deployed on chain {sdk.client.chain_id} ({network}):\n{lines}",
+        chain.as_json,
+        {"network": chain.network, "chainId": sdk.client.chain_id, "contracts": data},
+        f"deployed on chain {sdk.client.chain_id} ({chain.network}):\n{lines}",
     )

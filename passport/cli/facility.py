@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from passport.cli._common import chain_options, emit, hex32, sdk_for, signer, signer_options
+from passport.cli._common import ChainArgs, SignerArgs, chain_options, emit, hex32, signer_options
 from passport.cli.member import _proposal
 from passport.sdk.types import FacilityKind
 
@@ -26,23 +24,14 @@ def facility() -> None:
 @chain_options
 @signer_options
 def add(
-    operator: str,
-    country: str,
-    kind: str,
-    location_hash: str,
-    rpc_url: str,
-    network: str,
-    deployments_dir: Path,
-    as_json: bool,
-    keystore: Path | None,
-    dev_account: str | None,
+    operator: str, country: str, kind: str, location_hash: str, chain: ChainArgs, sender: SignerArgs
 ) -> None:
     """Propose registering a facility."""
-    sdk = sdk_for(rpc_url, network, deployments_dir)
+    sdk = chain.sdk()
     result = sdk.consortium.propose_facility(
-        signer(keystore, dev_account), operator, country, FacilityKind[kind.upper()], hex32(location_hash)
+        sender.account(), operator, country, FacilityKind[kind.upper()], hex32(location_hash)
     )
-    _proposal(as_json, result, f"register {kind.upper()} in {country} operated by {operator}")
+    _proposal(chain.as_json, result, f"register {kind.upper()} in {country} operated by {operator}")
 
 
 @facility.command("sanction")
@@ -50,31 +39,24 @@ def add(
 @click.option("--lift", is_flag=True)
 @chain_options
 @signer_options
-def sanction(
-    facility_id: int,
-    lift: bool,
-    rpc_url: str,
-    network: str,
-    deployments_dir: Path,
-    as_json: bool,
-    keystore: Path | None,
-    dev_account: str | None,
-) -> None:
+def sanction(facility_id: int, lift: bool, chain: ChainArgs, sender: SignerArgs) -> None:
     """Propose raising (or lifting) a facility's sanction flag."""
-    sdk = sdk_for(rpc_url, network, deployments_dir)
-    result = sdk.consortium.propose_facility_sanction(signer(keystore, dev_account), facility_id, not lift)
-    _proposal(as_json, result, f"{'lift sanction on' if lift else 'sanction'} facility {facility_id}")
+    sdk = chain.sdk()
+    result = sdk.consortium.propose_facility_sanction(sender.account(), facility_id, not lift)
+    _proposal(chain.as_json, result, f"{'lift sanction on' if lift else 'sanction'} facility {facility_id}")
 
 
 @facility.command("show")
 @click.argument("facility_id", type=int)
 @chain_options
-def show(facility_id: int, rpc_url: str, network: str, deployments_dir: Path, as_json: bool) -> None:
+def show(facility_id: int, chain: ChainArgs) -> None:
     """A facility's record."""
-    f = sdk_for(rpc_url, network, deployments_dir).consortium.facility(facility_id)
+    f = chain.sdk().consortium.facility(facility_id)
     flagged = " SANCTIONED" if f.sanctioned or f.operator_sanctioned else ""
     emit(
-        as_json, f, f"facility {f.facility_id}: {f.kind.name} in {f.country}, operator {f.operator}{flagged}"
+        chain.as_json,
+        f,
+        f"facility {f.facility_id}: {f.kind.name} in {f.country}, operator {f.operator}{flagged}",
     )
 
 
@@ -83,22 +65,11 @@ def show(facility_id: int, rpc_url: str, network: str, deployments_dir: Path, as
 @click.argument("device")
 @chain_options
 @signer_options
-def device(
-    facility_id: int,
-    device: str,
-    rpc_url: str,
-    network: str,
-    deployments_dir: Path,
-    as_json: bool,
-    keystore: Path | None,
-    dev_account: str | None,
-) -> None:
+def device(facility_id: int, device: str, chain: ChainArgs, sender: SignerArgs) -> None:
     """Bind IoT DEVICE key to FACILITY_ID (the operator signs)."""
-    sdk_for(rpc_url, network, deployments_dir).consortium.register_device(
-        signer(keystore, dev_account), device, facility_id
-    )
+    chain.sdk().consortium.register_device(sender.account(), device, facility_id)
     emit(
-        as_json,
+        chain.as_json,
         {"device": device, "facilityId": facility_id},
         f"device {device} bound to facility {facility_id}",
     )

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from passport.cli._common import chain_options, emit, sdk_for, signer, signer_options
+from passport.cli._common import ChainArgs, SignerArgs, chain_options, emit, signer_options
 from passport.sdk.types import Role, role_names
 
 
@@ -45,23 +43,14 @@ def member() -> None:
 @chain_options
 @signer_options
 def add(
-    address: str,
-    roles: str,
-    jurisdiction: str,
-    no_execute: bool,
-    rpc_url: str,
-    network: str,
-    deployments_dir: Path,
-    as_json: bool,
-    keystore: Path | None,
-    dev_account: str | None,
+    address: str, roles: str, jurisdiction: str, no_execute: bool, chain: ChainArgs, sender: SignerArgs
 ) -> None:
     """Propose adding ADDRESS as a member."""
-    sdk = sdk_for(rpc_url, network, deployments_dir)
+    sdk = chain.sdk()
     result = sdk.consortium.propose_member(
-        signer(keystore, dev_account), address, roles_of(roles), jurisdiction, not no_execute
+        sender.account(), address, roles_of(roles), jurisdiction, not no_execute
     )
-    _proposal(as_json, result, f"add {address}")
+    _proposal(chain.as_json, result, f"add {address}")
 
 
 @member.command("sanction")
@@ -69,65 +58,40 @@ def add(
 @click.option("--lift", is_flag=True, help="Clear the sanction flag instead.")
 @chain_options
 @signer_options
-def sanction(
-    address: str,
-    lift: bool,
-    rpc_url: str,
-    network: str,
-    deployments_dir: Path,
-    as_json: bool,
-    keystore: Path | None,
-    dev_account: str | None,
-) -> None:
+def sanction(address: str, lift: bool, chain: ChainArgs, sender: SignerArgs) -> None:
     """Propose raising (or lifting) ADDRESS's sanction flag."""
-    sdk = sdk_for(rpc_url, network, deployments_dir)
-    result = sdk.consortium.propose_member_sanction(signer(keystore, dev_account), address, not lift)
-    _proposal(as_json, result, f"{'lift sanction on' if lift else 'sanction'} {address}")
+    sdk = chain.sdk()
+    result = sdk.consortium.propose_member_sanction(sender.account(), address, not lift)
+    _proposal(chain.as_json, result, f"{'lift sanction on' if lift else 'sanction'} {address}")
 
 
 @member.command("approve")
 @click.argument("proposal_id", type=int)
 @chain_options
 @signer_options
-def approve(
-    proposal_id: int,
-    rpc_url: str,
-    network: str,
-    deployments_dir: Path,
-    as_json: bool,
-    keystore: Path | None,
-    dev_account: str | None,
-) -> None:
+def approve(proposal_id: int, chain: ChainArgs, sender: SignerArgs) -> None:
     """Approve proposal PROPOSAL_ID."""
-    sdk_for(rpc_url, network, deployments_dir).consortium.approve(signer(keystore, dev_account), proposal_id)
-    emit(as_json, {"proposalId": proposal_id, "approved": True}, f"approved proposal {proposal_id}")
+    chain.sdk().consortium.approve(sender.account(), proposal_id)
+    emit(chain.as_json, {"proposalId": proposal_id, "approved": True}, f"approved proposal {proposal_id}")
 
 
 @member.command("execute")
 @click.argument("proposal_id", type=int)
 @chain_options
 @signer_options
-def execute(
-    proposal_id: int,
-    rpc_url: str,
-    network: str,
-    deployments_dir: Path,
-    as_json: bool,
-    keystore: Path | None,
-    dev_account: str | None,
-) -> None:
+def execute(proposal_id: int, chain: ChainArgs, sender: SignerArgs) -> None:
     """Execute proposal PROPOSAL_ID once enough admins approved it."""
-    sdk_for(rpc_url, network, deployments_dir).consortium.execute(signer(keystore, dev_account), proposal_id)
-    emit(as_json, {"proposalId": proposal_id, "executed": True}, f"executed proposal {proposal_id}")
+    chain.sdk().consortium.execute(sender.account(), proposal_id)
+    emit(chain.as_json, {"proposalId": proposal_id, "executed": True}, f"executed proposal {proposal_id}")
 
 
 @member.command("show")
 @click.argument("address")
 @chain_options
-def show(address: str, rpc_url: str, network: str, deployments_dir: Path, as_json: bool) -> None:
+def show(address: str, chain: ChainArgs) -> None:
     """A member's record."""
-    m = sdk_for(rpc_url, network, deployments_dir).consortium.member(address)
+    m = chain.sdk().consortium.member(address)
     if not m.joined_at:
         raise click.ClickException(f"{address} is not a member")
     status = "sanctioned" if m.sanctioned else ("active" if m.active else "inactive")
-    emit(as_json, m, f"{m.address}  {','.join(role_names(m.roles))}  {m.jurisdiction}  {status}")
+    emit(chain.as_json, m, f"{m.address}  {','.join(role_names(m.roles))}  {m.jurisdiction}  {status}")

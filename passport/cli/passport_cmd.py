@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from passport.cli._common import chain_options, emit, json_option, sdk_for, stdout
+from passport.cli._common import ChainArgs, chain_options, emit, json_option, stdout
 from passport.cli.render import lineage_tree, policy_table
 from passport.sdk.document import PassportDocument, json_schema
 from passport.sdk.policy import builtin_policies
@@ -21,32 +21,34 @@ def passport_group() -> None:
 @passport_group.command("show")
 @click.argument("batch_id", type=int)
 @chain_options
-def show(batch_id: int, rpc_url: str, network: str, deployments_dir: Path, as_json: bool) -> None:
+def show(batch_id: int, chain: ChainArgs) -> None:
     """Assemble BATCH_ID's passport from the chain and print it (a lineage tree, or --json)."""
-    doc = sdk_for(rpc_url, network, deployments_dir).passport_for(batch_id)
-    emit(as_json, doc, lambda: stdout.print(lineage_tree(doc)))
+    doc = chain.sdk().passport_for(batch_id)
+    emit(chain.as_json, doc, lambda: stdout.print(lineage_tree(doc)))
 
 
 @passport_group.command("export")
 @click.argument("batch_id", type=int)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @chain_options
-def export(
-    batch_id: int, out: Path, rpc_url: str, network: str, deployments_dir: Path, as_json: bool
-) -> None:
+def export(batch_id: int, out: Path, chain: ChainArgs) -> None:
     """Write BATCH_ID's passport as JSON (schemas/passport.schema.json)."""
-    doc = sdk_for(rpc_url, network, deployments_dir).passport_for(batch_id)
+    doc = chain.sdk().passport_for(batch_id)
     doc.save(out)
-    emit(as_json, {"batchId": batch_id, "file": str(out), "asOfBlock": doc.chain.as_of_block}, f"wrote {out}")
+    emit(
+        chain.as_json,
+        {"batchId": batch_id, "file": str(out), "asOfBlock": doc.chain.as_of_block},
+        f"wrote {out}",
+    )
 
 
 @passport_group.command("verify")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @chain_options
-def verify(file: Path, rpc_url: str, network: str, deployments_dir: Path, as_json: bool) -> None:
+def verify(file: Path, chain: ChainArgs) -> None:
     """Re-derive every field of FILE from the chain; exit 1 and list mismatches when any differ."""
     doc = PassportDocument.load(file)
-    report = sdk_for(rpc_url, network, deployments_dir).verify(doc)
+    report = chain.sdk().verify(doc)
     data = {
         "ok": report.ok,
         "batchId": report.batch_id,
@@ -61,7 +63,7 @@ def verify(file: Path, rpc_url: str, network: str, deployments_dir: Path, as_jso
             + "\n".join(f"  {m}" for m in report.mismatches)
         )
     )
-    emit(as_json, data, human)
+    emit(chain.as_json, data, human)
     if not report.ok:
         sys.exit(1)
 
@@ -77,14 +79,12 @@ def verify(file: Path, rpc_url: str, network: str, deployments_dir: Path, as_jso
     help=f"Shipped policy ({', '.join(builtin_policies())}) or a policy JSON file; repeatable.",
 )
 @chain_options
-def check(
-    batch_id: int, policies: tuple[str, ...], rpc_url: str, network: str, deployments_dir: Path, as_json: bool
-) -> None:
+def check(batch_id: int, policies: tuple[str, ...], chain: ChainArgs) -> None:
     """Check BATCH_ID against policies; exit 1 when any fails."""
-    sdk = sdk_for(rpc_url, network, deployments_dir)
+    sdk = chain.sdk()
     doc = sdk.passport_for(batch_id)
     results = [sdk.check(doc, p) for p in policies]
-    emit(as_json, results, lambda: stdout.print(policy_table(results)))
+    emit(chain.as_json, results, lambda: stdout.print(policy_table(results)))
     if not all(r.passed for r in results):
         sys.exit(1)
 

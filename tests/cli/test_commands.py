@@ -259,3 +259,50 @@ def test_demo_as_a_real_process(tmp_path: Path) -> None:
         "passport-apt-mine-a-batch-6.json",
         "passport-wf6-batch-7.json",
     ]
+
+
+def test_deploy_records_and_refuses_to_overwrite(anvil: Anvil, tmp_path: Path) -> None:
+    args = ["--rpc-url", anvil.url, "--network", "cli", "--deployments", str(tmp_path)]
+    deployed = invoke("deploy", "--dev", "--dev-account", "admin", *args, "--json")
+    assert deployed.exit_code == 0, deployed.output
+    summary = json.loads(deployed.stdout)
+    assert sorted(summary["contracts"]) == ["AttestationRegistry", "Consortium", "MineralPassport"]
+    record = json.loads((tmp_path / "cli" / "Consortium.json").read_text())
+    assert record["address"] == summary["contracts"]["Consortium"] and record["chainId"] == 31337
+    one_line_error(run("deploy", "--dev", "--dev-account", "admin", *args), "already has a deployment")
+    assert invoke("deploy", "--dev", "--dev-account", "admin", "--force", *args).exit_code == 0
+    added = invoke(
+        "member",
+        "add",
+        dev_accounts()[1].address,
+        "--roles",
+        "miner,trader",
+        "--jurisdiction",
+        "VN",
+        "--dev-account",
+        "admin",
+        *args,
+        "--json",
+    )
+    assert json.loads(added.stdout) == {"proposalId": 1, "executed": True}
+    shown = invoke("member", "show", dev_accounts()[1].address, *args)
+    assert "MINER,TRADER" in shown.stdout and "VN" in shown.stdout and "active" in shown.stdout
+    bad_role = run(
+        "member", "add", OUTSIDER, "--roles", "pilot", "--jurisdiction", "VN", "--dev-account", "admin", *args
+    )
+    assert bad_role.returncode == 2 and "unknown role 'PILOT'" in bad_role.stderr
+    one_line_error(
+        run(
+            "member",
+            "add",
+            OUTSIDER,
+            "--roles",
+            "buyer",
+            "--jurisdiction",
+            "vn",
+            "--dev-account",
+            "admin",
+            *args,
+        ),
+        "Consortium reverted: ConsortiumInvalidCountry(country=0x766e)",
+    )
