@@ -6,8 +6,9 @@ public SDK, so the scenario doubles as an end-to-end example for integrators.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from eth_account import Account
@@ -20,8 +21,8 @@ from passport.sdk.types import FacilityKind, ProcessOutput, Role, Stage, Subject
 
 DAY = 86_400
 STEPS = 9  # top-level messages `run` reports, for progress bars
-# A fixed device key derived for the demo (a real scale holds its own key in hardware).
-SCALE_KEY = keccak(b"mineral-passport demo scale A-01")
+# Seed of the demo devices' keys (a real weighbridge holds its own key in hardware).
+SCALE_KEY = keccak(b"mineral-passport demo weighbridge")
 
 
 @dataclass
@@ -80,24 +81,27 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
     for schema_id in schemas.values():
         gov.propose_accreditation(admin, certifier.address, schema_id, now + 365 * DAY)
 
-    say("Mine A binds its weighbridge key and anchors signed telemetry in the batch it mints")
-    scale = Account.from_key(SCALE_KEY)
-    gov.register_device(mine_a, scale.address, fac["mine-a"])
-    readings = [
-        Reading(scale.address, fac["mine-a"], now, "net-mass", 12_000_000, "g"),
-        Reading(scale.address, fac["mine-a"], now + 60, "moisture", 800, "milli-percent"),
-        Reading(scale.address, fac["mine-a"], now + 120, "wo3-grade", 65_000, "milli-percent"),
-    ]
-    signed_readings = [sign_reading(scale, r) for r in readings]
-    assert all(s.is_from_device() for s in signed_readings)
-    tree = MerkleTree.of_readings(readings)
-    conc_a = batches.mint(mine_a, fac["mine-a"], Stage.CONCENTRATE, 12_000_000, 515_600, tree.root)
-    conc_b = batches.mint(
-        mine_b, fac["mine-b"], Stage.CONCENTRATE, 8_000_000, 515_600, keccak(text="mine B assay")
-    )
+    say("Both mines bind weighbridge keys and anchor signed telemetry in the lots they mint")
+    trees, readings = {}, {}
+    for name, operator, grams in (("mine-a", mine_a, 12_000_000), ("mine-b", mine_b, 8_000_000)):
+        scale = Account.from_key(keccak(SCALE_KEY + name.encode()))
+        gov.register_device(operator, scale.address, fac[name])
+        readings[name] = [
+            Reading(scale.address, fac[name], now, "net-mass", grams, "g"),
+            Reading(scale.address, fac[name], now + 60, "moisture", 800, "milli-percent"),
+            Reading(scale.address, fac[name], now + 120, "wo3-grade", 65_000, "milli-percent"),
+        ]
+        signed_readings = [sign_reading(scale, r) for r in readings[name]]
+        assert all(r.is_from_device() for r in signed_readings)
+        trees[name] = MerkleTree.of_readings(readings[name])
+        rows = [{**asdict(r.reading), "signature": "0x" + r.signature.hex()} for r in signed_readings]
+        (out_dir / f"telemetry-{name}.json").write_text(json.dumps(rows, indent=2) + "\n")
+    conc_a = batches.mint(mine_a, fac["mine-a"], Stage.CONCENTRATE, 12_000_000, 515_600, trees["mine-a"].root)
+    conc_b = batches.mint(mine_b, fac["mine-b"], Stage.CONCENTRATE, 8_000_000, 515_600, trees["mine-b"].root)
+    tree = trees["mine-a"]
     result.batches.update({"concentrate-a": conc_a, "concentrate-b": conc_b})
     proof_ok = sdk.client.call(
-        Call(sdk.contracts.passport, "verifyTelemetry", (conc_a, readings[0].leaf(), tree.proof(0)))
+        Call(sdk.contracts.passport, "verifyTelemetry", (conc_a, readings["mine-a"][0].leaf(), tree.proof(0)))
     )
     say(f"  telemetry reading 0 proven on-chain against batch {conc_a}'s root: {proof_ok}")
 

@@ -13,6 +13,7 @@ import click
 from passport.cli._common import ChainArgs, SignerArgs, chain_options, emit, hex32, signer_options
 from passport.exceptions import DeploymentNotFound, PassportFileInvalid
 from passport.sdk.attestations import AttestationRequest, SignedAttestation, sign_attestation
+from passport.sdk.types import SubjectKind
 
 
 @click.group("attest")
@@ -57,6 +58,27 @@ def _claim(fn: F) -> F:
     for option in reversed(common_claim):
         fn = option(fn)
     return fn
+
+
+@attest.command("schema")
+@click.argument("name")
+@click.option(
+    "--subject",
+    "subject_kind",
+    type=click.Choice([k.name for k in SubjectKind], case_sensitive=False),
+    required=True,
+    help="What attestations of this schema are about.",
+)
+@click.option("--irrevocable", is_flag=True, help="Attestations of this schema cannot be revoked.")
+@chain_options
+@signer_options
+def schema(name: str, subject_kind: str, irrevocable: bool, chain: ChainArgs, sender: SignerArgs) -> None:
+    """Register attestation schema NAME (a consortium admin signs)."""
+    sdk = chain.sdk()
+    schema_id = sdk.attestations.register_schema(
+        sender.account(), name, not irrevocable, SubjectKind[subject_kind.upper()]
+    )
+    emit(chain.as_json, {"schemaId": schema_id, "name": name}, f"registered schema {schema_id}: {name}")
 
 
 @attest.command("sign")

@@ -65,6 +65,54 @@ def sanction(address: str, lift: bool, chain: ChainArgs, sender: SignerArgs) -> 
     _proposal(chain.as_json, result, f"{'lift sanction on' if lift else 'sanction'} {address}")
 
 
+@member.command("roles")
+@click.argument("address")
+@click.option("--roles", required=True, help="The new comma-separated role list (replaces the old one).")
+@click.option("--no-execute", is_flag=True, help="Only propose, even when the threshold is 1.")
+@chain_options
+@signer_options
+def roles(address: str, roles: str, no_execute: bool, chain: ChainArgs, sender: SignerArgs) -> None:
+    """Propose replacing ADDRESS's roles."""
+    result = chain.sdk().consortium.propose_roles(sender.account(), address, roles_of(roles), not no_execute)
+    _proposal(chain.as_json, result, f"set roles of {address} to {roles.upper()}")
+
+
+@member.command("accredit")
+@click.argument("certifier")
+@click.option("--schema-id", type=int, required=True, help="Attestation schema the certifier may attest.")
+@click.option(
+    "--days", type=click.IntRange(min=1), default=365, show_default=True, help="Accreditation length."
+)
+@click.option("--revoke", is_flag=True, help="End the running accreditation now instead.")
+@click.option("--no-execute", is_flag=True, help="Only propose, even when the threshold is 1.")
+@chain_options
+@signer_options
+def accredit(
+    certifier: str,
+    schema_id: int,
+    days: int,
+    revoke: bool,
+    no_execute: bool,
+    chain: ChainArgs,
+    sender: SignerArgs,
+) -> None:
+    """Propose accrediting CERTIFIER for a schema (or ending its accreditation)."""
+    sdk = chain.sdk()
+    if revoke:
+        result = sdk.consortium.propose_revoke_accreditation(
+            sender.account(), certifier, schema_id, not no_execute
+        )
+        what = f"end accreditation of {certifier} for schema {schema_id}"
+    else:
+        _n, _h, now = sdk.client.head()
+        until = now + days * 86_400
+        result = sdk.consortium.propose_accreditation(
+            sender.account(), certifier, schema_id, until, not no_execute
+        )
+        what = f"accredit {certifier} for schema {schema_id} for {days} days"
+    _proposal(chain.as_json, result, what)
+
+
 @member.command("approve")
 @click.argument("proposal_id", type=int)
 @chain_options

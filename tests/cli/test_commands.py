@@ -258,6 +258,8 @@ def test_demo_as_a_real_process(tmp_path: Path) -> None:
         "attestation-origin-batch-1.json",
         "passport-apt-mine-a-batch-6.json",
         "passport-wf6-batch-7.json",
+        "telemetry-mine-a.json",
+        "telemetry-mine-b.json",
     ]
 
 
@@ -305,4 +307,66 @@ def test_deploy_records_and_refuses_to_overwrite(anvil: Anvil, tmp_path: Path) -
             *args,
         ),
         "Consortium reverted: ConsortiumInvalidCountry(country=0x766e)",
+    )
+
+
+def test_telemetry_anchor_and_prove(anvil: Anvil, demo_dir: Path, tmp_path: Path) -> None:
+    readings = demo_dir / "telemetry-mine-a.json"
+    root = json.loads(invoke("telemetry", "anchor", str(readings), "--json").stdout)["root"]
+    passport = json.loads(invoke("passport", "show", "1", *chain_args(anvil, demo_dir), "--json").stdout)
+    assert passport["product"]["content_hash"] == root  # the lot was minted with this root
+    proof = json.loads(invoke("telemetry", "prove", str(readings), "2", "--json").stdout)
+    assert (
+        proof["root"] == root and len(proof["proof"]) == 1
+    )  # leaf 2 of 3 is unpaired: it moves up unchanged
+    rows = json.loads(readings.read_text())
+    rows[0]["value"] += 1  # a forged weight no longer matches the device's signature
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(rows))
+    one_line_error(run("telemetry", "anchor", str(forged)), "readings [0] are not signed by their device key")
+
+
+def test_governance_commands(anvil: Anvil, tmp_path: Path) -> None:
+    args = ["--rpc-url", anvil.url, "--network", "gov", "--deployments", str(tmp_path)]
+    assert invoke("deploy", "--dev", "--dev-account", "admin", *args).exit_code == 0
+    certifier = dev_accounts()[7].address
+    assert (
+        invoke(
+            "member",
+            "add",
+            certifier,
+            "--roles",
+            "certifier",
+            "--jurisdiction",
+            "CH",
+            "--dev-account",
+            "admin",
+            *args,
+        ).exit_code
+        == 0
+    )
+    schema = json.loads(
+        invoke(
+            "attest", "schema", "assay", "--subject", "batch", "--dev-account", "admin", *args, "--json"
+        ).stdout
+    )
+    assert schema == {"schemaId": 1, "name": "assay"}
+    accredited = invoke(
+        "member", "accredit", certifier, "--schema-id", "1", "--days", "30", "--dev-account", "admin", *args
+    )
+    assert accredited.exit_code == 0 and "executed" in accredited.stdout
+    assert (
+        invoke(
+            "member", "roles", certifier, "--roles", "certifier,buyer", "--dev-account", "admin", *args
+        ).exit_code
+        == 0
+    )
+    assert "CERTIFIER,BUYER" in invoke("member", "show", certifier, *args).stdout
+    ended = invoke(
+        "member", "accredit", certifier, "--schema-id", "1", "--revoke", "--dev-account", "admin", *args
+    )
+    assert ended.exit_code == 0
+    one_line_error(
+        run("member", "accredit", certifier, "--schema-id", "1", "--revoke", "--dev-account", "admin", *args),
+        "ConsortiumNotAccredited(certifier=",
     )
