@@ -13,20 +13,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from typing import Any
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from web3 import Web3
-from web3.contract import Contract
 
-from passport.toolchain import load_artifact
-from passport.toolchain.anvil import DEV_MNEMONIC, Anvil
-
-MINER, PROCESSOR, TRADER, CARRIER, CERTIFIER, REGULATOR, BUYER, ADMIN = (1 << i for i in range(8))
-CONCENTRATE, APT = 1, 2
-MINE_KIND, REFINERY_KIND = 0, 2
+from passport.sdk import AttestationRequest, Call, Client, Founder, Sdk
+from passport.sdk.accounts import dev_accounts
+from passport.sdk.types import FacilityKind, Role, Stage, SubjectKind
+from passport.toolchain.anvil import Anvil
 
 # key: (ceiling or None, anchor text)
 TARGETS: dict[str, tuple[int | None, str]] = {
@@ -46,106 +40,62 @@ OFFER_PLUS_ACCEPT_CEILING = 130_000
 EXPIRY = 2_000_000_000
 
 
-class Chain:
-    """Signs and sends transactions with local keys, failing loudly on any revert."""
-
-    def __init__(self, url: str) -> None:
-        self.w3 = Web3(Web3.HTTPProvider(url))
-        self.chain_id = self.w3.eth.chain_id
-
-    def deploy(self, name: str, sender: LocalAccount, *args: Any) -> Contract:
-        artifact = load_artifact(name)
-        factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-        receipt = self.send(sender, factory.constructor(*args))
-        return self.w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
-
-    def send(self, sender: LocalAccount, call: Any) -> Any:
-        tx = call.build_transaction(
-            {
-                "from": sender.address,
-                "nonce": self.w3.eth.get_transaction_count(sender.address),
-                "chainId": self.chain_id,
-            }
-        )
-        signed = sender.sign_transaction(tx)
-        receipt = self.w3.eth.wait_for_transaction_receipt(
-            self.w3.eth.send_raw_transaction(signed.raw_transaction)
-        )
-        if receipt["status"] != 1:
-            raise RuntimeError(f"transaction {receipt['transactionHash'].hex()} reverted")
-        return receipt
-
-
-def dev_accounts(count: int) -> list[LocalAccount]:
-    Account.enable_unaudited_hdwallet_features()
-    return [Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}") for i in range(count)]
-
-
 def measure(url: str) -> dict[str, int]:
-    chain = Chain(url)
+    client = Client.connect(url)
     admin, miner, carrier, refiner, certifier, regulator, buyer, trader = dev_accounts(8)
     founders = [
-        (admin.address, ADMIN, b"VN"),
-        (miner.address, MINER, b"VN"),
-        (carrier.address, CARRIER, b"VN"),
-        (refiner.address, PROCESSOR, b"VN"),
-        (certifier.address, CERTIFIER, b"CH"),
-        (regulator.address, REGULATOR, b"VN"),
-        (buyer.address, BUYER, b"NL"),
-        (trader.address, TRADER, b"SG"),
+        Founder(admin.address, Role.ADMIN, "VN"),
+        Founder(miner.address, Role.MINER, "VN"),
+        Founder(carrier.address, Role.CARRIER, "VN"),
+        Founder(refiner.address, Role.PROCESSOR, "VN"),
+        Founder(certifier.address, Role.CERTIFIER, "CH"),
+        Founder(regulator.address, Role.REGULATOR, "VN"),
+        Founder(buyer.address, Role.BUYER, "NL"),
+        Founder(trader.address, Role.TRADER, "SG"),
     ]
-    consortium = chain.deploy("Consortium", admin, founders, 1)
-    passport = chain.deploy("MineralPassport", admin, consortium.address, 50, 100, "")
-    registry = chain.deploy("AttestationRegistry", admin, consortium.address, passport.address)
-
-    def governed(call: Any) -> None:
-        chain.send(admin, call)
-        chain.send(admin, consortium.functions.execute(consortium.functions.proposalCount().call()))
-
-    governed(consortium.functions.proposeAddFacility(miner.address, b"VN", MINE_KIND, b"\x01" * 32))
-    governed(consortium.functions.proposeAddFacility(refiner.address, b"VN", REFINERY_KIND, b"\x02" * 32))
+    sdk = Sdk.deploy(client, admin, founders)
+    sdk.consortium.propose_facility(admin, miner.address, "VN", FacilityKind.MINE, b"\x01" * 32)
+    sdk.consortium.propose_facility(admin, refiner.address, "VN", FacilityKind.REFINERY, b"\x02" * 32)
     mine, refinery = 1, 2
-    chain.send(admin, registry.functions.registerSchema("due-diligence-audited", True, 0))
-    expiry = EXPIRY
-    governed(consortium.functions.proposeAccreditation(certifier.address, 1, expiry))
+    sdk.attestations.register_schema(admin, "due-diligence-audited", True, SubjectKind.BATCH)
+    sdk.consortium.propose_accreditation(admin, certifier.address, 1, EXPIRY)
+    passport, registry = sdk.contracts.passport.functions, sdk.contracts.registry.functions
 
     gas: dict[str, int] = {}
 
-    def record(key: str, sender: LocalAccount, call: Any) -> Any:
-        receipt = chain.send(sender, call)
-        gas[key] = int(receipt["gasUsed"])
-        return receipt
+    def record(key: str, sender: LocalAccount, call: Any) -> None:
+        gas[key] = int(client.transact(sender, call)["gasUsed"])
 
-    def mint() -> Callable[[], Any]:
-        return passport.functions.mint(mine, CONCENTRATE, 2_000_000, 650_000, b"\x11" * 32)
+    def mint() -> Any:
+        return passport.mint(mine, int(Stage.CONCENTRATE), 2_000_000, 650_000, b"\x11" * 32)
 
-    chain.send(miner, mint())  # batch 1: the chain's first batch, so the next figure is a typical mint
+    client.transact(miner, mint())  # batch 1: the chain's first batch, so the next figure is a typical mint
     record("mint", miner, mint())  # batch 2
-    chain.send(miner, mint())  # batch 3
-    chain.send(miner, mint())  # batch 4
-    record("transfer_new_holder", miner, passport.functions.transferFrom(miner.address, trader.address, 1))
-    record(
-        "transfer_existing_holder", miner, passport.functions.transferFrom(miner.address, trader.address, 2)
-    )
-    record("offer", miner, passport.functions.offer(3, refiner.address))
-    record("accept", refiner, passport.functions.accept(3, 2_000_000))  # refiner held nothing before
-    record("split_1_to_3", refiner, passport.functions.split(3, [700_000, 700_000, 600_000]))  # batches 5-7
-    apt = [(APT, 1_200_000, 700_000, b"\x22" * 32)]
-    record("process_3_to_1", refiner, passport.functions.process([5, 6, 7], refinery, apt))  # batch 8
+    client.transact(miner, mint())  # batch 3
+    client.transact(miner, mint())  # batch 4
+    record("transfer_new_holder", miner, passport.transferFrom(miner.address, trader.address, 1))
+    record("transfer_existing_holder", miner, passport.transferFrom(miner.address, trader.address, 2))
+    record("offer", miner, passport.offer(3, refiner.address))
+    record("accept", refiner, passport.accept(3, 2_000_000))  # refiner held nothing before
+    record("split_1_to_3", refiner, passport.split(3, [700_000, 700_000, 600_000]))  # batches 5-7
+    apt = [(int(Stage.APT), 1_200_000, 700_000, b"\x22" * 32)]
+    record("process_3_to_1", refiner, passport.process([5, 6, 7], refinery, apt))  # batch 8
 
-    request = (1, 8, b"\x33" * 32, expiry, b"\x00" * 32)
-    record("attest", certifier, registry.functions.attest(request))
-    signed_request = (1, 8, b"\x44" * 32, expiry, b"\x01" * 32)
-    deadline = expiry
-    digest = registry.functions.attestationDigest(signed_request, certifier.address, deadline).call()
-    signature = certifier.unsafe_sign_hash(digest).signature
+    request = AttestationRequest(1, 8, b"\x33" * 32, EXPIRY, b"\x00" * 32)
+    record("attest", certifier, registry.attest(request.as_tuple()))
+    signed = sdk.attestations.sign(
+        certifier, AttestationRequest(1, 8, b"\x44" * 32, EXPIRY, b"\x01" * 32), EXPIRY
+    )
+    signature = bytes.fromhex(signed.signature[2:])
     record(
         "attest_by_sig",
         buyer,
-        registry.functions.attestBySig(signed_request, certifier.address, deadline, signature),
+        registry.attestBySig(signed.request().as_tuple(), certifier.address, EXPIRY, signature),
     )
-    uid = registry.functions.attestationDigest(request, certifier.address, 0).call()
-    record("revoke", certifier, registry.functions.revoke(uid))
+    uid = client.call(
+        Call(sdk.contracts.registry, "attestationDigest", (request.as_tuple(), certifier.address, 0))
+    )
+    record("revoke", certifier, registry.revoke(uid))
     return gas
 
 
