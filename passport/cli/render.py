@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
@@ -79,7 +78,3 @@ def policy_table(results: list[PolicyResult]) -> Table:
         verdict = "[bold green]PASS[/]" if r.passed else "[bold red]FAIL[/]"
         table.add_row(str(r.batch_id), r.policy, verdict, "\n".join(r.reasons) or "-")
     return table
-
-
-def print_tree(console: Console, doc: PassportDocument) -> None:
-    console.print(lineage_tree(doc))

@@ -34,7 +34,7 @@ from passport.sdk.document import (
     Transformation,
 )
 from passport.sdk.logs import Event, decode, topic
-from passport.sdk.types import Batch, BatchFlag, Facility, Stage, SubjectKind
+from passport.sdk.types import Batch, BatchFlag, Facility, SubjectKind
 
 STEP_ORDER = ("mined", "refined", "converted", "recycled")
 # Events whose first indexed argument is a batch id.
@@ -425,4 +425,4 @@ def _regulatory(events: list[Event], times: dict[int, int]) -> list[RegulatoryEv
     ]
 
 
-__all__ = ["Stage", "assemble"]
+__all__ = ["assemble"]

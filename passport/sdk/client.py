@@ -209,11 +209,7 @@ class Client:
                 raise RpcUnreachable(self.url, _reason(exc)) from exc
             if isinstance(responses, dict):  # the whole batch was refused
                 raise SdkError(f"JSON-RPC batch refused: {responses.get('error')}")
-            by_id = {r.get("id"): r for r in responses}
-            ordered = (
-                [by_id.get(i, responses[i]) for i in range(len(responses))] if None in by_id else responses
-            )
-            return [self._result(r) for r in ordered]
+            return [self._result(r) for r in responses]  # web3 returns them in request (id) order
         return [self._single(m, p) for m, p in requests_]
 
     def _single(self, method: str, params: list[Any]) -> Any:

@@ -9,7 +9,7 @@ from pathlib import Path
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
-from passport.exceptions import DeploymentMismatch
+from passport.exceptions import DeploymentExists, DeploymentMismatch
 from passport.sdk import deployments
 from passport.sdk.client import Client
 from passport.sdk.deployments import ContractRecord, Deployment, abi_hash
@@ -87,15 +87,12 @@ def deploy(
         ContractRevert: a constructor rejected its arguments (e.g. threshold above admins).
     """
     if directory is not None and not force and any((directory / network).glob("*.json")):
-        from passport.exceptions import DeploymentExists
-
         raise DeploymentExists(network, str(directory / network))
     founder_args = [(f.address, int(f.roles), f.jurisdiction.encode()) for f in founders]
-    plan: list[tuple[str, list[object]]] = [("Consortium", [founder_args, threshold])]
     records: dict[str, ContractRecord] = {}
-    addresses: dict[str, str] = {}
-    for name, args in plan:
-        addresses[name] = _deploy_one(client, deployer, name, args, records)
+    addresses = {
+        "Consortium": _deploy_one(client, deployer, "Consortium", [founder_args, threshold], records)
+    }
     addresses["MineralPassport"] = _deploy_one(
         client,
         deployer,

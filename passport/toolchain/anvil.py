@@ -12,9 +12,8 @@ from pathlib import Path
 from types import TracebackType
 
 from passport.exceptions import ToolchainError
+from passport.sdk.accounts import DEV_MNEMONIC
 from passport.toolchain.compiler import REPO_ROOT
-
-DEV_MNEMONIC = "test test test test test test test test test test test junk"
 
 
 def foundry_binary(tool: str, root: Path = REPO_ROOT) -> Path:
