@@ -159,3 +159,27 @@ def _show(value: object) -> str:
     if isinstance(value, bytes):
         return "0x" + value.hex()
     return str(value)
+
+
+class NodeError(PassportError):
+    """The node cannot start, or a data directory, genesis or config file is unusable."""
+
+
+class RpcError(PassportError):
+    """A JSON-RPC request failed; ``code`` and ``data`` go into the error response unchanged."""
+
+    def __init__(self, code: int, message: str, data: object = None) -> None:
+        self.code = code
+        self.message = message
+        self.data = data
+        super().__init__(message)
+
+
+class ReplicaDiverged(NodeError):
+    """A block from the followed node failed verification; the replica stops at its last good head."""
+
+    def __init__(self, number: int, field: str, detail: str) -> None:
+        self.number = number
+        self.field = field
+        self.detail = detail
+        super().__init__(f"block {number} failed verification on {field}: {detail}")

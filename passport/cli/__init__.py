@@ -14,6 +14,7 @@ from passport.cli.demo import demo_command
 from passport.cli.deploy import deploy_command
 from passport.cli.facility import facility
 from passport.cli.member import member
+from passport.cli.node import node
 from passport.cli.passport_cmd import passport_group
 from passport.cli.telemetry import telemetry
 from passport.exceptions import PassportError
@@ -36,6 +37,7 @@ for command in (
     passport_group,
     compile_command,
     demo_command,
+    node,
 ):
     cli.add_command(command)
 

@@ -1,0 +1,428 @@
+"""The node's chain: py-evm (Cancun) over the LMDB store, one-pass block building, seals,
+log indexes and the Consortium permission check.
+
+Every method runs under :attr:`NodeChain.lock`; py-evm is not thread-safe, and holding the
+lock from the first state write of a block to its commit means no reader ever sees a block
+(or its receipts) that is not yet on disk.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI, StateAPI, VirtualMachineAPI
+from eth.chains.base import Chain
+from eth.constants import ZERO_ADDRESS, ZERO_HASH32
+from eth.exceptions import BlockNotFound, HeaderNotFound, TransactionNotFound, VMError
+from eth.vm.forks.cancun import CancunVM
+from eth.vm.spoof import SpoofTransaction
+from eth_abi import encode as abi_encode
+from eth_keys import keys
+from eth_keys.exceptions import BadSignature
+from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum_address
+
+from passport.exceptions import NodeError
+from passport.node.config import Genesis
+from passport.node.store import LmdbStore
+
+GENESIS_KEY = b"pp:genesis"
+SEAL_PREFIX = b"pp:seal:"
+ADDRESS_INDEX = b"pp:la:"
+TOPIC_INDEX = b"pp:lt:"
+ALLOWLIST_PREFIX = b"pp:allow:"
+SEAL_DOMAIN = b"\x19Mineral Passport block seal:\n"
+ALLOWED_SELECTOR = keccak(b"transactionAllowed(address,address,uint256,uint256,uint256,bytes)")[:4]
+PERMISSION_CALL_GAS = 1_000_000
+CACHE_BLOCKS = 256
+
+
+class PassportVM(CancunVM):  # type: ignore[misc]
+    """Cancun rules; the name shows in logs."""
+
+
+class _PassportChain(Chain):  # type: ignore[misc]
+    vm_configuration = ((0, PassportVM),)
+
+    def create_header_from_parent(self, parent_header: BlockHeaderAPI, **header_params: Any) -> BlockHeaderAPI:
+        # A consortium chain keeps the genesis gas limit (no miner votes to move it).
+        header_params.setdefault("gas_limit", parent_header.gas_limit)
+        return cast(BlockHeaderAPI, super().create_header_from_parent(parent_header, **header_params))
+
+
+def seal_digest(chain_id: int, block_hash: bytes) -> bytes:
+    """What a validator signs: the block hash, bound to the chain id."""
+    return keccak(SEAL_DOMAIN + chain_id.to_bytes(32, "big") + block_hash)
+
+
+def seal_signer(chain_id: int, block_hash: bytes, seal: bytes) -> str | None:
+    """The address that produced ``seal`` over ``block_hash``, or None if it is no signature."""
+    try:
+        signature = keys.Signature(seal)
+        return str(signature.recover_public_key_from_msg_hash(seal_digest(chain_id, block_hash)).to_checksum_address())
+    except (BadSignature, ValueError, TypeError):
+        return None
+
+
+@dataclass
+class BuiltBlock:
+    block: BlockAPI
+    receipts: tuple[ReceiptAPI, ...]
+    skipped: list[tuple[SignedTransactionAPI, str]] = field(default_factory=list)
+    deferred: list[SignedTransactionAPI] = field(default_factory=list)
+
+
+class BlockRejected(NodeError):
+    """A transaction of a block being imported is invalid (strict execution)."""
+
+    def __init__(self, index: int, reason: str) -> None:
+        self.index = index
+        self.reason = reason
+        super().__init__(f"transaction {index}: {reason}")
+
+
+class NodeChain:
+    """One chain in one store; see the module docstring for the locking rule."""
+
+    def __init__(self, store: LmdbStore, genesis: Genesis) -> None:
+        self.store = store
+        self.genesis = genesis
+        self.chain_id = genesis.chain_id
+        self.lock = threading.RLock()
+        self.validators = {to_checksum_address(v) for v in genesis.validators}
+        self.consortium = to_canonical_address(genesis.consortium) if genesis.consortium else None
+        self._chain_class = type("PassportChain", (_PassportChain,), {"chain_id": genesis.chain_id})
+        stored = store.get(GENESIS_KEY)
+        encoded = _canonical_json(genesis.to_json())
+        if stored is None:
+            self._chain = self._chain_class.from_genesis(store, _genesis_params(genesis), _genesis_state(genesis))
+            store[GENESIS_KEY] = encoded
+            for address in genesis.allowlist:
+                store[ALLOWLIST_PREFIX + to_canonical_address(address)] = b"1"
+            store.commit()
+        elif stored != encoded:
+            raise NodeError(f"the store in {store.path} was created from a different genesis; refusing to open it")
+        else:
+            self._chain = self._chain_class(store)
+        self._blocks: OrderedDict[bytes, tuple[BlockAPI, tuple[ReceiptAPI, ...]]] = OrderedDict()
+        self._permission_cache: dict[bytes, bool] = {}
+        self._permission_head: bytes = b""
+
+    # ---------------------------------------------------------------- reads
+
+    @property
+    def head(self) -> BlockHeaderAPI:
+        return cast(BlockHeaderAPI, self._chain.get_canonical_head())
+
+    @property
+    def genesis_hash(self) -> bytes:
+        return bytes(self._chain.get_canonical_block_hash(0))
+
+    def header_by_number(self, number: int) -> BlockHeaderAPI | None:
+        try:
+            return cast(BlockHeaderAPI, self._chain.get_canonical_block_header_by_number(number))
+        except (HeaderNotFound, BlockNotFound, KeyError):
+            return None
+
+    def header_by_hash(self, block_hash: bytes) -> BlockHeaderAPI | None:
+        try:
+            header = self._chain.get_block_header_by_hash(block_hash)
+        except (HeaderNotFound, BlockNotFound, KeyError, ValidationError):
+            return None
+        if self.header_by_number(header.block_number) != header:
+            return None  # not canonical (cannot happen without forks, but never serve it)
+        return cast(BlockHeaderAPI, header)
+
+    def block_and_receipts(self, header: BlockHeaderAPI) -> tuple[BlockAPI, tuple[ReceiptAPI, ...]]:
+        """The block and its receipts, from a bounded cache."""
+        cached = self._blocks.get(header.hash)
+        if cached is not None:
+            self._blocks.move_to_end(header.hash)
+            return cached
+        block = self._chain.get_block_by_header(header)
+        receipts = tuple(block.get_receipts(self._chain.chaindb))
+        self._blocks[header.hash] = (block, receipts)
+        if len(self._blocks) > CACHE_BLOCKS:
+            self._blocks.popitem(last=False)
+        return block, receipts
+
+    def transaction_location(self, tx_hash: bytes) -> tuple[int, int] | None:
+        try:
+            number, index = self._chain.chaindb.get_transaction_index(tx_hash)
+        except (TransactionNotFound, KeyError):
+            return None
+        return int(number), int(index)
+
+    def seal(self, block_hash: bytes) -> bytes | None:
+        return self.store.get(SEAL_PREFIX + block_hash)
+
+    def state_at(self, header: BlockHeaderAPI) -> StateAPI:
+        return cast(StateAPI, self.vm_at(header).state)
+
+    def vm_at(self, header: BlockHeaderAPI) -> VirtualMachineAPI:
+        return cast(VirtualMachineAPI, self._chain.get_vm(header))
+
+    def blocks_with_logs(self, start: int, stop: int, addresses: Sequence[bytes], topics: Sequence[bytes]) -> set[int]:
+        """Blocks in [start, stop] that log any of ``addresses`` (if given) and any of ``topics``
+        (if given), from the indexes: no block outside the answer is read."""
+        found: set[int] | None = None
+        for prefix, keys_ in ((ADDRESS_INDEX, addresses), (TOPIC_INDEX, topics)):
+            if not keys_:
+                continue
+            blocks: set[int] = set()
+            for key in keys_:
+                low = prefix + key + start.to_bytes(8, "big")
+                high = prefix + key + (stop + 1).to_bytes(8, "big")
+                blocks.update(int.from_bytes(k[-8:], "big") for k in self.store.scan(low, high))
+            found = blocks if found is None else found & blocks
+        return found if found is not None else set(range(start, stop + 1))
+
+    # ---------------------------------------------------------------- execution
+
+    def call(self, header: BlockHeaderAPI, sender: bytes, to: bytes, value: int, data: bytes, gas: int | None) -> Any:
+        """Run a message call on the state after ``header`` (fees waived); returns the computation."""
+        vm = self.vm_at(header)
+        tx = self._spoof(vm, header, sender, to, value, data, gas or header.gas_limit)
+        with vm.in_costless_state() as state:
+            return state.costless_execute_transaction(tx)
+
+    def estimate_gas(self, header: BlockHeaderAPI, sender: bytes, to: bytes, value: int, data: bytes) -> int:
+        """The least gas (within 64) with which the call succeeds.
+
+        Raises:
+            VMError: it fails even with the block gas limit (a revert carries its data).
+        """
+        vm = self.vm_at(header)
+        with vm.in_costless_state() as state:
+            base = self._spoof(vm, header, sender, to, value, data, header.gas_limit)
+
+            def fails(gas: int) -> VMError | None:
+                snapshot = state.snapshot()
+                try:
+                    computation = state.apply_transaction(SpoofTransaction(base, gas=gas))
+                    return computation.error if computation.is_error else None
+                finally:
+                    state.revert(snapshot)
+
+            snapshot = state.snapshot()
+            try:
+                computation = state.apply_transaction(base)
+                if computation.is_error:
+                    raise computation.error
+                used = header.gas_limit - computation.get_gas_remaining()
+            finally:
+                state.revert(snapshot)
+            low, high = base.intrinsic_gas - 1, header.gas_limit
+            guess = min(high, used * 64 // 63 + 3000)
+            if fails(guess) is None:
+                high = guess
+            else:
+                low = guess
+            while high - low > 64:
+                mid = (low + high) // 2
+                if fails(mid) is None:
+                    high = mid
+                else:
+                    low = mid
+            return high
+
+    def _spoof(
+        self, vm: VirtualMachineAPI, header: BlockHeaderAPI, sender: bytes, to: bytes, value: int, data: bytes, gas: int
+    ) -> Any:
+        nonce = vm.state.get_nonce(sender)
+        unsigned = vm.create_unsigned_transaction(nonce=nonce, gas_price=0, gas=gas, to=to, value=value, data=data)
+        return SpoofTransaction(unsigned, from_=sender)
+
+    # ---------------------------------------------------------------- permissioning
+
+    def allowlisted(self, address: bytes) -> bool:
+        return self.store.get(ALLOWLIST_PREFIX + address) is not None
+
+    def allowlist(self) -> list[str]:
+        end = ALLOWLIST_PREFIX[:-1] + bytes([ALLOWLIST_PREFIX[-1] + 1])
+        return [to_checksum_address(k[len(ALLOWLIST_PREFIX) :]) for k in self.store.scan(ALLOWLIST_PREFIX, end)]
+
+    def set_allowlisted(self, addresses: Iterable[bytes], allowed: bool) -> None:
+        with self.lock:
+            for address in addresses:
+                key = ALLOWLIST_PREFIX + address
+                if allowed:
+                    self.store[key] = b"1"
+                elif key in self.store:
+                    del self.store[key]
+            self.store.commit()
+
+    def permitted(self, header: BlockHeaderAPI, tx: SignedTransactionAPI) -> bool:
+        """The sender is on the allowlist or the Consortium's ``transactionAllowed`` says yes on
+        the state after ``header``. The answer is cached per sender and block: this
+        Consortium's rule depends on the sender only (see IConsortium)."""
+        sender = tx.sender
+        if self.allowlisted(sender):
+            return True
+        if self.consortium is None:
+            return False
+        if self._permission_head != header.hash:
+            self._permission_cache = {}
+            self._permission_head = header.hash
+        cached = self._permission_cache.get(sender)
+        if cached is None:
+            cached = self._consortium_allows(header, tx)
+            self._permission_cache[sender] = cached
+        return cached
+
+    def _consortium_allows(self, header: BlockHeaderAPI, tx: SignedTransactionAPI) -> bool:
+        assert self.consortium is not None
+        vm = self.vm_at(header)
+        code = vm.state.get_code(self.consortium)
+        if not code:
+            return False
+        gas_price = tx.max_fee_per_gas
+        payload = abi_encode(
+            ["address", "address", "uint256", "uint256", "uint256", "bytes"],
+            [tx.sender, tx.to or ZERO_ADDRESS, tx.value, gas_price, tx.gas, tx.data],
+        )
+        computation = vm.execute_bytecode(
+            origin=ZERO_ADDRESS,
+            gas_price=0,
+            gas=PERMISSION_CALL_GAS,
+            to=self.consortium,
+            sender=ZERO_ADDRESS,
+            value=0,
+            data=ALLOWED_SELECTOR + payload,
+            code=code,
+        )
+        return bool(not computation.is_error and computation.output == (1).to_bytes(32, "big"))
+
+    # ---------------------------------------------------------------- building and committing blocks
+
+    def build(
+        self,
+        transactions: Sequence[SignedTransactionAPI],
+        *,
+        timestamp: int,
+        coinbase: bytes,
+        extra_data: bytes = b"",
+        mix_hash: bytes = ZERO_HASH32,
+        strict: bool = False,
+        check_permission: bool = True,
+    ) -> BuiltBlock:
+        """Execute ``transactions`` on top of the head in one pass and return the sealed-to-be block.
+
+        Not strict (sealing): invalid or non-permitted transactions are skipped with their
+        reason; transactions that no longer fit the gas limit are deferred. Strict
+        (importing): any of those raises :class:`BlockRejected`. Writes stay in the store's
+        overlay until :meth:`commit` (or :meth:`abandon`).
+        """
+        parent = self.head
+        header = self._chain.create_header_from_parent(
+            parent, timestamp=timestamp, coinbase=coinbase, extra_data=extra_data, mix_hash=mix_hash
+        )
+        vm = self._chain.get_vm(header)
+        vm.block_preprocessing(vm.get_block())
+        state = vm.state
+        included: list[SignedTransactionAPI] = []
+        receipts: list[ReceiptAPI] = []
+        result = BuiltBlock(block=vm.get_block(), receipts=())
+        running = header
+        for index, tx in enumerate(transactions):
+            if check_permission and not self.permitted(parent, tx):
+                reason = f"account {to_checksum_address(tx.sender)} is not permitted to transact on this chain"
+                if strict:
+                    raise BlockRejected(index, reason)
+                result.skipped.append((tx, reason))
+                continue
+            if tx.gas > running.gas_limit - running.gas_used and not strict:
+                result.deferred.append(tx)
+                continue
+            snapshot = state.snapshot()
+            try:
+                receipt, _ = vm.apply_transaction(running, tx)
+            except ValidationError as exc:
+                state.revert(snapshot)
+                if strict:
+                    raise BlockRejected(index, str(exc)) from None
+                result.skipped.append((tx, str(exc)))
+                continue
+            running = vm.add_receipt_to_header(running, receipt)
+            included.append(tx)
+            receipts.append(receipt)
+        filled = vm.set_block_transactions_and_withdrawals(vm.get_block(), running, included, receipts)
+        result.block = vm.mine_block(filled).block
+        result.receipts = tuple(receipts)
+        return result
+
+    def commit(self, block: BlockAPI, receipts: Sequence[ReceiptAPI], seal: bytes) -> None:
+        """Persist ``block`` as the new head with its seal and log indexes, in one LMDB transaction."""
+        try:
+            self._chain.chaindb.persist_block(block)
+            self.store[SEAL_PREFIX + block.hash] = seal
+            number = block.number.to_bytes(8, "big")
+            for receipt in receipts:
+                for log in receipt.logs:
+                    self.store[ADDRESS_INDEX + log.address + number] = b""
+                    for topic in log.topics:
+                        self.store[TOPIC_INDEX + topic.to_bytes(32, "big") + number] = b""
+            self.store.commit()
+        except BaseException:
+            self.abandon()
+            raise
+        self._blocks[block.hash] = (block, tuple(receipts))
+        if len(self._blocks) > CACHE_BLOCKS:
+            self._blocks.popitem(last=False)
+
+    def abandon(self) -> None:
+        """Drop uncommitted writes (a block that will not be committed) and reload the head."""
+        self.store.discard()
+        self._chain = self._chain_class(self.store)
+
+
+def iter_logs(receipts: Sequence[ReceiptAPI]) -> Iterator[tuple[int, int, Any]]:
+    """(transaction index, log index in block, log) for every log of a block."""
+    log_index = 0
+    for tx_index, receipt in enumerate(receipts):
+        for log in receipt.logs:
+            yield tx_index, log_index, log
+            log_index += 1
+
+
+def genesis_hash(genesis: Genesis) -> bytes:
+    """Block 0's hash for ``genesis``, computed in memory."""
+    from eth.db.atomic import AtomicDB
+
+    chain_class = type("PassportChain", (_PassportChain,), {"chain_id": genesis.chain_id})
+    chain = chain_class.from_genesis(AtomicDB(), _genesis_params(genesis), _genesis_state(genesis))
+    return bytes(chain.get_canonical_head().hash)
+
+
+def _genesis_params(genesis: Genesis) -> dict[str, Any]:
+    return {
+        "difficulty": 0,
+        "gas_limit": genesis.gas_limit,
+        "timestamp": genesis.timestamp,
+        "extra_data": bytes.fromhex(genesis.extra_data.removeprefix("0x")),
+        "base_fee_per_gas": genesis.base_fee_per_gas,
+        "nonce": b"\0" * 8,
+        "mix_hash": ZERO_HASH32,
+        "coinbase": ZERO_ADDRESS,
+    }
+
+
+def _genesis_state(genesis: Genesis) -> dict[bytes, dict[str, Any]]:
+    state: dict[bytes, dict[str, Any]] = {}
+    for address, entry in genesis.alloc.items():
+        state[to_canonical_address(address)] = {
+            "balance": int(entry.get("balance", "0x0"), 16),
+            "nonce": int(entry.get("nonce", 0)),
+            "code": bytes.fromhex(str(entry.get("code", "0x")).removeprefix("0x")),
+            "storage": {int(k, 0): int(v, 0) for k, v in entry.get("storage", {}).items()},
+        }
+    return state
+
+
+def _canonical_json(data: Any) -> bytes:
+    import json
+
+    return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
