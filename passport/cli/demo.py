@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from passport.cli._common import emit, json_option, stderr, stdout
 from passport.cli.render import lineage_tree, policy_table
+from passport import demo
 from passport.sdk import Client
 from passport.sdk.accounts import dev_accounts
 
@@ -26,17 +28,39 @@ from passport.sdk.accounts import dev_accounts
     "--rpc-url",
     envvar="PASSPORT_RPC_URL",
     default=None,
-    help="Run on this JSON-RPC chain (dev accounts must be funded) instead of the embedded one.",
+    help="Run on this JSON-RPC chain (dev accounts must be funded) instead of a fresh dev node.",
+)
+@click.option(
+    "--embedded",
+    is_flag=True,
+    help="Run on the in-process eth-tester chain instead of a fresh dev node.",
 )
 @json_option
-def demo_command(out: Path, rpc_url: str | None, as_json: bool) -> None:
+def demo_command(out: Path, rpc_url: str | None, embedded: bool, as_json: bool) -> None:
     """Two Vietnamese mines to an EU chip fab: custody, a weight discrepancy, split, APT, WF6,
     attestations (one signed offline, one revoked), a sanction after the fact, passports and
     policy checks."""
+    if rpc_url and embedded:
+        raise click.UsageError("--rpc-url and --embedded exclude each other")
+    started = time.monotonic()
+    with contextlib.ExitStack() as stack:
+        if embedded:
+            client, chain = Client.embedded(fund=[a.address for a in dev_accounts()]), "the embedded chain"
+        elif rpc_url:
+            client, chain = Client.connect(rpc_url), rpc_url
+        else:
+            from passport.node.service import Node
+
+            dev_node = stack.enter_context(Node.dev())
+            client, chain = Client.connect(dev_node.url), "a fresh dev node (passport node start --dev)"
+        result = _run(client, out, as_json)
+    elapsed = time.monotonic() - started
+    _report(result, chain, elapsed, as_json)
+
+
+def _run(client: Client, out: Path, as_json: bool) -> demo.DemoResult:
     from passport import demo
 
-    started = time.monotonic()
-    client = Client.connect(rpc_url) if rpc_url else Client.embedded(fund=[a.address for a in dev_accounts()])
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
         console=stderr, transient=True, disable=as_json,
@@ -49,10 +73,12 @@ def demo_command(out: Path, rpc_url: str | None, as_json: bool) -> None:
             if not as_json:
                 progress.console.print(f"[cyan]>[/] {message}", highlight=False)
 
-        result = demo.run(client, out, say)
-    elapsed = time.monotonic() - started
+        return demo.run(client, out, say)
+
+
+def _report(result: demo.DemoResult, chain: str, elapsed: float, as_json: bool) -> None:
     data = {
-        "chain": "embedded" if rpc_url is None else rpc_url,
+        "chain": chain,
         "batches": result.batches,
         "passports": {k: str(v) for k, v in result.passports.items()},
         "signedAttestation": str(result.signed_attestation),
@@ -71,6 +97,6 @@ def demo_command(out: Path, rpc_url: str | None, as_json: bool) -> None:
             stdout.print(f"passport ({label}): {path}")
         stdout.print(f"signed attestation: {result.signed_attestation}")
         stdout.print(f"WF6 passport re-verified against the chain: {'yes' if result.verified else 'NO'}")
-        stdout.print(f"[dim]{elapsed:.1f} s on the {'embedded chain' if rpc_url is None else rpc_url}[/]")
+        stdout.print(f"[dim]{elapsed:.1f} s on {chain}[/]")
 
     emit(as_json, data, human)
