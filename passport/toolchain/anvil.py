@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from passport.exceptions import ToolchainError
 from passport.sdk.accounts import DEV_MNEMONIC
@@ -35,48 +36,41 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class Anvil:
-    """An anvil process bound to 127.0.0.1; use as a context manager so it always stops.
+class RpcProcess:
+    """A JSON-RPC server process bound to 127.0.0.1 on a free port; a context manager, so it
+    always stops. Subclasses say which command to run."""
 
-    Example:
-        >>> with Anvil() as node:
-        ...     web3 = Web3(Web3.HTTPProvider(node.url))
-    """
+    name = "node"
 
-    def __init__(self, chain_id: int = 31337, extra_args: tuple[str, ...] = ()) -> None:
-        self.chain_id = chain_id
-        self.port = free_port()
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._args = extra_args
         self._process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 20.0) -> Anvil:
-        """Start anvil and wait until it answers JSON-RPC.
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    def start(self, timeout: float = 30.0) -> Self:
+        """Start the process and wait until it answers JSON-RPC.
 
         Raises:
-            ToolchainError: anvil is missing, exited, or did not answer in time.
+            ToolchainError: the program is missing, exited, or did not answer in time.
         """
-        command = [
-            str(foundry_binary("anvil")),
-            "--host", "127.0.0.1",
-            "--port", str(self.port),
-            "--chain-id", str(self.chain_id),
-            "--mnemonic", DEV_MNEMONIC,
-            "--hardfork", "cancun",
-            "--silent",
-            *self._args,
-        ]  # fmt: skip
-        self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._process = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 err = self._process.stderr.read().decode(errors="replace") if self._process.stderr else ""
-                raise ToolchainError(f"anvil exited with code {self._process.returncode}: {err.strip()}")
+                raise ToolchainError(f"{self.name} exited with code {self._process.returncode}: {err.strip()}")
             if self._answers():
                 return self
             time.sleep(0.05)
         self.stop()
-        raise ToolchainError(f"anvil did not answer on {self.url} within {timeout:.0f} s")
+        raise ToolchainError(f"{self.name} did not answer on {self.url} within {timeout:.0f} s")
 
     def _answers(self) -> bool:
         body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
@@ -87,24 +81,62 @@ class Anvil:
         except (urllib.error.URLError, OSError):
             return False
 
-    def stop(self) -> None:
-        """Stop anvil (SIGTERM, then SIGKILL after 5 s)."""
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """Stop the process (SIGTERM, then SIGKILL after ``timeout``); returns its exit code."""
         process, self._process = self._process, None
         if process is None:
-            return
+            return None
         process.terminate()
         try:
-            process.wait(timeout=5)
+            process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
         if process.stderr:
             process.stderr.close()
+        return process.returncode
 
-    def __enter__(self) -> Anvil:
+    def kill(self) -> None:
+        """SIGKILL, no clean-up: what a crash looks like."""
+        process, self._process = self._process, None
+        if process is not None:
+            process.kill()
+            process.wait()
+            if process.stderr:
+                process.stderr.close()
+
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+class Anvil(RpcProcess):
+    """The pinned anvil, Cancun rules, the standard test mnemonic.
+
+    Example:
+        >>> with Anvil() as node:
+        ...     web3 = Web3(Web3.HTTPProvider(node.url))
+    """
+
+    name = "anvil"
+
+    def __init__(self, chain_id: int = 31337, extra_args: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.chain_id = chain_id
+        self._args = extra_args
+
+    def command(self) -> list[str]:
+        return [
+            str(foundry_binary("anvil")),
+            "--host", "127.0.0.1",
+            "--port", str(self.port),
+            "--chain-id", str(self.chain_id),
+            "--mnemonic", DEV_MNEMONIC,
+            "--hardfork", "cancun",
+            "--silent",
+            *self._args,
+        ]  # fmt: skip

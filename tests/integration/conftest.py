@@ -1,9 +1,8 @@
-"""Chains for integration tests: the embedded chain and anvil (from node_modules), and the demo
-scenario run once on each. Every test taking ``chain`` runs against both."""
+"""Chains for integration tests: the embedded chain, anvil and the passport node, and the demo
+scenario run once on each. Every test taking ``chain`` runs against all three."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,20 +11,14 @@ import pytest
 from passport import demo
 from passport.sdk import Client, Sdk
 from passport.sdk.accounts import dev_accounts
-from passport.toolchain.anvil import Anvil
+from passport.toolchain.anvil import RpcProcess
 
 
-@pytest.fixture(scope="session")
-def anvil() -> Iterator[Anvil]:
-    with Anvil() as node:
-        yield node
-
-
-@pytest.fixture(scope="module", params=["embedded", "anvil"])
+@pytest.fixture(scope="module", params=["embedded", "anvil", "node"])
 def chain(request: pytest.FixtureRequest) -> Client:
     if request.param == "embedded":
         return Client.embedded(fund=[a.address for a in dev_accounts()])
-    node: Anvil = request.getfixturevalue("anvil")
+    node: RpcProcess = request.getfixturevalue("anvil" if request.param == "anvil" else "dev_node")
     return Client.connect(node.url)
 
 
