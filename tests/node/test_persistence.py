@@ -1,0 +1,97 @@
+"""The store: restarts resume at the same head and state root; SIGKILL loses nothing acknowledged."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from web3 import Web3
+
+from passport.exceptions import NodeError
+from passport.node.process import NodeProcess
+from passport.node.service import Node
+from passport.node.store import StoreLocked
+from passport.sdk.accounts import dev_account
+
+
+def _transfer(w3: Web3, index: int, nonce: int) -> bytes:
+    sender = dev_account(index)
+    tx = {"chainId": 1337, "nonce": nonce, "to": dev_account(9).address, "value": 1, "gas": 21_000, "gasPrice": 5 * 10**9}
+    return bytes(w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction))
+
+
+def test_restart_resumes_at_the_same_head_and_state(tmp_path: Path) -> None:
+    with Node.dev(tmp_path) as node:
+        w3 = Web3(Web3.HTTPProvider(node.url))
+        for nonce in range(5):
+            w3.eth.wait_for_transaction_receipt(_transfer(w3, 1, nonce))
+        head = w3.eth.get_block("latest")
+    with Node.dev(tmp_path) as node:
+        w3 = Web3(Web3.HTTPProvider(node.url))
+        again = w3.eth.get_block("latest")
+        assert (again["number"], again["hash"], again["stateRoot"]) == (head["number"], head["hash"], head["stateRoot"])
+        assert w3.eth.get_transaction_count(dev_account(1).address) == 5
+        w3.eth.wait_for_transaction_receipt(_transfer(w3, 1, 5))
+        assert w3.eth.block_number == head["number"] + 1
+
+
+def test_a_data_dir_is_used_by_one_node_at_a_time(tmp_path: Path) -> None:
+    with Node.dev(tmp_path):
+        with pytest.raises(StoreLocked, match="in use by another node"):
+            Node.dev(tmp_path)
+
+
+def test_a_store_from_another_genesis_is_refused(tmp_path: Path) -> None:
+    with Node.dev(tmp_path):
+        pass
+    genesis = tmp_path / "genesis.json"
+    genesis.write_text(genesis.read_text().replace('"chainId": 1337', '"chainId": 1338'))
+    with pytest.raises(NodeError, match="different genesis"):
+        Node.dev(tmp_path)
+
+
+@pytest.mark.slow
+def test_sigkill_under_write_load_loses_no_acknowledged_transaction(tmp_path: Path) -> None:
+    """Three rounds: senders submit and wait for receipts; the node is SIGKILLed mid-stream; every
+    transaction whose receipt was served must still be there after the restart."""
+    acknowledged: list[tuple[bytes, int]] = []
+    nonces = {i: 0 for i in range(1, 5)}
+    rng = random.Random(7)
+    for _round in range(3):
+        node = NodeProcess(data_dir=tmp_path).start()
+        w3 = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 5}))
+        for i in nonces:
+            nonces[i] = w3.eth.get_transaction_count(dev_account(i).address)
+        stop = threading.Event()
+
+        def load(index: int, w3: Web3 = w3, stop: threading.Event = stop) -> None:
+            while not stop.is_set():
+                try:
+                    tx_hash = _transfer(w3, index, nonces[index])
+                    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=5, poll_latency=0.01)
+                except Exception:  # noqa: BLE001 - the node died under us: that is the test
+                    return
+                acknowledged.append((tx_hash, int(receipt["blockNumber"])))
+                nonces[index] += 1
+
+        threads = [threading.Thread(target=load, args=(i,)) for i in nonces]
+        for thread in threads:
+            thread.start()
+        time.sleep(rng.uniform(1.0, 2.0))
+        node.kill()
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert len(acknowledged) > 30
+    with NodeProcess(data_dir=tmp_path) as node:
+        w3 = Web3(Web3.HTTPProvider(node.url))
+        for tx_hash, number in acknowledged:
+            receipt = w3.eth.get_transaction_receipt(tx_hash)
+            assert receipt["blockNumber"] == number and receipt["status"] == 1
+        for i in nonces:
+            assert w3.eth.get_transaction_count(dev_account(i).address) >= sum(
+                1 for h, _ in acknowledged if w3.eth.get_transaction(h)["from"] == dev_account(i).address
+            )
