@@ -322,7 +322,6 @@ class NodeChain:
         )
         vm = self._chain.get_vm(header)
         vm.block_preprocessing(vm.get_block())
-        state = vm.state
         included: list[SignedTransactionAPI] = []
         receipts: list[ReceiptAPI] = []
         result = BuiltBlock(block=vm.get_block(), receipts=())
@@ -337,11 +336,11 @@ class NodeChain:
             if tx.gas > running.gas_limit - running.gas_used and not strict:
                 result.deferred.append(tx)
                 continue
-            snapshot = state.snapshot()
             try:
+                # py-evm validates (nonce, balance, fees, gas) before it touches the state, so a
+                # refused transaction leaves nothing to undo.
                 receipt, _ = vm.apply_transaction(running, tx)
             except ValidationError as exc:
-                state.revert(snapshot)
                 if strict:
                     raise BlockRejected(index, str(exc)) from None
                 result.skipped.append((tx, str(exc)))
