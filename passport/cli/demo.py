@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
+from passport import demo
 from passport.cli._common import emit, json_option, stderr, stdout
 from passport.cli.render import lineage_tree, policy_table
-from passport import demo
 from passport.sdk import Client
 from passport.sdk.accounts import dev_accounts
 

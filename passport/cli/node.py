@@ -32,7 +32,9 @@ def node() -> None:
 
 
 @node.command("init")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), required=True, help="New data directory.")
+@click.option(
+    "--data-dir", type=click.Path(file_okay=False, path_type=Path), required=True, help="New data directory."
+)
 @click.option("--chain-id", type=click.IntRange(1, 2**63 - 1), default=2026, show_default=True)
 @click.option(
     "--validator",
@@ -45,7 +47,10 @@ def node() -> None:
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help='JSON {"0xaddress": {"balance": "0x..."}}: funded and allowlisted at genesis.',
 )
-@click.option("--consortium", help="Consortium contract address (default: the first contract the first alloc account creates).")
+@click.option(
+    "--consortium",
+    help="Consortium contract address (default: the first contract the first alloc account creates).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(0, 65535), default=8545, show_default=True)
 @json_option
@@ -138,7 +143,9 @@ def token_command(data_dir: Path | None, scope: str) -> None:
 @click.option("--host", help="Listen address (default from node.toml, 127.0.0.1).")
 @click.option("--port", type=click.IntRange(0, 65535), help="Listen port (default from node.toml, 8545).")
 @click.option("--block-interval", type=click.FloatRange(0.05, 3600), help="Seconds between blocks.")
-@click.option("--seal-on-transaction/--no-seal-on-transaction", default=None, help="Seal as soon as transactions wait.")
+@click.option(
+    "--seal-on-transaction/--no-seal-on-transaction", default=None, help="Seal as soon as transactions wait."
+)
 def start_command(
     data_dir: Path | None,
     dev: bool,
@@ -172,14 +179,16 @@ def start_command(
 
 
 def _open(data_dir: Path, upstream: str | None, sealer: dict[str, Any]) -> Any:
-    from passport.node.config import CONFIG_FILE, GENESIS_FILE, KEYSTORE_FILE, Genesis, NodeConfig
-    from passport.node.service import Node
+    from passport.node.config import CONFIG_FILE, GENESIS_FILE, Genesis, NodeConfig
     from passport.node.replica import fetch_genesis
+    from passport.node.service import Node
 
     genesis_path = data_dir / GENESIS_FILE
     if not genesis_path.exists():
         if upstream is None:
-            raise NodeError(f"{data_dir} is not initialised: run `passport node init --data-dir {data_dir}` first")
+            raise NodeError(
+                f"{data_dir} is not initialised: run `passport node init --data-dir {data_dir}` first"
+            )
         fetch_genesis(upstream, data_dir)
     genesis = Genesis.read(genesis_path)
     config_path = data_dir / CONFIG_FILE
@@ -188,13 +197,15 @@ def _open(data_dir: Path, upstream: str | None, sealer: dict[str, Any]) -> Any:
         setattr(config.sealer, key, value)
     if upstream is not None:
         return Node(data_dir, genesis, config, upstream=upstream)
-    from eth_keys import keys
+    from eth_keys.datatypes import PrivateKey
 
     keystore = data_dir / config.sealer.validator_keystore
     if not keystore.exists():
-        raise NodeError(f"no validator keystore at {keystore}; a node without a key can only run --replica-of URL")
+        raise NodeError(
+            f"no validator keystore at {keystore}; a node without a key can only run --replica-of URL"
+        )
     account = signer(keystore, None)
-    return Node(data_dir, genesis, config, validator=keys.PrivateKey(bytes(account.key)))
+    return Node(data_dir, genesis, config, validator=PrivateKey(bytes(account.key)))
 
 
 def _serve(node_: Any, dev: bool) -> None:
@@ -217,7 +228,9 @@ def _serve(node_: Any, dev: bool) -> None:
 
         for role, account in zip(DEV_ROLES, dev_accounts(), strict=True):
             stderr.print(f"  {account.address}  {role}", highlight=False)
-        stderr.print("  mnemonic: test test test test test test test test test test test junk", highlight=False)
+        stderr.print(
+            "  mnemonic: test test test test test test test test test test test junk", highlight=False
+        )
     sys.stderr.flush()
     try:
         stop.wait()
@@ -245,15 +258,22 @@ def status_command(rpc_url: str, token: str | None, as_json: bool) -> None:
         head = info["head"]
         stdout.print(f"{info['role']} of chain {info['chainId']} at {rpc_url}", highlight=False)
         stdout.print(f"  head      {head['number']} {head['hash']}", highlight=False)
-        stdout.print(f"  sealer    {info['sealer'] or '-'} (validators: {', '.join(info['validators'])})", highlight=False)
+        stdout.print(
+            f"  sealer    {info['sealer'] or '-'} (validators: {', '.join(info['validators'])})",
+            highlight=False,
+        )
         stdout.print(f"  pending   {info['pending']}", highlight=False)
         for replica in info["replicas"]:
-            stdout.print(f"  replica   {replica['id']} at {replica['head']}, lag {replica['lag']}", highlight=False)
+            stdout.print(
+                f"  replica   {replica['id']} at {replica['head']}, lag {replica['lag']}", highlight=False
+            )
         if info["upstream"]:
             stdout.print(f"  following {info['upstream']} (its head {info['upstreamHead']})", highlight=False)
         if info["diverged"]:
             d = info["diverged"]
-            stdout.print(f"  [red]DIVERGED[/] at block {d['block']} on {d['field']}: {d['detail']}", highlight=False)
+            stdout.print(
+                f"  [red]DIVERGED[/] at block {d['block']} on {d['field']}: {d['detail']}", highlight=False
+            )
 
     emit(as_json, info, human)
 
@@ -262,8 +282,12 @@ def _new_password() -> str:
     password = os.environ.get(PASSWORD_ENV)
     if password is None:
         if not sys.stdin.isatty():
-            raise KeystoreError("validator keystore", f"no password: set ${PASSWORD_ENV} or run in a terminal")
-        password = click.prompt("Password for the new validator keystore", hide_input=True, confirmation_prompt=True, err=True)
+            raise KeystoreError(
+                "validator keystore", f"no password: set ${PASSWORD_ENV} or run in a terminal"
+            )
+        password = click.prompt(
+            "Password for the new validator keystore", hide_input=True, confirmation_prompt=True, err=True
+        )
     return password
 
 

@@ -21,8 +21,9 @@ from eth.exceptions import BlockNotFound, HeaderNotFound, TransactionNotFound, V
 from eth.vm.forks.cancun import CancunVM
 from eth.vm.spoof import SpoofTransaction
 from eth_abi import encode as abi_encode
-from eth_keys import keys
+from eth_keys.datatypes import Signature
 from eth_keys.exceptions import BadSignature
+from eth_typing import Address, BlockNumber, Hash32
 from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum_address
 
 from passport.exceptions import NodeError
@@ -38,19 +39,24 @@ SEAL_DOMAIN = b"\x19Mineral Passport block seal:\n"
 ALLOWED_SELECTOR = keccak(b"transactionAllowed(address,address,uint256,uint256,uint256,bytes)")[:4]
 PERMISSION_CALL_GAS = 1_000_000
 CACHE_BLOCKS = 256
+CACHE_TRANSACTIONS = 10_000
 
 
-class PassportVM(CancunVM):  # type: ignore[misc]
+class PassportVM(CancunVM):
     """Cancun rules; the name shows in logs."""
 
 
-class _PassportChain(Chain):  # type: ignore[misc]
-    vm_configuration = ((0, PassportVM),)
+class _PassportChain(Chain):
+    vm_configuration: tuple[tuple[BlockNumber, type[VirtualMachineAPI]], ...] = (
+        (BlockNumber(0), PassportVM),
+    )
 
-    def create_header_from_parent(self, parent_header: BlockHeaderAPI, **header_params: Any) -> BlockHeaderAPI:
+    def create_header_from_parent(
+        self, parent_header: BlockHeaderAPI, **header_params: Any
+    ) -> BlockHeaderAPI:
         # A consortium chain keeps the genesis gas limit (no miner votes to move it).
         header_params.setdefault("gas_limit", parent_header.gas_limit)
-        return cast(BlockHeaderAPI, super().create_header_from_parent(parent_header, **header_params))
+        return super().create_header_from_parent(parent_header, **header_params)
 
 
 def seal_digest(chain_id: int, block_hash: bytes) -> bytes:
@@ -61,8 +67,12 @@ def seal_digest(chain_id: int, block_hash: bytes) -> bytes:
 def seal_signer(chain_id: int, block_hash: bytes, seal: bytes) -> str | None:
     """The address that produced ``seal`` over ``block_hash``, or None if it is no signature."""
     try:
-        signature = keys.Signature(seal)
-        return str(signature.recover_public_key_from_msg_hash(seal_digest(chain_id, block_hash)).to_checksum_address())
+        signature = Signature(seal)
+        return str(
+            signature.recover_public_key_from_msg_hash(
+                seal_digest(chain_id, block_hash)
+            ).to_checksum_address()
+        )
     except (BadSignature, ValueError, TypeError):
         return None
 
@@ -94,20 +104,27 @@ class NodeChain:
         self.lock = threading.RLock()
         self.validators = {to_checksum_address(v) for v in genesis.validators}
         self.consortium = to_canonical_address(genesis.consortium) if genesis.consortium else None
-        self._chain_class = type("PassportChain", (_PassportChain,), {"chain_id": genesis.chain_id})
+        self._chain_class = _chain_class(genesis.chain_id)
         stored = store.get(GENESIS_KEY)
         encoded = _canonical_json(genesis.to_json())
         if stored is None:
-            self._chain = self._chain_class.from_genesis(store, _genesis_params(genesis), _genesis_state(genesis))
+            self._chain = self._chain_class.from_genesis(
+                store, _genesis_params(genesis), cast(Any, _genesis_state(genesis))
+            )
             store[GENESIS_KEY] = encoded
             for address in genesis.allowlist:
                 store[ALLOWLIST_PREFIX + to_canonical_address(address)] = b"1"
             store.commit()
         elif stored != encoded:
-            raise NodeError(f"the store in {store.path} was created from a different genesis; refusing to open it")
+            raise NodeError(
+                f"the store in {store.path} was created from a different genesis; refusing to open it"
+            )
         else:
             self._chain = self._chain_class(store)
         self._blocks: OrderedDict[bytes, tuple[BlockAPI, tuple[ReceiptAPI, ...]]] = OrderedDict()
+        self._cached_txs = 0
+        self._head: BlockHeaderAPI | None = None
+        self._head_state: tuple[bytes, StateAPI] | None = None
         self._permission_cache: dict[bytes, bool] = {}
         self._permission_head: bytes = b""
 
@@ -115,26 +132,35 @@ class NodeChain:
 
     @property
     def head(self) -> BlockHeaderAPI:
-        return cast(BlockHeaderAPI, self._chain.get_canonical_head())
+        if self._head is None:
+            self._head = self._chain.get_canonical_head()
+        return self._head
+
+    def head_state(self) -> StateAPI:
+        """The state after the head, reused until the next block (read it, never write it)."""
+        head = self.head
+        if self._head_state is None or self._head_state[0] != head.hash:
+            self._head_state = (head.hash, self.state_at(head))
+        return self._head_state[1]
 
     @property
     def genesis_hash(self) -> bytes:
-        return bytes(self._chain.get_canonical_block_hash(0))
+        return bytes(self._chain.get_canonical_block_hash(BlockNumber(0)))
 
     def header_by_number(self, number: int) -> BlockHeaderAPI | None:
         try:
-            return cast(BlockHeaderAPI, self._chain.get_canonical_block_header_by_number(number))
+            return self._chain.get_canonical_block_header_by_number(BlockNumber(number))
         except (HeaderNotFound, BlockNotFound, KeyError):
             return None
 
     def header_by_hash(self, block_hash: bytes) -> BlockHeaderAPI | None:
         try:
-            header = self._chain.get_block_header_by_hash(block_hash)
+            header = self._chain.get_block_header_by_hash(Hash32(block_hash))
         except (HeaderNotFound, BlockNotFound, KeyError, ValidationError):
             return None
         if self.header_by_number(header.block_number) != header:
             return None  # not canonical (cannot happen without forks, but never serve it)
-        return cast(BlockHeaderAPI, header)
+        return header
 
     def block_and_receipts(self, header: BlockHeaderAPI) -> tuple[BlockAPI, tuple[ReceiptAPI, ...]]:
         """The block and its receipts, from a bounded cache."""
@@ -144,14 +170,22 @@ class NodeChain:
             return cached
         block = self._chain.get_block_by_header(header)
         receipts = tuple(block.get_receipts(self._chain.chaindb))
-        self._blocks[header.hash] = (block, receipts)
-        if len(self._blocks) > CACHE_BLOCKS:
-            self._blocks.popitem(last=False)
+        self._remember(block, receipts)
         return block, receipts
+
+    def _remember(self, block: BlockAPI, receipts: tuple[ReceiptAPI, ...]) -> None:
+        """Cache a block and its receipts; the cache is bounded in blocks and in transactions."""
+        self._blocks[block.hash] = (block, receipts)
+        self._cached_txs += len(block.transactions)
+        while len(self._blocks) > CACHE_BLOCKS or (
+            self._cached_txs > CACHE_TRANSACTIONS and len(self._blocks) > 1
+        ):
+            _, (old, _) = self._blocks.popitem(last=False)
+            self._cached_txs -= len(old.transactions)
 
     def transaction_location(self, tx_hash: bytes) -> tuple[int, int] | None:
         try:
-            number, index = self._chain.chaindb.get_transaction_index(tx_hash)
+            number, index = self._chain.chaindb.get_transaction_index(Hash32(tx_hash))
         except (TransactionNotFound, KeyError):
             return None
         return int(number), int(index)
@@ -160,12 +194,14 @@ class NodeChain:
         return self.store.get(SEAL_PREFIX + block_hash)
 
     def state_at(self, header: BlockHeaderAPI) -> StateAPI:
-        return cast(StateAPI, self.vm_at(header).state)
+        return self.vm_at(header).state
 
     def vm_at(self, header: BlockHeaderAPI) -> VirtualMachineAPI:
-        return cast(VirtualMachineAPI, self._chain.get_vm(header))
+        return self._chain.get_vm(header)
 
-    def blocks_with_logs(self, start: int, stop: int, addresses: Sequence[bytes], topics: Sequence[bytes]) -> set[int]:
+    def blocks_with_logs(
+        self, start: int, stop: int, addresses: Sequence[bytes], topics: Sequence[bytes]
+    ) -> set[int]:
         """Blocks in [start, stop] that log any of ``addresses`` (if given) and any of ``topics``
         (if given), from the indexes: no block outside the answer is read."""
         found: set[int] | None = None
@@ -182,7 +218,9 @@ class NodeChain:
 
     # ---------------------------------------------------------------- execution
 
-    def call(self, header: BlockHeaderAPI, sender: bytes, to: bytes, value: int, data: bytes, gas: int | None) -> Any:
+    def call(
+        self, header: BlockHeaderAPI, sender: bytes, to: bytes, value: int, data: bytes, gas: int | None
+    ) -> Any:
         """Run a message call on the state after ``header`` (fees waived); returns the computation."""
         vm = self.vm_at(header)
         tx = self._spoof(vm, header, sender, to, value, data, gas or header.gas_limit)
@@ -202,7 +240,8 @@ class NodeChain:
             def fails(gas: int) -> VMError | None:
                 snapshot = state.snapshot()
                 try:
-                    computation = state.apply_transaction(SpoofTransaction(base, gas=gas))
+                    trial = cast(SignedTransactionAPI, SpoofTransaction(base, gas=gas))
+                    computation = state.apply_transaction(trial)
                     return computation.error if computation.is_error else None
                 finally:
                     state.revert(snapshot)
@@ -230,10 +269,19 @@ class NodeChain:
             return high
 
     def _spoof(
-        self, vm: VirtualMachineAPI, header: BlockHeaderAPI, sender: bytes, to: bytes, value: int, data: bytes, gas: int
+        self,
+        vm: VirtualMachineAPI,
+        header: BlockHeaderAPI,
+        sender: bytes,
+        to: bytes,
+        value: int,
+        data: bytes,
+        gas: int,
     ) -> Any:
-        nonce = vm.state.get_nonce(sender)
-        unsigned = vm.create_unsigned_transaction(nonce=nonce, gas_price=0, gas=gas, to=to, value=value, data=data)
+        nonce = vm.state.get_nonce(Address(sender))
+        unsigned = vm.create_unsigned_transaction(
+            nonce=nonce, gas_price=0, gas=gas, to=Address(to), value=value, data=data
+        )
         return SpoofTransaction(unsigned, from_=sender)
 
     # ---------------------------------------------------------------- permissioning
@@ -243,7 +291,9 @@ class NodeChain:
 
     def allowlist(self) -> list[str]:
         end = ALLOWLIST_PREFIX[:-1] + bytes([ALLOWLIST_PREFIX[-1] + 1])
-        return [to_checksum_address(k[len(ALLOWLIST_PREFIX) :]) for k in self.store.scan(ALLOWLIST_PREFIX, end)]
+        return [
+            to_checksum_address(k[len(ALLOWLIST_PREFIX) :]) for k in self.store.scan(ALLOWLIST_PREFIX, end)
+        ]
 
     def set_allowlisted(self, addresses: Iterable[bytes], allowed: bool) -> None:
         with self.lock:
@@ -321,14 +371,16 @@ class NodeChain:
             parent, timestamp=timestamp, coinbase=coinbase, extra_data=extra_data, mix_hash=mix_hash
         )
         vm = self._chain.get_vm(header)
-        vm.block_preprocessing(vm.get_block())
+        cast(PassportVM, vm).block_preprocessing(vm.get_block())
         included: list[SignedTransactionAPI] = []
         receipts: list[ReceiptAPI] = []
         result = BuiltBlock(block=vm.get_block(), receipts=())
         running = header
         for index, tx in enumerate(transactions):
             if check_permission and not self.permitted(parent, tx):
-                reason = f"account {to_checksum_address(tx.sender)} is not permitted to transact on this chain"
+                reason = (
+                    f"account {to_checksum_address(tx.sender)} is not permitted to transact on this chain"
+                )
                 if strict:
                     raise BlockRejected(index, reason)
                 result.skipped.append((tx, reason))
@@ -368,14 +420,15 @@ class NodeChain:
         except BaseException:
             self.abandon()
             raise
-        self._blocks[block.hash] = (block, tuple(receipts))
-        if len(self._blocks) > CACHE_BLOCKS:
-            self._blocks.popitem(last=False)
+        self._head = block.header
+        self._remember(block, tuple(receipts))
 
     def abandon(self) -> None:
         """Drop uncommitted writes (a block that will not be committed) and reload the head."""
         self.store.discard()
         self._chain = self._chain_class(self.store)
+        self._head = None
+        self._head_state = None
 
 
 def iter_logs(receipts: Sequence[ReceiptAPI]) -> Iterator[tuple[int, int, Any]]:
@@ -387,12 +440,16 @@ def iter_logs(receipts: Sequence[ReceiptAPI]) -> Iterator[tuple[int, int, Any]]:
             log_index += 1
 
 
+def _chain_class(chain_id: int) -> type[_PassportChain]:
+    return type("PassportChain", (_PassportChain,), {"chain_id": chain_id})
+
+
 def genesis_hash(genesis: Genesis) -> bytes:
     """Block 0's hash for ``genesis``, computed in memory."""
     from eth.db.atomic import AtomicDB
 
-    chain_class = type("PassportChain", (_PassportChain,), {"chain_id": genesis.chain_id})
-    chain = chain_class.from_genesis(AtomicDB(), _genesis_params(genesis), _genesis_state(genesis))
+    chain_class = _chain_class(genesis.chain_id)
+    chain = chain_class.from_genesis(AtomicDB(), _genesis_params(genesis), cast(Any, _genesis_state(genesis)))
     return bytes(chain.get_canonical_head().hash)
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
-from eth_utils import is_address, to_canonical_address, to_checksum_address
 from eth._utils.address import generate_contract_address
+from eth_utils import is_address, to_canonical_address, to_checksum_address
 
 from passport.exceptions import NodeError
 
@@ -80,7 +80,9 @@ class Genesis:
                 alloc=alloc,
                 timestamp=_uint(data.get("timestamp", 0), f"{source}: timestamp"),
                 gas_limit=_uint(data.get("gasLimit", DEFAULT_GAS_LIMIT), f"{source}: gasLimit"),
-                base_fee_per_gas=_uint(data.get("baseFeePerGas", DEFAULT_BASE_FEE), f"{source}: baseFeePerGas"),
+                base_fee_per_gas=_uint(
+                    data.get("baseFeePerGas", DEFAULT_BASE_FEE), f"{source}: baseFeePerGas"
+                ),
                 extra_data=str(data.get("extraData", "0x")),
             )
         except KeyError as exc:
@@ -195,15 +197,21 @@ class NodeConfig:
                 default = getattr(section, key)
                 if isinstance(default, bool) and not isinstance(value, bool):
                     raise NodeError(f"{source}: {name}.{key} must be true or false")
-                if isinstance(default, int | float) and not isinstance(default, bool):
-                    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                        raise NodeError(f"{source}: {name}.{key} must be a non-negative number")
+                numeric = isinstance(default, int | float) and not isinstance(default, bool)
+                if numeric and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0):
+                    raise NodeError(f"{source}: {name}.{key} must be a non-negative number")
                 if isinstance(default, str) and not isinstance(value, str):
                     raise NodeError(f"{source}: {name}.{key} must be a string")
                 setattr(section, key, value)
         for token in config.rpc.tokens:
-            if not isinstance(token, dict) or set(token) != {"sha256", "scope"} or token["scope"] not in SCOPES:
-                raise NodeError(f"{source}: each rpc.tokens entry needs sha256 and scope (one of {', '.join(SCOPES)})")
+            if (
+                not isinstance(token, dict)
+                or set(token) != {"sha256", "scope"}
+                or token["scope"] not in SCOPES
+            ):
+                raise NodeError(
+                    f"{source}: each rpc.tokens entry needs sha256 and scope (one of {', '.join(SCOPES)})"
+                )
         return config
 
     def write(self, path: Path) -> None:

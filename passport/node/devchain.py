@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_account import Account
-from eth_keys import keys
+from eth_keys.datatypes import PrivateKey
 
 from passport.node.config import CONFIG_FILE, GENESIS_FILE, Genesis, NodeConfig, dev_genesis
 from passport.sdk.accounts import DEV_MNEMONIC, dev_accounts
@@ -14,12 +14,12 @@ from passport.sdk.accounts import DEV_MNEMONIC, dev_accounts
 DEV_VALIDATOR_PATH = "m/44'/60'/1'/0/0"  # beside the ten funded accounts, never one of them
 
 
-def dev_validator() -> keys.PrivateKey:
+def dev_validator() -> PrivateKey:
     Account.enable_unaudited_hdwallet_features()
-    return keys.PrivateKey(bytes(Account.from_mnemonic(DEV_MNEMONIC, account_path=DEV_VALIDATOR_PATH).key))
+    return PrivateKey(bytes(Account.from_mnemonic(DEV_MNEMONIC, account_path=DEV_VALIDATOR_PATH).key))
 
 
-def dev_setup(data_dir: Path, port: int, **sealer: Any) -> tuple[Genesis, NodeConfig, keys.PrivateKey]:
+def dev_setup(data_dir: Path, port: int, **sealer: Any) -> tuple[Genesis, NodeConfig, PrivateKey]:
     """Genesis and config for a dev data dir: written on first use, read back afterwards."""
     validator = dev_validator()
     genesis_path, config_path = data_dir / GENESIS_FILE, data_dir / CONFIG_FILE

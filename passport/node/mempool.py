@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import rlp
 from eth.abc import SignedTransactionAPI
+from eth_typing import Address
 from eth_utils import ValidationError, to_checksum_address
 
 from passport.exceptions import RpcError
-from passport.node.chain import NodeChain
+from passport.node.chain import NodeChain, PassportVM
 from passport.node.config import MempoolConfig
 
 TX_REJECTED = -32000  # go-ethereum's code for a refused transaction
@@ -47,6 +48,7 @@ class Mempool:
         self.by_hash: dict[bytes, PoolTx] = {}
         self.by_sender: dict[bytes, dict[int, PoolTx]] = {}
         self._seq = itertools.count()
+        self._base_fee: tuple[bytes, int] | None = None
 
     def __len__(self) -> int:
         return len(self.by_hash)
@@ -56,16 +58,25 @@ class Mempool:
 
     def decode(self, raw: bytes) -> SignedTransactionAPI:
         if len(raw) > self.config.max_transaction_bytes:
-            raise _reject(f"oversized data: transaction is {len(raw)} bytes, limit {self.config.max_transaction_bytes}")
+            raise _reject(
+                f"oversized data: transaction is {len(raw)} bytes, limit {self.config.max_transaction_bytes}"
+            )
         if not raw:
             raise _reject("invalid transaction: empty")
         if raw[0] == BLOB_TX_TYPE:
             raise _reject("transaction type not supported: blob transactions (type 3) are not accepted")
-        builder = self.chain.vm_at(self.chain.head).get_transaction_builder()
+        builder = PassportVM.get_transaction_builder()
         try:
             tx = builder.decode(raw)
             tx.validate()
-        except (rlp.DecodingError, rlp.DeserializationError, ValidationError, ValueError, TypeError, IndexError) as exc:
+        except (
+            rlp.DecodingError,
+            rlp.DeserializationError,
+            ValidationError,
+            ValueError,
+            TypeError,
+            IndexError,
+        ) as exc:
             raise _reject(f"invalid transaction: cannot decode ({_first_line(exc)})") from None
         except Exception as exc:  # py-evm raises assorted errors on malformed signatures
             raise _reject(f"invalid transaction: {_first_line(exc)}") from None
@@ -88,7 +99,9 @@ class Mempool:
         if chain_id is None:
             raise _reject("only replay-protected (EIP-155) transactions are accepted")
         if chain_id != self.chain.chain_id:
-            raise _reject(f"invalid chain id: transaction is for chain {chain_id}, this chain is {self.chain.chain_id}")
+            raise _reject(
+                f"invalid chain id: transaction is for chain {chain_id}, this chain is {self.chain.chain_id}"
+            )
         head = self.chain.head
         if tx.gas > head.gas_limit:
             raise _reject(f"exceeds block gas limit: gas {tx.gas} > {head.gas_limit}")
@@ -101,12 +114,15 @@ class Mempool:
         next_base_fee = self.next_base_fee()
         if candidate.fee_cap < next_base_fee:
             raise _reject(f"max fee per gas less than block base fee: {candidate.fee_cap} < {next_base_fee}")
-        state = self.chain.state_at(head)
-        account_nonce = state.get_nonce(sender)
+        state = self.chain.head_state()
+        account_nonce = state.get_nonce(Address(sender))
         if tx.nonce < account_nonce:
             raise _reject(f"nonce too low: next nonce {account_nonce}, tx nonce {tx.nonce}")
         if tx.nonce > account_nonce + self.config.max_nonce_gap + len(self.by_sender.get(sender, {})):
-            raise _reject(f"nonce too high: next nonce {account_nonce}, tx nonce {tx.nonce} (gap limit {self.config.max_nonce_gap})")
+            raise _reject(
+                f"nonce too high: next nonce {account_nonce}, tx nonce {tx.nonce} "
+                f"(gap limit {self.config.max_nonce_gap})"
+            )
         cost = tx.gas * candidate.fee_cap + tx.value
         balance = state.get_balance(sender)
         if balance < cost:
@@ -121,11 +137,17 @@ class Mempool:
         if existing is not None:
             bump = 100 + self.config.price_bump_percent
             if candidate.tip * 100 < existing.tip * bump or candidate.fee_cap * 100 < existing.fee_cap * bump:
-                raise _reject(f"replacement transaction underpriced: raise both fees by at least {self.config.price_bump_percent}%")
+                raise _reject(
+                    "replacement transaction underpriced: raise both fees by at least "
+                    f"{self.config.price_bump_percent}%"
+                )
             del self.by_hash[existing.tx.hash]
         else:
             if len(queue) >= self.config.max_per_sender:
-                raise _reject(f"txpool is full for sender {to_checksum_address(sender)} ({self.config.max_per_sender} transactions)")
+                raise _reject(
+                    f"txpool is full for sender {to_checksum_address(sender)} "
+                    f"({self.config.max_per_sender} transactions)"
+                )
             if len(self.by_hash) >= self.config.max_transactions:
                 raise _reject(f"txpool is full ({self.config.max_transactions} transactions)")
         queue[tx.nonce] = candidate
@@ -134,8 +156,10 @@ class Mempool:
 
     def next_base_fee(self) -> int:
         head = self.chain.head
-        vm = self.chain.vm_at(head)
-        return int(vm.create_header_from_parent(head).base_fee_per_gas)
+        if self._base_fee is None or self._base_fee[0] != head.hash:
+            vm = self.chain.vm_at(head)
+            self._base_fee = (head.hash, vm.create_header_from_parent(head).base_fee_per_gas or 0)
+        return self._base_fee[1]
 
     def pending_nonce(self, sender: bytes, account_nonce: int) -> int:
         queue = self.by_sender.get(sender, {})
@@ -147,10 +171,10 @@ class Mempool:
     def ready(self, limit: int) -> list[SignedTransactionAPI]:
         """Executable transactions in arrival order, each sender's in nonce order from its
         account nonce (later nonces wait for the gap to fill)."""
-        state = self.chain.state_at(self.chain.head)
+        state = self.chain.head_state()
         heap: list[tuple[int, bytes, int]] = []
         for sender, queue in self.by_sender.items():
-            nonce = state.get_nonce(sender)
+            nonce = state.get_nonce(Address(sender))
             if nonce in queue:
                 heap.append((queue[nonce].seq, sender, nonce))
         heapq.heapify(heap)
@@ -177,10 +201,10 @@ class Mempool:
 
     def prune(self) -> None:
         """Drop transactions whose nonce a committed block has used."""
-        state = self.chain.state_at(self.chain.head)
-        stale = []
+        state = self.chain.head_state()
+        stale: list[SignedTransactionAPI] = []
         for sender, queue in self.by_sender.items():
-            nonce = state.get_nonce(sender)
+            nonce = state.get_nonce(Address(sender))
             stale.extend(p.tx for n, p in queue.items() if n < nonce)
         self.remove(stale)
 

@@ -26,7 +26,9 @@ class NodeProcess(RpcProcess):
 
     name = "passport node"
 
-    def __init__(self, data_dir: Path | None = None, args: tuple[str, ...] = ("--dev",), port: int | None = None) -> None:
+    def __init__(
+        self, data_dir: Path | None = None, args: tuple[str, ...] = ("--dev",), port: int | None = None
+    ) -> None:
         super().__init__(port)
         self.data_dir = data_dir
         self._args = args

@@ -8,20 +8,22 @@ transaction or missing state, -32005 limit exceeded, -32001 unauthorised.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import rlp
+from eth._utils.address import generate_contract_address
 from eth.abc import BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI
 from eth.exceptions import Revert, VMError
 from eth_abi import decode as abi_decode
+from eth_typing import Address
 from eth_utils import is_hex_address, to_canonical_address, to_checksum_address
-from eth._utils.address import generate_contract_address
 
 from passport.exceptions import RpcError
 from passport.node.chain import iter_logs
@@ -56,7 +58,7 @@ class Filter:
 class Methods:
     """The method table; each handler takes the positional params list."""
 
-    SCOPES = {
+    SCOPES: ClassVar[dict[str, str]] = {
         "eth_sendRawTransaction": "write",
         "perm_addAccountsToAllowlist": "admin",
         "perm_removeAccountsFromAllowlist": "admin",
@@ -138,7 +140,9 @@ class Methods:
     def eth__getStorageAt(self, params: list[Any]) -> str:
         address, slot, tag = _params(params, 2, 3)
         with self.chain.lock:
-            value = self.chain.state_at(self._header(tag)).get_storage(_address(address), _quantity(slot, "slot"))
+            value = self.chain.state_at(self._header(tag)).get_storage(
+                _address(address), _quantity(slot, "slot")
+            )
             return "0x" + value.to_bytes(32, "big").hex()
 
     # ---------------------------------------------------------------- execution
@@ -204,7 +208,7 @@ class Methods:
             assert header is not None
             block, _ = self.chain.block_and_receipts(header)
             tx = block.transactions[location[1]]
-            return _tx_json(tx, header.hash, header.block_number, location[1], header.base_fee_per_gas)
+            return _tx_json(tx, header.hash, header.block_number, location[1], _base_fee(header))
 
     def eth__getTransactionByBlockNumberAndIndex(self, params: list[Any]) -> Any:
         tag, index = _params(params, 2, 2)
@@ -214,7 +218,11 @@ class Methods:
                 return None
             txs = self.chain.block_and_receipts(header)[0].transactions
             i = _quantity(index, "index")
-            return _tx_json(txs[i], header.hash, header.block_number, i, header.base_fee_per_gas) if i < len(txs) else None
+            return (
+                _tx_json(txs[i], header.hash, header.block_number, i, _base_fee(header))
+                if i < len(txs)
+                else None
+            )
 
     def eth__getTransactionReceipt(self, params: list[Any]) -> Any:
         (tx_hash,) = _params(params, 1, 1)
@@ -243,7 +251,9 @@ class Methods:
         blocks = min(_quantity(count, "blockCount"), FEE_HISTORY_MAX)
         wanted = [float(p) for p in percentiles or []]
         if any(not 0 <= p <= 100 for p in wanted) or wanted != sorted(wanted):
-            raise RpcError(INVALID_PARAMS, "invalid params: reward percentiles must be ascending values in [0, 100]")
+            raise RpcError(
+                INVALID_PARAMS, "invalid params: reward percentiles must be ascending values in [0, 100]"
+            )
         with self.chain.lock:
             last = self._header(newest)
             first = max(0, last.block_number - blocks + 1) if blocks else last.block_number + 1
@@ -251,11 +261,11 @@ class Methods:
             for number in range(first, last.block_number + 1):
                 header = self.chain.header_by_number(number)
                 assert header is not None
-                base_fees.append(hex(header.base_fee_per_gas))
+                base_fees.append(hex(_base_fee(header)))
                 ratios.append(header.gas_used / header.gas_limit if header.gas_limit else 0.0)
                 if wanted:
                     rewards.append([hex(r) for r in self._rewards(header, wanted)])
-            base_fees.append(hex(int(self.chain.vm_at(last).create_header_from_parent(last).base_fee_per_gas)))
+            base_fees.append(hex(_base_fee(self.chain.vm_at(last).create_header_from_parent(last))))
             result: dict[str, Any] = {
                 "oldestBlock": hex(first),
                 "baseFeePerGas": base_fees,
@@ -276,7 +286,7 @@ class Methods:
         for tx, receipt in zip(block.transactions, receipts, strict=True):
             used = receipt.gas_used - previous
             previous = receipt.gas_used
-            tips.append((min(tx.max_priority_fee_per_gas, tx.max_fee_per_gas - header.base_fee_per_gas), used))
+            tips.append((min(tx.max_priority_fee_per_gas, tx.max_fee_per_gas - _base_fee(header)), used))
         tips.sort()
         total = sum(u for _, u in tips) or 1
         out = []
@@ -323,7 +333,9 @@ class Methods:
         start, flt.last_block = flt.last_block + 1, head
         if flt.kind == "blocks":
             with self.chain.lock:
-                return [_hex(self._require(self.chain.header_by_number(n)).hash) for n in range(start, head + 1)]
+                return [
+                    _hex(self._require(self.chain.header_by_number(n)).hash) for n in range(start, head + 1)
+                ]
         criteria = {k: v for k, v in flt.criteria.items() if k not in ("fromBlock", "toBlock", "blockHash")}
         to_block = flt.criteria.get("toBlock")
         end = head if to_block in (None, "latest", "pending") else min(head, self._number(to_block))
@@ -345,10 +357,14 @@ class Methods:
     def _install(self, flt: Filter) -> str:
         with self._filter_lock:
             now = time.monotonic()
-            for key in [k for k, f in self.filters.items() if now - f.touched > self.config.filter_timeout_seconds]:
+            for key in [
+                k for k, f in self.filters.items() if now - f.touched > self.config.filter_timeout_seconds
+            ]:
                 del self.filters[key]
             if len(self.filters) >= self.config.max_filters:
-                raise RpcError(LIMIT_EXCEEDED, f"too many filters installed (limit {self.config.max_filters})")
+                raise RpcError(
+                    LIMIT_EXCEEDED, f"too many filters installed (limit {self.config.max_filters})"
+                )
             filter_id = hex(next(self._filter_ids))
             self.filters[filter_id] = flt
             return filter_id
@@ -382,7 +398,9 @@ class Methods:
             elif isinstance(entry, list):
                 topic_sets.append({int.from_bytes(_hash(t), "big") for t in entry} if entry else None)
             else:
-                raise RpcError(INVALID_PARAMS, "invalid params: each topic is null, a hash or a list of hashes")
+                raise RpcError(
+                    INVALID_PARAMS, "invalid params: each topic is null, a hash or a list of hashes"
+                )
         with self.chain.lock:
             if criteria.get("blockHash") is not None:
                 if "fromBlock" in criteria or "toBlock" in criteria:
@@ -405,7 +423,9 @@ class Methods:
                 )
             if limit_blocks is not None:
                 return []
-            first_topics = [t.to_bytes(32, "big") for t in topic_sets[0]] if topic_sets and topic_sets[0] else []
+            first_topics = (
+                [t.to_bytes(32, "big") for t in topic_sets[0]] if topic_sets and topic_sets[0] else []
+            )
             candidates = self.chain.blocks_with_logs(start, end, wanted_addresses, first_topics)
             out: list[dict[str, Any]] = []
             for number in sorted(candidates):
@@ -420,7 +440,8 @@ class Methods:
                     if len(out) > self.config.max_log_results:
                         raise RpcError(
                             LIMIT_EXCEEDED,
-                            f"query returns more than {self.config.max_log_results} logs; narrow the block range",
+                            f"query returns more than {self.config.max_log_results} logs; "
+                            "narrow the block range",
                         )
             return out
 
@@ -497,7 +518,7 @@ class Methods:
     # ---------------------------------------------------------------- helpers
 
     def _number(self, tag: Any) -> int:
-        return self._header(tag).block_number
+        return int(self._header(tag).block_number)
 
     def _header(self, tag: Any, missing_ok: bool = False) -> Any:
         """Resolve a block tag, number or EIP-1898 object; call with the chain lock held."""
@@ -523,7 +544,7 @@ class Methods:
     def _block_json(self, header: BlockHeaderAPI, full: bool) -> dict[str, Any]:
         block, _ = self.chain.block_and_receipts(header)
         txs: list[Any] = [
-            _tx_json(tx, header.hash, header.block_number, i, header.base_fee_per_gas) if full else _hex(tx.hash)
+            _tx_json(tx, header.hash, header.block_number, i, _base_fee(header)) if full else _hex(tx.hash)
             for i, tx in enumerate(block.transactions)
         ]
         return {
@@ -547,12 +568,12 @@ class Methods:
             "transactions": txs,
             "uncles": [],
             "mixHash": _hex(header.mix_hash),
-            "baseFeePerGas": hex(header.base_fee_per_gas),
-            "withdrawalsRoot": _hex(header.withdrawals_root),
+            "baseFeePerGas": hex(_base_fee(header)),
+            "withdrawalsRoot": _hex(header.withdrawals_root or b""),
             "withdrawals": [],
-            "blobGasUsed": hex(header.blob_gas_used),
-            "excessBlobGas": hex(header.excess_blob_gas),
-            "parentBeaconBlockRoot": _hex(header.parent_beacon_block_root),
+            "blobGasUsed": hex(header.blob_gas_used or 0),
+            "excessBlobGas": hex(header.excess_blob_gas or 0),
+            "parentBeaconBlockRoot": _hex(header.parent_beacon_block_root or b""),
         }
 
     @staticmethod
@@ -570,7 +591,11 @@ def _hex(value: bytes) -> str:
 
 
 def _tx_json(
-    tx: SignedTransactionAPI, block_hash: bytes | None, number: int | None, index: int | None, base_fee: int | None
+    tx: SignedTransactionAPI,
+    block_hash: bytes | None,
+    number: int | None,
+    index: int | None,
+    base_fee: int | None,
 ) -> dict[str, Any]:
     type_id = tx.type_id or 0
     out: dict[str, Any] = {
@@ -590,11 +615,11 @@ def _tx_json(
     }
     if type_id == 0:
         out["gasPrice"] = hex(tx.gas_price)
-        out["v"] = hex(tx.v)
+        out["v"] = hex(cast(Any, tx).v)
         if tx.chain_id is not None:
-            out["chainId"] = hex(tx.chain_id)
+            out["chainId"] = hex(tx.chain_id or 0)
         return out
-    out["chainId"] = hex(tx.chain_id)
+    out["chainId"] = hex(tx.chain_id or 0)
     out["v"] = out["yParity"] = hex(tx.y_parity)
     out["accessList"] = [
         {"address": to_checksum_address(a), "storageKeys": ["0x" + k.to_bytes(32, "big").hex() for k in keys]}
@@ -610,12 +635,19 @@ def _tx_json(
     return out
 
 
+def _base_fee(header: BlockHeaderAPI) -> int:
+    return header.base_fee_per_gas or 0
+
+
 def _effective_price(tx: SignedTransactionAPI, base_fee: int) -> int:
     return int(min(tx.max_fee_per_gas, base_fee + tx.max_priority_fee_per_gas))
 
 
 def _receipt_json(
-    header: BlockHeaderAPI, txs: tuple[SignedTransactionAPI, ...], receipts: tuple[ReceiptAPI, ...], index: int
+    header: BlockHeaderAPI,
+    txs: tuple[SignedTransactionAPI, ...],
+    receipts: tuple[ReceiptAPI, ...],
+    index: int,
 ) -> dict[str, Any]:
     tx, receipt = txs[index], receipts[index]
     previous = receipts[index - 1].gas_used if index else 0
@@ -629,8 +661,10 @@ def _receipt_json(
         "to": to_checksum_address(tx.to) if tx.to else None,
         "cumulativeGasUsed": hex(receipt.gas_used),
         "gasUsed": hex(receipt.gas_used - previous),
-        "effectiveGasPrice": hex(_effective_price(tx, header.base_fee_per_gas)),
-        "contractAddress": None if tx.to else to_checksum_address(generate_contract_address(tx.sender, tx.nonce)),
+        "effectiveGasPrice": hex(_effective_price(tx, _base_fee(header))),
+        "contractAddress": None
+        if tx.to
+        else to_checksum_address(generate_contract_address(tx.sender, tx.nonce)),
         "logs": [_log_json(log, header, tx.hash, index, first_log + i) for i, log in enumerate(receipt.logs)],
         "logsBloom": "0x" + receipt.bloom.to_bytes(256, "big").hex(),
         "status": "0x1" if receipt.state_root == b"\x01" else "0x0",
@@ -638,7 +672,9 @@ def _receipt_json(
     }
 
 
-def _log_json(log: Any, header: BlockHeaderAPI, tx_hash: bytes, tx_index: int, log_index: int) -> dict[str, Any]:
+def _log_json(
+    log: Any, header: BlockHeaderAPI, tx_hash: bytes, tx_index: int, log_index: int
+) -> dict[str, Any]:
     return {
         "address": to_checksum_address(log.address),
         "topics": ["0x" + t.to_bytes(32, "big").hex() for t in log.topics],
@@ -664,10 +700,8 @@ def _execution_error(error: Any) -> RpcError:
         data = bytes(error.args[0]) if error.args and isinstance(error.args[0], bytes) else b""
         message = "execution reverted"
         if data[:4] == ERROR_STRING:
-            try:
+            with contextlib.suppress(Exception):  # a malformed reason string is still a revert
                 message += ": " + abi_decode(["string"], data[4:])[0]
-            except Exception:  # noqa: BLE001 - a malformed reason string is still a revert
-                pass
         return RpcError(EXECUTION_REVERTED, message, _hex(data))
     return RpcError(SERVER_ERROR, f"execution failed: {type(error).__name__} {error}".strip())
 
@@ -709,10 +743,10 @@ def _hash(value: Any) -> bytes:
     return data
 
 
-def _address(value: Any) -> bytes:
+def _address(value: Any) -> Address:
     if not isinstance(value, str) or not is_hex_address(value):
         raise RpcError(INVALID_PARAMS, f"invalid params: {json.dumps(value)} is not an address")
-    return to_canonical_address(value)
+    return Address(to_canonical_address(value))
 
 
 def _address_list(value: Any) -> list[bytes]:

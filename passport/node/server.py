@@ -10,7 +10,14 @@ from typing import Any
 
 from passport.exceptions import RpcError
 from passport.node.config import SCOPES, RpcConfig, hash_token
-from passport.node.rpc import INTERNAL_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, UNAUTHORISED, Methods
+from passport.node.rpc import (
+    INTERNAL_ERROR,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    PARSE_ERROR,
+    UNAUTHORISED,
+    Methods,
+)
 
 log = logging.getLogger("passport.node.rpc")
 
@@ -48,7 +55,8 @@ class Dispatcher:
                 return _error(
                     None,
                     INVALID_REQUEST,
-                    f"invalid request: batch of {len(payload)} exceeds the limit of {self.config.max_batch_size}",
+                    f"invalid request: batch of {len(payload)} exceeds the limit of "
+                    f"{self.config.max_batch_size}",
                 )
             responses = [r for r in (self.one(item, scope) for item in payload) if r is not None]
             return responses or None
@@ -71,16 +79,20 @@ class Dispatcher:
         notification = "id" not in request
         handler = self.methods.table.get(method)
         if handler is None:
-            response = _error(request_id, METHOD_NOT_FOUND, f"the method {method} does not exist/is not available")
+            response = _error(
+                request_id, METHOD_NOT_FOUND, f"the method {method} does not exist/is not available"
+            )
         elif SCOPES.index(scope) < SCOPES.index(self.methods.scope(method)):
             needed = self.methods.scope(method)
-            response = _error(request_id, UNAUTHORISED, f"unauthorised: {method} needs a {needed}-scope token")
+            response = _error(
+                request_id, UNAUTHORISED, f"unauthorised: {method} needs a {needed}-scope token"
+            )
         else:
             try:
                 response = {"jsonrpc": "2.0", "id": request_id, "result": handler(params)}
             except RpcError as exc:
                 response = _error(request_id, exc.code, exc.message, exc.data)
-            except Exception as exc:  # noqa: BLE001 - the boundary: log it, answer with -32603
+            except Exception as exc:
                 log.exception("internal error in %s", method)
                 response = _error(request_id, INTERNAL_ERROR, f"internal error: {type(exc).__name__}: {exc}")
         return None if notification else response
@@ -108,15 +120,18 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body go out separately; Nagle would hold the body 40 ms
     server: RpcServer
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         dispatcher = self.server.dispatcher
         length_header = self.headers.get("Content-Length")
         if length_header is None or not length_header.isdigit():
-            self._send(411, _error(None, INVALID_REQUEST, "invalid request: Content-Length is required"), close=True)
+            self._send(
+                411, _error(None, INVALID_REQUEST, "invalid request: Content-Length is required"), close=True
+            )
             return
         length = int(length_header)
         if length > dispatcher.config.max_request_bytes:
-            message = f"invalid request: body of {length} bytes exceeds the limit of {dispatcher.config.max_request_bytes}"
+            limit = dispatcher.config.max_request_bytes
+            message = f"invalid request: body of {length} bytes exceeds the limit of {limit}"
             self._send(413, _error(None, INVALID_REQUEST, message), close=True)
             return
         body = self.rfile.read(length)
@@ -126,7 +141,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(200, dispatcher.handle(body, scope))
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._send(405, _error(None, INVALID_REQUEST, "invalid request: JSON-RPC requests are POSTed"))
 
     def _send(self, status: int, payload: Any, close: bool = False) -> None:
@@ -140,5 +155,5 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)

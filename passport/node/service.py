@@ -3,6 +3,7 @@ JSON-RPC server, started and stopped together."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import tempfile
@@ -16,7 +17,7 @@ from typing import Any
 import rlp
 from eth.abc import BlockAPI, SignedTransactionAPI
 from eth.db.trie import make_trie_root_and_nodes
-from eth_keys import keys
+from eth_keys.datatypes import PrivateKey
 from eth_utils import to_checksum_address
 
 from passport.exceptions import NodeError, ReplicaDiverged, RpcError
@@ -62,23 +63,28 @@ class Node:
         data_dir: Path,
         genesis: Genesis,
         config: NodeConfig,
-        validator: keys.PrivateKey | None = None,
+        validator: PrivateKey | None = None,
         upstream: str | None = None,
     ) -> None:
         if (validator is None) == (upstream is None):
-            raise NodeError("a node either seals (a validator key) or follows another node (--replica-of), not both")
+            raise NodeError(
+                "a node either seals (a validator key) or follows another node (--replica-of), not both"
+            )
         self.data_dir = data_dir
         self.config = config
         self.upstream = upstream
         self.validator = validator
         if validator is not None and validator.public_key.to_checksum_address() not in genesis.validators:
             raise NodeError(
-                f"the validator key {validator.public_key.to_checksum_address()} is not in the genesis validator set"
+                f"the validator key {validator.public_key.to_checksum_address()} "
+                "is not in the genesis validator set"
             )
         host = config.rpc.host
         auth_required = bool(config.rpc.tokens) or not is_loopback(host)
         if not is_loopback(host) and not config.rpc.tokens:
-            raise NodeError(f"refusing to listen on {host} without authentication: add rpc.tokens to the config")
+            raise NodeError(
+                f"refusing to listen on {host} without authentication: add rpc.tokens to the config"
+            )
         self.store = LmdbStore(data_dir / CHAIN_DIR)
         try:
             self.chain = NodeChain(self.store, genesis)
@@ -107,11 +113,16 @@ class Node:
             self._server = RpcServer(self.config.rpc.host, self.config.rpc.port, self.dispatcher)
         except OSError as exc:
             self.close_store()
-            raise NodeError(f"cannot listen on {self.config.rpc.host}:{self.config.rpc.port}: {exc.strerror}") from None
+            raise NodeError(
+                f"cannot listen on {self.config.rpc.host}:{self.config.rpc.port}: {exc.strerror}"
+            ) from None
         port = self._server.server_address[1]
         self.url = f"http://{self.config.rpc.host}:{port}"
         worker = self._seal_loop if self.validator is not None else self._follow_loop
-        for target, name in ((self._server.serve_forever, "rpc"), (worker, "sealer" if self.validator else "replica")):
+        for target, name in (
+            (self._server.serve_forever, "rpc"),
+            (worker, "sealer" if self.validator else "replica"),
+        ):
             thread = threading.Thread(target=target, name=f"passport-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -141,7 +152,9 @@ class Node:
     def __enter__(self) -> Node:
         return self.start() if not self._threads else self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     @classmethod
@@ -205,19 +218,28 @@ class Node:
         return {
             "role": "sealer" if self.validator is not None else "replica",
             "chainId": self.chain.chain_id,
-            "head": {"number": head.block_number, "hash": "0x" + head.hash.hex(), "timestamp": head.timestamp},
+            "head": {
+                "number": head.block_number,
+                "hash": "0x" + head.hash.hex(),
+                "timestamp": head.timestamp,
+            },
             "sealer": self.validator.public_key.to_checksum_address() if self.validator else None,
             "validators": sorted(self.chain.validators),
             "pending": pending,
             "replicas": [
-                {"id": k, "head": n, "lag": max(0, head.block_number - n)} for k, n in sorted(self.replica_heads().items())
+                {"id": k, "head": n, "lag": max(0, head.block_number - n)}
+                for k, n in sorted(self.replica_heads().items())
             ],
             "upstream": self.upstream,
             "upstreamHead": self.upstream_head,
             "upstreamError": self.upstream_error,
             "diverged": None
             if self.diverged is None
-            else {"block": self.diverged.number, "field": self.diverged.field, "detail": self.diverged.detail},
+            else {
+                "block": self.diverged.number,
+                "field": self.diverged.field,
+                "detail": self.diverged.detail,
+            },
             "dataDir": str(self.data_dir),
             "storeBytes": self.store.size_bytes(),
         }
@@ -261,7 +283,9 @@ class Node:
             if self._stopping.is_set():
                 break
             try:
-                while self.seal_once(allow_empty=sealer.empty_blocks) is not None and sealer.seal_on_transaction:
+                while (
+                    self.seal_once(allow_empty=sealer.empty_blocks) is not None and sealer.seal_on_transaction
+                ):
                     if self._stopping.is_set() or not len(self.mempool):
                         break
             except Exception:
@@ -306,10 +330,8 @@ class Node:
             self.import_block(raw, seal)
         head = self.chain.head.block_number
         self.upstream_head = max(head, self.upstream_head or 0)
-        try:
+        with contextlib.suppress(RpcError, OSError):  # reporting is a courtesy; following goes on
             call(self.upstream, "passport_reportReplicaHead", [self._replica_id, hex(head)])
-        except (RpcError, OSError):
-            pass
         return len(blocks)
 
     def import_block(self, raw: bytes, seal: bytes) -> None:
@@ -328,11 +350,15 @@ class Node:
                 raise ReplicaDiverged(number, "parent_hash", f"does not extend our head {head.hash.hex()}")
             signer = seal_signer(self.chain.chain_id, header.hash, seal)
             if signer not in self.chain.validators:
-                raise ReplicaDiverged(number, "seal", f"signed by {signer or 'nobody'}, which is not a validator")
+                raise ReplicaDiverged(
+                    number, "seal", f"signed by {signer or 'nobody'}, which is not a validator"
+                )
             tx_root, _ = make_trie_root_and_nodes(block.transactions)
             if tx_root != header.transaction_root:
                 raise ReplicaDiverged(
-                    number, "transactions_root", "the transactions do not match the header (changed or reordered)"
+                    number,
+                    "transactions_root",
+                    "the transactions do not match the header (changed or reordered)",
                 )
             if header.timestamp > time.time() + MAX_FUTURE_SECONDS:
                 raise ReplicaDiverged(number, "timestamp", f"{header.timestamp} is in the future")
@@ -357,10 +383,14 @@ class Node:
                 ours, theirs = getattr(mine, name), getattr(header, name)
                 if ours != theirs:
                     self.chain.abandon()
-                    raise ReplicaDiverged(number, name, f"re-execution gives {_show(ours)}, the block has {_show(theirs)}")
+                    raise ReplicaDiverged(
+                        number, name, f"re-execution gives {_show(ours)}, the block has {_show(theirs)}"
+                    )
             if mine.hash != header.hash:
                 self.chain.abandon()
-                raise ReplicaDiverged(number, "hash", f"re-execution gives {mine.hash.hex()}, the block has {header.hash.hex()}")
+                raise ReplicaDiverged(
+                    number, "hash", f"re-execution gives {mine.hash.hex()}, the block has {header.hash.hex()}"
+                )
             self.chain.commit(built.block, built.receipts, seal)
 
 
@@ -368,5 +398,5 @@ def _show(value: Any) -> str:
     return "0x" + value.hex() if isinstance(value, bytes) else str(value)
 
 
-def validator_address(key: keys.PrivateKey) -> str:
+def validator_address(key: PrivateKey) -> str:
     return str(to_checksum_address(key.public_key.to_canonical_address()))

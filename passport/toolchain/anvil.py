@@ -65,7 +65,9 @@ class RpcProcess:
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 err = self._process.stderr.read().decode(errors="replace") if self._process.stderr else ""
-                raise ToolchainError(f"{self.name} exited with code {self._process.returncode}: {err.strip()}")
+                raise ToolchainError(
+                    f"{self.name} exited with code {self._process.returncode}: {err.strip()}"
+                )
             if self._answers():
                 return self
             time.sleep(0.05)

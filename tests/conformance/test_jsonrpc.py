@@ -151,7 +151,9 @@ def test_reverted_call_and_estimate_carry_revert_data(rpc: Rpc, consortium: Any)
     selector = "0x" + Web3.keccak(text="ConsortiumNotMember(address)")[:4].hex()
     assert str(called.value.data).startswith(selector)
     assert str(estimated.value.data).startswith(selector)
-    answer = rpc.call("eth_call", [{"to": consortium.address, "data": _calldata(consortium, stranger)}, "latest"])
+    answer = rpc.call(
+        "eth_call", [{"to": consortium.address, "data": _calldata(consortium, stranger)}, "latest"]
+    )
     assert answer["error"]["code"] == 3
     assert answer["error"]["data"].startswith(selector)
 
@@ -161,8 +163,16 @@ def test_estimate_gas_is_enough(rpc: Rpc, consortium: Any) -> None:
     call = _proposal(consortium)
     estimate = call.estimate_gas({"from": founder.address})
     for tag in ("latest", "pending"):
-        assert rpc.call("eth_estimateGas", [{"from": founder.address, "to": consortium.address, "data": call._encode_transaction_data()}, tag])["result"]
-    receipt = rpc.send(founder, {"to": consortium.address, "data": call._encode_transaction_data(), "gas": estimate})
+        assert rpc.call(
+            "eth_estimateGas",
+            [
+                {"from": founder.address, "to": consortium.address, "data": call._encode_transaction_data()},
+                tag,
+            ],
+        )["result"]
+    receipt = rpc.send(
+        founder, {"to": consortium.address, "data": call._encode_transaction_data(), "gas": estimate}
+    )
     assert receipt["status"] == 1
     assert receipt["gasUsed"] <= estimate
 
@@ -200,7 +210,9 @@ def test_filters(rpc: Rpc, consortium: Any) -> None:
     assert [c["logIndex"] for c in changes] == [log["logIndex"] for log in receipt["logs"]]
     assert {c["transactionHash"] for c in changes} == {receipt["transactionHash"]}
     assert log_filter.get_new_entries() == []
-    assert receipt["transactionHash"] in {c["transactionHash"] for c in w3.eth.get_filter_logs(log_filter.filter_id)}
+    assert receipt["transactionHash"] in {
+        c["transactionHash"] for c in w3.eth.get_filter_logs(log_filter.filter_id)
+    }
     assert w3.eth.uninstall_filter(log_filter.filter_id) is True
     assert w3.eth.uninstall_filter(log_filter.filter_id) is False
 
@@ -210,9 +222,16 @@ def test_pending_nonce_and_nonce_too_low(rpc: Rpc) -> None:
     nonce = w3.eth.get_transaction_count(sender.address, "pending")
     rpc.send(sender, {"to": sender.address, "value": 0, "gas": 21_000})
     stale = sender.sign_transaction(
-        {"chainId": w3.eth.chain_id, "nonce": nonce, "to": sender.address, "value": 0, "gas": 21_000, "gasPrice": 2 * w3.eth.gas_price}
+        {
+            "chainId": w3.eth.chain_id,
+            "nonce": nonce,
+            "to": sender.address,
+            "value": 0,
+            "gas": 21_000,
+            "gasPrice": 2 * w3.eth.gas_price,
+        }
     )
-    with pytest.raises(Web3RPCError, match="(?i)nonce too low"):
+    with pytest.raises(Web3RPCError, match=r"(?i)nonce too low"):
         w3.eth.send_raw_transaction(stale.raw_transaction)
 
 
@@ -227,7 +246,9 @@ def test_fee_history(rpc: Rpc) -> None:
 def test_error_codes(rpc: Rpc) -> None:
     assert rpc.call("eth_noSuchMethod", [])["error"]["code"] == -32601
     parse_error = rpc.raw(b"{not json")["error"]["code"]
-    assert parse_error == -32700 if rpc.name == "node" else parse_error in (-32700, -32600)  # anvil says -32600
+    assert (
+        parse_error == -32700 if rpc.name == "node" else parse_error in (-32700, -32600)
+    )  # anvil says -32600
     assert rpc.raw({"id": 1, "method": 5})["error"]["code"] == -32600
     assert rpc.call("eth_getBalance", ["0x1234", "latest"])["error"]["code"] == -32602
     assert rpc.call("eth_getBlockByNumber", ["0xffffffff", False])["result"] is None

@@ -57,7 +57,9 @@ def test_each_admission_check_names_its_reason(held: Node) -> None:
     assert "intrinsic gas too low" in refusal(held, raw(a, gas=20_000))
     assert "exceeds block gas limit" in refusal(held, raw(a, gas=40_000_000))
     assert "insufficient funds" in refusal(held, raw(a, value=10**30))
-    assert "max fee per gas less than block base fee" in refusal(held, raw(a, maxFeePerGas=1, maxPriorityFeePerGas=1))
+    assert "max fee per gas less than block base fee" in refusal(
+        held, raw(a, maxFeePerGas=1, maxPriorityFeePerGas=1)
+    )
     assert "nonce too high" in refusal(held, raw(a, nonce=1000))
     assert "oversized data" in refusal(held, raw(a, data=b"\1" * 200_000, gas=10_000_000))
     unprotected = Account.sign_transaction(
@@ -68,7 +70,9 @@ def test_each_admission_check_names_its_reason(held: Node) -> None:
     assert "result" in first
     assert "already known" in refusal(held, raw(a))
     assert "replacement transaction underpriced" in refusal(held, raw(a, maxFeePerGas=5 * 10**9 + 1))
-    replaced = rpc(held, "eth_sendRawTransaction", [raw(a, maxFeePerGas=6 * 10**9, maxPriorityFeePerGas=2 * 10**9)])
+    replaced = rpc(
+        held, "eth_sendRawTransaction", [raw(a, maxFeePerGas=6 * 10**9, maxPriorityFeePerGas=2 * 10**9)]
+    )
     assert "result" in replaced
     gapped = rpc(held, "eth_sendRawTransaction", [raw(a, nonce=2)])
     assert "result" in gapped  # held until nonce 1 arrives
@@ -84,7 +88,11 @@ def test_non_member_is_refused_and_a_member_is_not() -> None:
         client = Client.connect(node.url)
         member, outsider = Account.create(), Account.create()
         admin = dev_account(0)
-        contracts = deploy(client, admin, [Founder(admin.address, Role.ADMIN, "VN"), Founder(member.address, Role.MINER, "VN")])
+        contracts = deploy(
+            client,
+            admin,
+            [Founder(admin.address, Role.ADMIN, "VN"), Founder(member.address, Role.MINER, "VN")],
+        )
         assert contracts.consortium.address == node.chain.genesis.consortium
         for account in (member, outsider):
             client.w3.eth.wait_for_transaction_receipt(

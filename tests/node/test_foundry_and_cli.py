@@ -17,9 +17,17 @@ from passport.toolchain.compiler import REPO_ROOT
 pytestmark = pytest.mark.slow
 
 
-def run(*command: str, env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+def run(
+    *command: str, env: dict[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        command, capture_output=True, text=True, cwd=REPO_ROOT, timeout=300, env={**os.environ, **(env or {})}
+        command,
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=300,
+        env={**os.environ, **(env or {})},
     )
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(command)} failed: {result.stderr}\n{result.stdout}")
@@ -43,9 +51,20 @@ def test_cast_send_call_logs_receipt(dev_node: NodeProcess) -> None:
 
 def test_forge_script_deploys_the_contracts(dev_node: NodeProcess) -> None:
     forge, cast, url = str(foundry_binary("forge")), str(foundry_binary("cast")), dev_node.url
-    output = run(forge, "script", "scripts/forge/Deploy.s.sol", "--rpc-url", url, "--private-key", key(6), "--broadcast")
+    output = run(
+        forge,
+        "script",
+        "scripts/forge/Deploy.s.sol",
+        "--rpc-url",
+        url,
+        "--private-key",
+        key(6),
+        "--broadcast",
+    )
     assert "ONCHAIN EXECUTION COMPLETE & SUCCESSFUL" in output.stdout
-    broadcast = json.loads((REPO_ROOT / "build/forge/broadcast/Deploy.s.sol/1337/run-latest.json").read_text())
+    broadcast = json.loads(
+        (REPO_ROOT / "build/forge/broadcast/Deploy.s.sol/1337/run-latest.json").read_text()
+    )
     consortium = broadcast["transactions"][0]["contractAddress"]
     assert all(r["status"] == "0x1" for r in broadcast["receipts"])
     allowed = run(cast, "call", "--rpc-url", url, consortium,
@@ -71,7 +90,9 @@ def test_init_start_status_with_a_keystore(tmp_path: Path) -> None:
     assert init["chainId"] == 4242 and dev_account(3).address in init["allowlist"]
     assert (data / "validator.json").exists() and (data / "node.toml").exists()
     again = run(*passport, "node", "init", "--data-dir", str(data), env=env, check=False)
-    assert again.returncode == 1 and "refusing to overwrite" in again.stderr and "Traceback" not in again.stderr
+    assert (
+        again.returncode == 1 and "refusing to overwrite" in again.stderr and "Traceback" not in again.stderr
+    )
     os.environ["PASSPORT_PASSWORD"] = "correct horse"
     try:
         with NodeProcess(data_dir=data, args=("--block-interval", "0.2")) as node:
@@ -83,7 +104,9 @@ def test_init_start_status_with_a_keystore(tmp_path: Path) -> None:
             assert node.stop() == 0  # SIGTERM: a clean shutdown
     finally:
         del os.environ["PASSPORT_PASSWORD"]
-    wrong = run(*passport, "node", "start", "--data-dir", str(data), env={"PASSPORT_PASSWORD": "wrong"}, check=False)
+    wrong = run(
+        *passport, "node", "start", "--data-dir", str(data), env={"PASSPORT_PASSWORD": "wrong"}, check=False
+    )
     assert wrong.returncode == 1 and "Traceback" not in wrong.stderr
     missing = run(*passport, "node", "start", "--data-dir", str(tmp_path / "empty"), check=False)
     assert missing.returncode == 1 and "not initialised" in missing.stderr

@@ -19,7 +19,14 @@ from passport.sdk.accounts import dev_account
 
 def _transfer(w3: Web3, index: int, nonce: int) -> bytes:
     sender = dev_account(index)
-    tx = {"chainId": 1337, "nonce": nonce, "to": dev_account(9).address, "value": 1, "gas": 21_000, "gasPrice": 5 * 10**9}
+    tx = {
+        "chainId": 1337,
+        "nonce": nonce,
+        "to": dev_account(9).address,
+        "value": 1,
+        "gas": 21_000,
+        "gasPrice": 5 * 10**9,
+    }
     return bytes(w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction))
 
 
@@ -32,16 +39,19 @@ def test_restart_resumes_at_the_same_head_and_state(tmp_path: Path) -> None:
     with Node.dev(tmp_path) as node:
         w3 = Web3(Web3.HTTPProvider(node.url))
         again = w3.eth.get_block("latest")
-        assert (again["number"], again["hash"], again["stateRoot"]) == (head["number"], head["hash"], head["stateRoot"])
+        assert (again["number"], again["hash"], again["stateRoot"]) == (
+            head["number"],
+            head["hash"],
+            head["stateRoot"],
+        )
         assert w3.eth.get_transaction_count(dev_account(1).address) == 5
         w3.eth.wait_for_transaction_receipt(_transfer(w3, 1, 5))
         assert w3.eth.block_number == head["number"] + 1
 
 
 def test_a_data_dir_is_used_by_one_node_at_a_time(tmp_path: Path) -> None:
-    with Node.dev(tmp_path):
-        with pytest.raises(StoreLocked, match="in use by another node"):
-            Node.dev(tmp_path)
+    with Node.dev(tmp_path), pytest.raises(StoreLocked, match="in use by another node"):
+        Node.dev(tmp_path)
 
 
 def test_a_store_from_another_genesis_is_refused(tmp_path: Path) -> None:
@@ -72,7 +82,7 @@ def test_sigkill_under_write_load_loses_no_acknowledged_transaction(tmp_path: Pa
                 try:
                     tx_hash = _transfer(w3, index, nonces[index])
                     receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=5, poll_latency=0.01)
-                except Exception:  # noqa: BLE001 - the node died under us: that is the test
+                except Exception:
                     return
                 acknowledged.append((tx_hash, int(receipt["blockNumber"])))
                 nonces[index] += 1

@@ -33,7 +33,9 @@ def transfer(w3: Web3, index: int, to: str | None = None, value: int = 1) -> Any
         "gas": 21_000,
         "gasPrice": 5 * 10**9,
     }
-    return w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction))
+    return w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
+    )
 
 
 def replica_of(sealer: Node, data_dir: Path, permissioning: bool = True) -> Node:
@@ -45,7 +47,9 @@ def replica_of(sealer: Node, data_dir: Path, permissioning: bool = True) -> Node
     return Node(data_dir, Genesis.read(data_dir / GENESIS_FILE), config, upstream=sealer.url)
 
 
-def fetch_from(sealer: Node, tamper: Callable[[int, Any, bytes], tuple[Any, bytes]]) -> Callable[[int, int], BlockList]:
+def fetch_from(
+    sealer: Node, tamper: Callable[[int, Any, bytes], tuple[Any, bytes]]
+) -> Callable[[int, int], BlockList]:
     """A block source that hands the replica ``tamper(number, block, seal)`` instead of the sealer's blocks."""
 
     def fetch(start: int, count: int) -> BlockList:
@@ -59,7 +63,8 @@ def fetch_from(sealer: Node, tamper: Callable[[int, Any, bytes], tuple[Any, byte
     return fetch
 
 
-def resign(block: Any, key: keys.PrivateKey = dev_validator()) -> bytes:
+def resign(block: Any, key: keys.PrivateKey | None = None) -> bytes:
+    key = key or dev_validator()
     return bytes(key.sign_msg_hash(seal_digest(1337, block.hash)).to_bytes())
 
 
@@ -90,7 +95,9 @@ def test_replica_follows_verifies_and_forwards(sealer: Node, tmp_path: Path) -> 
         assert sealer.info()["replicas"][0]["lag"] == 0
 
 
-def _tampered(sealer: Node, tmp_path: Path, tamper: Callable[[int, Any, bytes], tuple[Any, bytes]]) -> ReplicaDiverged:
+def _tampered(
+    sealer: Node, tmp_path: Path, tamper: Callable[[int, Any, bytes], tuple[Any, bytes]]
+) -> ReplicaDiverged:
     replica = replica_of(sealer, tmp_path / "replica")
     try:
         with pytest.raises(ReplicaDiverged) as caught:
@@ -135,7 +142,11 @@ def test_reordered_transactions_are_caught(tmp_path: Path) -> None:
 
 def _check_reordering(sealer: Node, block: Any, tmp_path: Path) -> None:
     def swap(number: int, b: Any, seal: bytes) -> tuple[Any, bytes]:
-        return (b.copy(transactions=tuple(reversed(b.transactions))), seal) if number == block.number else (b, seal)
+        return (
+            (b.copy(transactions=tuple(reversed(b.transactions))), seal)
+            if number == block.number
+            else (b, seal)
+        )
 
     caught = _tampered(sealer, tmp_path, swap)
     assert (caught.number, caught.field) == (block.number, "transactions_root")
@@ -146,7 +157,9 @@ def _check_reordering(sealer: Node, block: Any, tmp_path: Path) -> None:
         from eth.db.trie import make_trie_root_and_nodes
 
         txs = tuple(reversed(b.transactions))
-        forged = b.copy(transactions=txs, header=b.header.copy(transaction_root=make_trie_root_and_nodes(txs)[0]))
+        forged = b.copy(
+            transactions=txs, header=b.header.copy(transaction_root=make_trie_root_and_nodes(txs)[0])
+        )
         return forged, resign(forged)
 
     # Re-sealed by the validator's own key, the reordered block still fails re-execution (the
@@ -164,8 +177,17 @@ def test_block_with_a_non_members_transaction_is_refused(tmp_path: Path) -> None
         rogue.mempool.check_permission = False
         w3 = Web3(Web3.HTTPProvider(rogue.url))
         transfer(w3, 1, outsider.address, 10**18)
-        tx = {"chainId": 1337, "nonce": 0, "to": dev_account(9).address, "value": 1, "gas": 21_000, "gasPrice": 5 * 10**9}
-        w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(outsider.sign_transaction(tx).raw_transaction))
+        tx = {
+            "chainId": 1337,
+            "nonce": 0,
+            "to": dev_account(9).address,
+            "value": 1,
+            "gas": 21_000,
+            "gasPrice": 5 * 10**9,
+        }
+        w3.eth.wait_for_transaction_receipt(
+            w3.eth.send_raw_transaction(outsider.sign_transaction(tx).raw_transaction)
+        )
         replica = replica_of(rogue, tmp_path / "replica")
         try:
             with pytest.raises(ReplicaDiverged) as caught:

@@ -71,11 +71,15 @@ def test_log_range_limit(node: Node) -> None:
         sender = dev_account(2)
         tx = {"chainId": 1337, "nonce": w3.eth.get_transaction_count(sender.address), "to": sender.address,
               "value": 0, "gas": 21_000, "gasPrice": 5 * 10**9}  # fmt: skip
-        w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction))
+        w3.eth.wait_for_transaction_receipt(
+            w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
+        )
     node.config.rpc.max_log_block_range = 2
     _, answer = post(node.url, call("eth_getLogs", [{"fromBlock": "0x0", "toBlock": "latest"}]))
     assert answer["error"]["code"] == -32005
-    assert "block range too large" in answer["error"]["message"] and "limit is 2" in answer["error"]["message"]
+    assert (
+        "block range too large" in answer["error"]["message"] and "limit is 2" in answer["error"]["message"]
+    )
     node.config.rpc.max_log_block_range = 100
 
 
@@ -106,9 +110,13 @@ def test_tokens_and_scopes(tmp_path: Path) -> None:
         assert answer["error"]["code"] == -32001 and "write-scope" in answer["error"]["message"]
         _, answer = post(node.url, call("eth_sendRawTransaction", ["0x00"]), tokens["write"])
         assert answer["error"]["code"] == -32000  # past the scope check: refused as undecodable
-        _, answer = post(node.url, call("perm_addAccountsToAllowlist", [[dev_account(0).address]]), tokens["write"])
+        _, answer = post(
+            node.url, call("perm_addAccountsToAllowlist", [[dev_account(0).address]]), tokens["write"]
+        )
         assert answer["error"]["code"] == -32001
-        _, answer = post(node.url, call("perm_addAccountsToAllowlist", [[dev_account(0).address]]), tokens["admin"])
+        _, answer = post(
+            node.url, call("perm_addAccountsToAllowlist", [[dev_account(0).address]]), tokens["admin"]
+        )
         assert answer["result"] == "Success"
 
 
