@@ -13,7 +13,9 @@ SNAPSHOT_FILTER := --no-match-test 'testFuzz|invariant'
 
 help:
 	@echo "make test          set up (.venv, node_modules) and run forge + pytest + lint"
-	@echo "make demo          set up and run the tungsten scenario on the embedded chain"
+	@echo "make demo          set up and run the tungsten scenario on a fresh dev node"
+	@echo "make node          run a dev node (passport node start --dev) on 127.0.0.1:8545"
+	@echo "make bench-node    node throughput/memory/restart benchmark (scripts/bench_node.py)"
 	@echo "make gas           print the gas benchmark table (scripts/bench_gas.py)"
 	@echo "make gas-snapshot  rewrite .gas-snapshot after an intended gas change"
 	@echo "make compile       regenerate passport/artifacts from contracts/"
@@ -56,8 +58,15 @@ compile: setup
 clean:
 	rm -rf build $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
 
-# The tungsten scenario on the embedded chain: passports, policy checks and the signed
-# attestation land in build/demo/.
-.PHONY: demo
+# The tungsten scenario on a fresh dev node (passport node start --dev, in-process, temporary
+# data dir): passports, policy checks and the signed attestation land in build/demo/.
+.PHONY: demo node bench-node
 demo: setup
 	$(VENV)/bin/passport demo
+
+# A dev node on 127.0.0.1:8545 (the test mnemonic's ten accounts funded) until Ctrl-C.
+node: setup
+	$(VENV)/bin/passport node start --dev
+
+bench-node: setup
+	$(VPY) scripts/bench_node.py
