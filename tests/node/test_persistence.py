@@ -70,7 +70,9 @@ def test_sigkill_under_write_load_loses_no_acknowledged_transaction(tmp_path: Pa
     acknowledged: list[tuple[bytes, int]] = []
     nonces = {i: 0 for i in range(1, 5)}
     rng = random.Random(7)
+    per_round = []
     for _round in range(3):
+        before = len(acknowledged)
         node = NodeProcess(data_dir=tmp_path).start()
         w3 = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 5}))
         for i in nonces:
@@ -95,7 +97,8 @@ def test_sigkill_under_write_load_loses_no_acknowledged_transaction(tmp_path: Pa
         stop.set()
         for thread in threads:
             thread.join()
-    assert len(acknowledged) >= 12  # every round acknowledged some before the kill
+        per_round.append(len(acknowledged) - before)
+    assert all(n > 0 for n in per_round), per_round  # every round was killed under load
     with NodeProcess(data_dir=tmp_path) as node:
         w3 = Web3(Web3.HTTPProvider(node.url))
         for tx_hash, number in acknowledged:
