@@ -220,7 +220,7 @@ def _serve(node_: Any, dev: bool) -> None:
     info = node_.info()
     stderr.print(
         f"[green]passport node[/] {info['role']} of chain {info['chainId']} at [bold]{node_.url}[/] "
-        f"(head {info['head']['number']}, data {node_.data_dir if node_._temp_dir is None else 'temporary'})",
+        f"(head {info['head']['number']}, data {'temporary' if node_.temporary else node_.data_dir})",
         highlight=False,
     )
     if dev:

@@ -26,7 +26,7 @@ from eth_typing import Address
 from eth_utils import is_hex_address, to_canonical_address, to_checksum_address
 
 from passport.exceptions import RpcError
-from passport.node.chain import iter_logs
+from passport.node.chain import iter_logs, seal_signer
 
 if TYPE_CHECKING:
     from passport.node.service import Node
@@ -307,13 +307,13 @@ class Methods:
         (criteria,) = _params(params, 1, 1)
         if not isinstance(criteria, dict):
             raise RpcError(INVALID_PARAMS, "invalid params: the filter must be an object")
-        return self._logs(criteria, None)
+        return self._logs(criteria)
 
     def eth__newFilter(self, params: list[Any]) -> str:
         (criteria,) = _params(params, 1, 1)
         if not isinstance(criteria, dict):
             raise RpcError(INVALID_PARAMS, "invalid params: the filter must be an object")
-        self._logs(criteria, 0)  # validate now, not at the first poll
+        self._logs(criteria, validate_only=True)  # refuse a bad filter now, not at the first poll
         with self.chain.lock:
             head = self.chain.head.block_number
         start = criteria.get("fromBlock")
@@ -341,13 +341,13 @@ class Methods:
         end = head if to_block in (None, "latest", "pending") else min(head, self._number(to_block))
         if end < start:
             return []
-        return self._logs({**criteria, "fromBlock": hex(start), "toBlock": hex(end)}, None)
+        return self._logs({**criteria, "fromBlock": hex(start), "toBlock": hex(end)})
 
     def eth__getFilterLogs(self, params: list[Any]) -> list[Any]:
         flt = self._filter(params)
         if flt.kind != "logs":
             raise RpcError(SERVER_ERROR, "filter not found: it is not a log filter")
-        return self._logs(flt.criteria, None)
+        return self._logs(flt.criteria)
 
     def eth__uninstallFilter(self, params: list[Any]) -> bool:
         (filter_id,) = _params(params, 1, 1)
@@ -379,7 +379,7 @@ class Methods:
             flt.touched = time.monotonic()
             return flt
 
-    def _logs(self, criteria: dict[str, Any], limit_blocks: int | None) -> list[dict[str, Any]]:
+    def _logs(self, criteria: dict[str, Any], validate_only: bool = False) -> list[dict[str, Any]]:
         unknown = set(criteria) - {"fromBlock", "toBlock", "address", "topics", "blockHash"}
         if unknown:
             raise RpcError(INVALID_PARAMS, f"invalid params: unknown filter fields {sorted(unknown)}")
@@ -421,7 +421,7 @@ class Methods:
                     f"block range too large: {span} blocks requested, the limit is "
                     f"{self.config.max_log_block_range} (rpc.max_log_block_range)",
                 )
-            if limit_blocks is not None:
+            if validate_only:
                 return []
             first_topics = (
                 [t.to_bytes(32, "big") for t in topic_sets[0]] if topic_sets and topic_sets[0] else []
@@ -479,8 +479,6 @@ class Methods:
             if header is None:
                 return None
             seal = self.chain.seal(header.hash)
-        from passport.node.chain import seal_signer
-
         return {
             "blockNumber": hex(header.block_number),
             "blockHash": _hex(header.hash),

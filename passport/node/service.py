@@ -18,7 +18,6 @@ import rlp
 from eth.abc import BlockAPI, SignedTransactionAPI
 from eth.db.trie import make_trie_root_and_nodes
 from eth_keys.datatypes import PrivateKey
-from eth_utils import to_checksum_address
 
 from passport.exceptions import NodeError, ReplicaDiverged, RpcError
 from passport.node.chain import BlockRejected, NodeChain, PassportVM, seal_digest, seal_signer
@@ -104,6 +103,7 @@ class Node:
         self._threads: list[threading.Thread] = []
         self._server: RpcServer | None = None
         self._temp_dir: Path | None = None
+        self._closed = False
         self.url = ""
 
     # ---------------------------------------------------------------- lifecycle
@@ -142,12 +142,17 @@ class Node:
 
     def close_store(self) -> None:
         with self.chain.lock:
-            if not getattr(self, "_closed", False):
+            if not self._closed:
                 self._closed = True
                 self.store.close()
         if self._temp_dir is not None:
             shutil.rmtree(self._temp_dir, ignore_errors=True)
             self._temp_dir = None
+
+    @property
+    def temporary(self) -> bool:
+        """The data dir is a temporary one that :meth:`stop` deletes."""
+        return self._temp_dir is not None
 
     def __enter__(self) -> Node:
         return self.start() if not self._threads else self
@@ -396,7 +401,3 @@ class Node:
 
 def _show(value: Any) -> str:
     return "0x" + value.hex() if isinstance(value, bytes) else str(value)
-
-
-def validator_address(key: PrivateKey) -> str:
-    return str(to_checksum_address(key.public_key.to_canonical_address()))

@@ -89,10 +89,6 @@ class LmdbStore(BaseAtomicDB):
 
     # ---------------------------------------------------------------- block-sized transactions
 
-    @property
-    def pending_writes(self) -> int:
-        return len(self._pending)
-
     def commit(self) -> None:
         """Write every pending change in one synced LMDB transaction."""
         if not self._pending:
