@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI, StateAPI, VirtualMachineAPI
-from eth.chains.base import Chain
+from eth.chains.base import BaseChain, Chain
 from eth.constants import ZERO_ADDRESS, ZERO_HASH32
 from eth.exceptions import BlockNotFound, HeaderNotFound, TransactionNotFound, VMError
 from eth.vm.forks.cancun import CancunVM
+from eth.vm.forks.cancun.state import CancunState
 from eth.vm.spoof import SpoofTransaction
 from eth_abi import encode as abi_encode
 from eth_keys.datatypes import Signature
@@ -28,6 +29,7 @@ from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum
 
 from passport.exceptions import NodeError
 from passport.node.config import Genesis
+from passport.node.interpreter import PassportComputation
 from passport.node.store import LmdbStore
 
 GENESIS_KEY = b"pp:genesis"
@@ -42,8 +44,16 @@ CACHE_BLOCKS = 256
 CACHE_TRANSACTIONS = 10_000
 
 
+class PassportState(CancunState):
+    """Cancun state whose computations run the inline opcode loop (same results, less time)."""
+
+    computation_class = PassportComputation
+
+
 class PassportVM(CancunVM):
-    """Cancun rules; the name shows in logs."""
+    """Cancun rules, executed with :class:`PassportComputation`; the name shows in logs."""
+
+    _state_class = PassportState
 
 
 class _PassportChain(Chain):
@@ -442,6 +452,24 @@ def iter_logs(receipts: Sequence[ReceiptAPI]) -> Iterator[tuple[int, int, Any]]:
 
 def _chain_class(chain_id: int) -> type[_PassportChain]:
     return type("PassportChain", (_PassportChain,), {"chain_id": chain_id})
+
+
+class _ReferenceChain(_PassportChain):
+    vm_configuration: tuple[tuple[BlockNumber, type[VirtualMachineAPI]], ...] = ((BlockNumber(0), CancunVM),)
+
+
+def reference_chain(genesis: Genesis, db: Any = None) -> BaseChain:
+    """The node's chain rules on stock py-evm (``CancunVM`` and its own opcode loop), in memory
+    unless ``db`` is given. Blocks the node sealed import into it unchanged; the tests and the
+    benchmark use it to check the inline interpreter and to measure against py-evm itself."""
+    from eth.db.atomic import AtomicDB
+
+    chain_class: type[_ReferenceChain] = type(
+        "ReferenceChain", (_ReferenceChain,), {"chain_id": genesis.chain_id}
+    )
+    return chain_class.from_genesis(
+        db if db is not None else AtomicDB(), _genesis_params(genesis), cast(Any, _genesis_state(genesis))
+    )
 
 
 def genesis_hash(genesis: Genesis) -> bytes:

@@ -1,0 +1,329 @@
+"""A faster opcode loop for py-evm's Cancun computation, with the same results.
+
+py-evm runs every opcode through several Python calls: a generator step, the opcode object,
+two gas-meter methods, then stack methods that validate and convert each value. About 80 % of
+the opcodes a Solidity contract executes are stack shuffling, jumps, arithmetic and word-sized
+memory access, and for those that machinery costs several times the work itself.
+
+:class:`PassportComputation` keeps py-evm's computation (its messages, state access, calls,
+gas rules, errors and refunds) and replaces only the loop. It executes those common opcodes
+inline, on the stack's list and a local gas counter, and hands every other opcode to py-evm's
+own implementation from the same opcode table. Results are identical: the same gas, the same
+stack values (kept as ints; py-evm's stack accepts ints and bytes alike), the same error classes.
+``tests/node/test_interpreter.py`` runs generated programs and whole contract scenarios on both
+and compares them.
+
+The inline set is derived from the fork's opcode table at import time: an opcode is inlined
+only if the table holds py-evm's own logic function for it with a constant gas cost, and that
+cost is the one charged here. Anything else (a future fork changing a cost, debug2 tracing
+turned on) falls back to py-evm.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from eth.abc import ComputationAPI, MessageAPI, StateAPI, TransactionContextAPI
+from eth.exceptions import (
+    FullStack,
+    Halt,
+    InsufficientStack,
+    InvalidInstruction,
+    InvalidJumpDestination,
+    OutOfGas,
+)
+from eth.vm.forks.cancun.computation import CancunComputation
+from eth.vm.logic import arithmetic, comparison, context, duplication, flow, memory, stack, swap
+from eth.vm.logic.invalid import InvalidOpcode
+from eth.vm.opcode import _FastOpcode
+
+UINT_256_MAX = 2**256 - 1
+STACK_LIMIT = 1024
+JUMPDEST = 0x5B
+PUSH1 = 0x60
+PUSH32 = 0x7F
+
+# opcode -> the py-evm logic function the inline code reproduces
+_INLINE_LOGIC: dict[int, Any] = {
+    0x01: arithmetic.add,
+    0x02: arithmetic.mul,
+    0x03: arithmetic.sub,
+    0x04: arithmetic.div,
+    0x06: arithmetic.mod,
+    0x10: comparison.lt,
+    0x11: comparison.gt,
+    0x14: comparison.eq,
+    0x15: comparison.iszero,
+    0x16: comparison.and_op,
+    0x17: comparison.or_op,
+    0x18: comparison.xor,
+    0x19: comparison.not_op,
+    0x1B: arithmetic.shl,
+    0x1C: arithmetic.shr,
+    0x33: context.caller,
+    0x34: context.callvalue,
+    0x35: context.calldataload,
+    0x36: context.calldatasize,
+    0x50: stack.pop,
+    0x51: memory.mload,
+    0x52: memory.mstore,
+    0x56: flow.jump,
+    0x57: flow.jumpi,
+    0x5B: flow.jumpdest,
+    0x5F: stack.push0,
+    **{0x5F + n: getattr(stack, f"push{n}") for n in range(1, 33)},
+    **{0x7F + n: getattr(duplication, f"dup{n}") for n in range(1, 17)},
+    **{0x8F + n: getattr(swap, f"swap{n}") for n in range(1, 17)},
+}
+
+
+def _inline_gas(opcodes: dict[int, Any]) -> tuple[int, ...]:
+    """Gas per opcode for the inlined ones, -1 for the rest (handled by py-evm)."""
+    table = [-1] * 256
+    for code, logic in _INLINE_LOGIC.items():
+        entry = opcodes.get(code)
+        if isinstance(entry, _FastOpcode) and entry.logic_fn is logic:
+            table[code] = entry.gas_cost
+    return tuple(table)
+
+
+@functools.lru_cache(maxsize=512)
+def jump_destinations(code: bytes) -> frozenset[int]:
+    """Offsets of JUMPDEST instructions that are not PUSH data."""
+    found = []
+    position = 0
+    size = len(code)
+    while position < size:
+        opcode = code[position]
+        if opcode == JUMPDEST:
+            found.append(position)
+        elif PUSH1 <= opcode <= PUSH32:
+            position += opcode - 0x5F
+        position += 1
+    return frozenset(found)
+
+
+def _bad_jump(code: bytes, destination: int) -> Exception:
+    # py-evm's two messages: not a JUMPDEST byte at all, or one inside PUSH data.
+    if destination < len(code) and code[destination] == JUMPDEST:
+        return InvalidInstruction("Jump resulted in invalid instruction")
+    return InvalidJumpDestination("Invalid Jump Destination")
+
+
+class PassportComputation(CancunComputation):
+    """Cancun computation with the inline opcode loop (see the module docstring)."""
+
+    inline_gas: tuple[int, ...] = _inline_gas(CancunComputation.opcodes)
+
+    @classmethod
+    def apply_computation(
+        cls,
+        state: StateAPI,
+        message: MessageAPI,
+        transaction_context: TransactionContextAPI,
+        parent_computation: ComputationAPI | None = None,
+    ) -> ComputationAPI:
+        if cls.logger.show_debug2:
+            # opcode-level debug logs are py-evm's; let it run the loop
+            return super().apply_computation(state, message, transaction_context, parent_computation)
+        with cls(state, message, transaction_context) as computation:
+            # the same preamble as py-evm's BaseComputation.apply_computation
+            if computation.is_origin_computation:
+                computation.contracts_created = []
+                if message.is_create:
+                    cls.consume_initcode_gas_cost(computation)
+            if parent_computation is not None:
+                computation.contracts_created = parent_computation.contracts_created
+            if message.is_create:
+                computation.contracts_created.append(message.storage_address)
+            precompile = computation.precompiles.get(message.code_address, None)
+            if precompile is not None:
+                if not message.is_delegation:
+                    precompile(computation)
+                return computation
+            _run(computation, cls.inline_gas)
+        return computation
+
+
+def _run(computation: Any, inline_gas: tuple[int, ...]) -> None:
+    """Execute ``computation.code`` to its end; VM errors propagate to the computation's
+    context manager exactly as py-evm's loop lets them."""
+    code_stream = computation.code
+    code: bytes = code_stream._raw_code_bytes
+    size = len(code)
+    values: list[Any] = computation._stack.values
+    meter = computation._gas_meter
+    opcodes = computation.opcodes
+    memory_ = computation._memory
+    calldata: bytes = computation.msg.data_as_bytes
+    msg = computation.msg
+    destinations: frozenset[int] | None = None
+    pc = code_stream.program_counter
+    gas = meter.gas_remaining
+    in_fallback = False
+    pop = values.pop
+    push = values.append
+
+    # py-evm leaves values as ints or bytes; the inline opcodes need ints. Every value on the
+    # stack is an int here: the inline opcodes push ints, and after a py-evm opcode (which
+    # pushes at most one value) the top is converted.
+    for index, value in enumerate(values):
+        if value.__class__ is not int:
+            values[index] = int.from_bytes(value, "big")
+    try:
+        while True:
+            if pc >= size:
+                break  # past the end: an implicit STOP
+            op = code[pc]
+            pc += 1
+            cost = inline_gas[op]
+            if cost < 0:
+                if op == 0x00:
+                    break  # STOP
+                # py-evm's implementation, with the loop's state handed over and back
+                meter.gas_remaining = gas
+                code_stream.program_counter = pc
+                in_fallback = True
+                try:
+                    (opcodes.get(op) or InvalidOpcode(op))(computation)
+                except Halt:
+                    in_fallback = False
+                    gas = meter.gas_remaining
+                    pc = code_stream.program_counter
+                    break
+                in_fallback = False
+                gas = meter.gas_remaining
+                pc = code_stream.program_counter
+                if values and values[-1].__class__ is not int:
+                    values[-1] = int.from_bytes(values[-1], "big")
+                continue
+            if cost > gas:
+                raise OutOfGas(f"Out of gas: Needed {cost} - Remaining {gas} - Reason: opcode 0x{op:02x}")
+            gas -= cost
+
+            if 0x80 <= op <= 0x8F:  # DUPn
+                if len(values) >= STACK_LIMIT:
+                    raise FullStack("Stack limit reached")
+                push(values[0x7F - op])
+            elif PUSH1 <= op <= PUSH32:
+                if len(values) >= STACK_LIMIT:
+                    raise FullStack("Stack limit reached")
+                width = op - 0x5F
+                data = code[pc : pc + width]
+                pc += width
+                if len(data) < width:
+                    data = data.ljust(width, b"\x00")  # PUSH data cut off by the end of code
+                push(int.from_bytes(data, "big"))
+            elif 0x90 <= op <= 0x9F:  # SWAPn
+                other = 0x8E - op
+                values[-1], values[other] = values[other], values[-1]
+            elif op == JUMPDEST:
+                pass
+            elif op == 0x50:  # POP
+                pop()
+            elif op == 0x56:  # JUMP
+                target = pop()
+                if destinations is None:
+                    destinations = jump_destinations(code)
+                if target not in destinations:
+                    raise _bad_jump(code, target)
+                pc = target
+            elif op == 0x57:  # JUMPI
+                target = pop()
+                condition = pop()
+                if condition:
+                    if destinations is None:
+                        destinations = jump_destinations(code)
+                    if target not in destinations:
+                        raise _bad_jump(code, target)
+                    pc = target
+            elif op == 0x16:  # AND
+                right = pop()
+                values[-1] &= right
+            elif op == 0x01:  # ADD
+                right = pop()
+                values[-1] = (right + values[-1]) & UINT_256_MAX
+            elif op == 0x5F:  # PUSH0
+                if len(values) >= STACK_LIMIT:
+                    raise FullStack("Stack limit reached")
+                push(0)
+            elif op == 0x51:  # MLOAD
+                start = values[-1]
+                if start + 32 > len(memory_._bytes):
+                    meter.gas_remaining = gas
+                    computation.extend_memory(start, 32)
+                    gas = meter.gas_remaining
+                values[-1] = int.from_bytes(memory_._bytes[start : start + 32], "big")
+            elif op == 0x52:  # MSTORE
+                start = pop()
+                word = pop()
+                if start + 32 > len(memory_._bytes):
+                    meter.gas_remaining = gas
+                    computation.extend_memory(start, 32)
+                    gas = meter.gas_remaining
+                memory_._bytes[start : start + 32] = word.to_bytes(32, "big")
+            elif op == 0x15:  # ISZERO
+                values[-1] = 0 if values[-1] else 1
+            elif op == 0x14:  # EQ
+                right = pop()
+                values[-1] = 1 if right == values[-1] else 0
+            elif op == 0x03:  # SUB
+                left = pop()
+                values[-1] = (left - values[-1]) & UINT_256_MAX
+            elif op == 0x10:  # LT
+                left = pop()
+                values[-1] = 1 if left < values[-1] else 0
+            elif op == 0x11:  # GT
+                left = pop()
+                values[-1] = 1 if left > values[-1] else 0
+            elif op == 0x1B:  # SHL
+                shift = pop()
+                values[-1] = 0 if shift >= 256 else (values[-1] << shift) & UINT_256_MAX
+            elif op == 0x1C:  # SHR
+                shift = pop()
+                values[-1] = 0 if shift >= 256 else values[-1] >> shift
+            elif op == 0x17:  # OR
+                right = pop()
+                values[-1] |= right
+            elif op == 0x18:  # XOR
+                right = pop()
+                values[-1] ^= right
+            elif op == 0x19:  # NOT
+                values[-1] = UINT_256_MAX - values[-1]
+            elif op == 0x02:  # MUL
+                right = pop()
+                values[-1] = (right * values[-1]) & UINT_256_MAX
+            elif op == 0x04:  # DIV
+                numerator = pop()
+                denominator = values[-1]
+                values[-1] = 0 if denominator == 0 else numerator // denominator
+            elif op == 0x06:  # MOD
+                value = pop()
+                modulus = values[-1]
+                values[-1] = 0 if modulus == 0 else value % modulus
+            elif op == 0x35:  # CALLDATALOAD
+                start = values[-1]
+                values[-1] = int.from_bytes(calldata[start : start + 32].ljust(32, b"\x00"), "big")
+            elif op == 0x36:  # CALLDATASIZE
+                if len(values) >= STACK_LIMIT:
+                    raise FullStack("Stack limit reached")
+                push(len(calldata))
+            elif op == 0x33:  # CALLER
+                if len(values) >= STACK_LIMIT:
+                    raise FullStack("Stack limit reached")
+                push(int.from_bytes(msg.sender, "big"))
+            elif op == 0x34:  # CALLVALUE
+                if len(values) >= STACK_LIMIT:
+                    raise FullStack("Stack limit reached")
+                push(msg.value)
+            else:  # pragma: no cover - the table and this chain disagree
+                raise AssertionError(f"opcode 0x{op:02x} is marked inline but has no inline code")
+    except IndexError:
+        if in_fallback:
+            raise
+        raise InsufficientStack(f"Insufficient stack items for opcode 0x{op:02x}") from None
+    finally:
+        if not in_fallback:  # a py-evm opcode that raised has left the meter as it should be
+            meter.gas_remaining = gas
+            code_stream.program_counter = pc
