@@ -14,6 +14,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -79,6 +80,10 @@ class Methods:
 
     def scope(self, method: str) -> str:
         return self.SCOPES.get(method, "read")
+
+    def batch(self) -> AbstractContextManager[None]:
+        """Around a JSON-RPC batch: its transactions reach the sealer together."""
+        return self.node.submissions_batched()
 
     # ---------------------------------------------------------------- web3 / net
 

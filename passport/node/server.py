@@ -58,7 +58,8 @@ class Dispatcher:
                     f"invalid request: batch of {len(payload)} exceeds the limit of "
                     f"{self.config.max_batch_size}",
                 )
-            responses = [r for r in (self.one(item, scope) for item in payload) if r is not None]
+            with self.methods.batch():
+                responses = [r for r in (self.one(item, scope) for item in payload) if r is not None]
             return responses or None
         return self.one(payload, scope)
 

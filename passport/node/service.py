@@ -10,6 +10,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -99,6 +100,7 @@ class Node:
         self._replicas: dict[str, tuple[int, float]] = {}
         self._replica_id = uuid.uuid4().hex[:12]
         self._wake = threading.Event()
+        self._batching = threading.local()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._server: RpcServer | None = None
@@ -185,8 +187,28 @@ class Node:
             return bytes.fromhex(str(result)[2:])
         with self.chain.lock:
             tx_hash = self.mempool.add(raw)
-        self._wake.set()
+        if getattr(self._batching, "active", False):
+            self._batching.submitted = True
+        else:
+            self._wake.set()
         return tx_hash
+
+    @contextlib.contextmanager
+    def submissions_batched(self) -> Iterator[None]:
+        """Transactions submitted inside (on this thread) wake the sealer once, at the end, so a
+        JSON-RPC batch of transactions goes into one block rather than being split across
+        blocks as they arrive."""
+        state = self._batching
+        if getattr(state, "active", False):
+            yield
+            return
+        state.active, state.submitted = True, False
+        try:
+            yield
+        finally:
+            state.active = False
+            if state.submitted:
+                self._wake.set()
 
     def pending_nonce(self, sender: bytes, account_nonce: int) -> int:
         return self.mempool.pending_nonce(sender, account_nonce)
