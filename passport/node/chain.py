@@ -14,7 +14,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI, StateAPI, VirtualMachineAPI
+from eth.abc import (
+    BlockAPI,
+    BlockHeaderAPI,
+    ReceiptAPI,
+    SignedTransactionAPI,
+    StateAPI,
+    VirtualMachineAPI,
+    WithdrawalAPI,
+)
 from eth.chains.base import BaseChain, Chain
 from eth.constants import ZERO_ADDRESS, ZERO_HASH32
 from eth.exceptions import BlockNotFound, HeaderNotFound, TransactionNotFound, VMError
@@ -31,6 +39,7 @@ from passport.exceptions import NodeError
 from passport.node.config import Genesis
 from passport.node.interpreter import PassportComputation
 from passport.node.store import LmdbStore
+from passport.node.tries import ordered_trie
 
 GENESIS_KEY = b"pp:genesis"
 SEAL_PREFIX = b"pp:seal:"
@@ -51,9 +60,31 @@ class PassportState(CancunState):
 
 
 class PassportVM(CancunVM):
-    """Cancun rules, executed with :class:`PassportComputation`; the name shows in logs."""
+    """Cancun rules, executed with :class:`PassportComputation`, and per-block tries built in
+    one pass (:func:`ordered_trie`); the results are stock py-evm's."""
 
     _state_class = PassportState
+
+    def set_block_transactions_and_withdrawals(
+        self,
+        base_block: BlockAPI,
+        new_header: BlockHeaderAPI,
+        transactions: Sequence[SignedTransactionAPI],
+        receipts: Sequence[ReceiptAPI],
+        withdrawals: Sequence[WithdrawalAPI] | None = None,
+    ) -> BlockAPI:
+        # py-evm's VM.set_block_transactions_and_withdrawals, with ordered_trie
+        fields: dict[str, Any] = {"transactions": transactions}
+        roots: dict[str, bytes] = {}
+        for name, items in (("transaction_root", transactions), ("receipt_root", receipts)):
+            roots[name], nodes = ordered_trie([item.encode() for item in items])
+            self.chaindb.persist_trie_data_dict(nodes)
+        if withdrawals:
+            roots["withdrawals_root"], nodes = ordered_trie([w.encode() for w in withdrawals])
+            self.chaindb.persist_trie_data_dict(nodes)
+            fields["withdrawals"] = withdrawals
+        fields["header"] = new_header.copy(**roots)
+        return base_block.copy(**fields)
 
 
 class _PassportChain(Chain):
