@@ -27,6 +27,7 @@ from eth.chains.base import BaseChain, Chain
 from eth.constants import ZERO_ADDRESS, ZERO_HASH32
 from eth.exceptions import BlockNotFound, HeaderNotFound, TransactionNotFound, VMError
 from eth.vm.forks.cancun import CancunVM
+from eth.vm.forks.cancun.blocks import CancunBlock
 from eth.vm.forks.cancun.state import CancunState
 from eth.vm.spoof import SpoofTransaction
 from eth_abi import encode as abi_encode
@@ -59,11 +60,28 @@ class PassportState(CancunState):
     computation_class = PassportComputation
 
 
+class PassportBlock(CancunBlock):
+    """A Cancun block whose ``copy`` shares its transactions, uncles and withdrawals.
+
+    rlp's ``Serializable.copy`` deep-copies every field it is not given, and py-evm copies the
+    block twice per sealed block (to set the state root, then to pack it), rebuilding every
+    transaction each time. Those items are immutable rlp objects, so sharing them is safe; the
+    encoding and hash are unchanged.
+    """
+
+    def copy(self, *args: Any, **kwargs: Any) -> PassportBlock:
+        if not args:
+            for name in ("transactions", "uncles", "withdrawals"):
+                kwargs.setdefault(name, getattr(self, name))
+        return cast(PassportBlock, super().copy(*args, **kwargs))
+
+
 class PassportVM(CancunVM):
     """Cancun rules, executed with :class:`PassportComputation`, and per-block tries built in
     one pass (:func:`ordered_trie`); the results are stock py-evm's."""
 
     _state_class = PassportState
+    block_class = PassportBlock
 
     def set_block_transactions_and_withdrawals(
         self,
