@@ -101,6 +101,8 @@ class Node:
         self._replica_id = uuid.uuid4().hex[:12]
         self._wake = threading.Event()
         self._batching = threading.local()
+        self._batch_count_lock = threading.Lock()
+        self._open_batches = 0
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._server: RpcServer | None = None
@@ -195,17 +197,21 @@ class Node:
 
     @contextlib.contextmanager
     def submissions_batched(self) -> Iterator[None]:
-        """Transactions submitted inside (on this thread) wake the sealer once, at the end, so a
-        JSON-RPC batch of transactions goes into one block rather than being split across
-        blocks as they arrive."""
+        """Transactions submitted inside (on this thread) wake the sealer once, at the end, and
+        the sealer waits while any batch is open, so a JSON-RPC batch of transactions goes into
+        one block rather than being split across blocks as they arrive."""
         state = self._batching
         if getattr(state, "active", False):
             yield
             return
         state.active, state.submitted = True, False
+        with self._batch_count_lock:
+            self._open_batches += 1
         try:
             yield
         finally:
+            with self._batch_count_lock:
+                self._open_batches -= 1
             state.active = False
             if state.submitted:
                 self._wake.set()
@@ -302,7 +308,9 @@ class Node:
         next_due = time.monotonic() + sealer.block_interval
         while not self._stopping.is_set():
             if sealer.seal_on_transaction:
-                self._wake.wait(timeout=sealer.block_interval)
+                woken = self._wake.wait(timeout=sealer.block_interval)
+                if not woken and self._open_batches:
+                    continue  # the batch's end wakes the sealer
             else:
                 self._stopping.wait(timeout=max(0.0, next_due - time.monotonic()))
                 next_due = time.monotonic() + sealer.block_interval
@@ -313,7 +321,7 @@ class Node:
                 while (
                     self.seal_once(allow_empty=sealer.empty_blocks) is not None and sealer.seal_on_transaction
                 ):
-                    if self._stopping.is_set() or not len(self.mempool):
+                    if self._stopping.is_set() or not len(self.mempool) or self._open_batches:
                         break
             except Exception:
                 log.exception("sealing failed; the pool is kept and sealing retries")

@@ -127,3 +127,21 @@ def test_refuses_a_public_address_without_tokens(tmp_path: Path) -> None:
     config.rpc.host = "0.0.0.0"
     with pytest.raises(NodeError, match="without authentication"):
         Node(tmp_path, genesis, config, validator=validator)
+
+
+def test_a_batch_of_transactions_is_sealed_in_one_block(node: Node) -> None:
+    sender = dev_account(4)
+    w3 = Web3(Web3.HTTPProvider(node.url))
+    nonce = w3.eth.get_transaction_count(sender.address)
+    for _round in range(3):
+        raws = [
+            sender.sign_transaction({"chainId": 1337, "nonce": nonce + i, "to": dev_account(5).address,
+                                     "value": 1, "gas": 21_000, "gasPrice": 5 * 10**9}).raw_transaction
+            for i in range(5)
+        ]  # fmt: skip
+        nonce += 5
+        _, answers = post(
+            node.url, [call("eth_sendRawTransaction", ["0x" + r.hex()], i) for i, r in enumerate(raws)]
+        )
+        receipts = [w3.eth.wait_for_transaction_receipt(a["result"]) for a in answers]
+        assert len({r["blockNumber"] for r in receipts}) == 1
