@@ -78,3 +78,88 @@ def _node(items: list[tuple[bytes, bytes]], depth: int, nodes: dict[Hash32, byte
         branch[nibble] = _reference(_node(items[start:end], depth + 1, nodes), nodes)
         start = end
     return branch
+
+
+BLANK_NODE = b""
+
+
+def update_trie(db: Any, root_hash: Hash32, updates: dict[bytes, bytes]) -> tuple[Hash32, dict[Hash32, bytes]]:
+    """Insert or overwrite many keys of the trie at ``root_hash`` in one pass.
+
+    ``db`` maps node hashes to encoded nodes (read only); ``updates`` maps keys to non-empty values
+    (deletions go through ``HexaryTrie``). Returns the new root and the nodes it needs that may
+    not be in ``db`` yet. Every node on the paths to the updated keys is encoded and hashed once,
+    where one insert at a time would do the upper levels once per key. The result is the trie a
+    sequence of ``HexaryTrie`` sets gives (the trie is canonical: its shape depends only on its
+    contents); ``tests/node/test_tries.py`` checks that.
+    """
+    if not updates:
+        return root_hash, {}
+    nodes: dict[Hash32, bytes] = {}
+    items = sorted((_nibbles(key), value) for key, value in updates.items())
+    root_node = BLANK_NODE if root_hash == BLANK_ROOT_HASH else rlp.decode(db[root_hash])
+    encoded = rlp.encode(_update(root_node, 0, items, db, nodes))
+    root = Hash32(keccak(encoded))
+    nodes[root] = encoded
+    return root, nodes
+
+
+def _load(reference: Any, db: Any, nodes: dict[Hash32, bytes]) -> Any:
+    if isinstance(reference, list) or reference == BLANK_NODE:
+        return reference
+    encoded = nodes.get(reference)
+    return rlp.decode(encoded if encoded is not None else db[reference])
+
+
+def _path(encoded: bytes) -> tuple[bytes, bool]:
+    """Nibbles and leaf flag of a hex-prefix encoded path."""
+    nibbles = _nibbles(encoded)
+    flag = nibbles[0]
+    return (nibbles[1:] if flag & 1 else nibbles[2:]), bool(flag & 2)
+
+
+def _update(node: Any, depth: int, items: list[tuple[bytes, bytes]], db: Any, nodes: dict[Hash32, bytes]) -> Node:
+    """``node`` (sitting below the first ``depth`` nibbles) with ``items`` written into it."""
+    if node == BLANK_NODE:
+        return _node(items, depth, nodes)
+    if len(node) == 17:  # branch
+        branch = list(node)
+        start = 0
+        if len(items[0][0]) == depth:
+            branch[16] = items[0][1]
+            start = 1
+        while start < len(items):
+            nibble = items[start][0][depth]
+            end = start + 1
+            while end < len(items) and items[end][0][depth] == nibble:
+                end += 1
+            child = _update(_load(branch[nibble], db, nodes), depth + 1, items[start:end], db, nodes)
+            branch[nibble] = _reference(child, nodes)
+            start = end
+        return branch
+    path, leaf = _path(node[0])
+    prefix = items[0][0][:depth]
+    if leaf:
+        merged = {prefix + path: node[1]}
+        merged.update(items)
+        return _node(sorted(merged.items()), depth, nodes)
+    # extension: how much of its path do all the items share?
+    shared = len(path)
+    for key, _value in items:
+        same = 0
+        limit = min(shared, len(key) - depth)
+        while same < limit and key[depth + same] == path[same]:
+            same += 1
+        shared = same
+    if shared == len(path):
+        child = _update(_load(node[1], db, nodes), depth + shared, items, db, nodes)
+        return [node[0], _reference(child, nodes)]
+    # split the extension at `shared`: a branch there, holding the rest of the old path
+    rest = path[shared + 1 :]
+    old: Any = _load(node[1], db, nodes) if not rest else [_hex_prefix(rest, leaf=False), node[1]]
+    branch: Node = [BLANK_NODE] * 17
+    branch[path[shared]] = _reference(old, nodes)
+    below = _update(branch, depth + shared, items, db, nodes)
+    if shared == 0:
+        return below
+    return [_hex_prefix(path[:shared], leaf=False), _reference(below, nodes)]
