@@ -39,6 +39,7 @@ from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum
 from passport.exceptions import NodeError
 from passport.node.config import Genesis
 from passport.node.interpreter import PassportComputation
+from passport.node.storage import PassportAccountDB
 from passport.node.store import LmdbStore
 from passport.node.tries import ordered_trie
 
@@ -58,6 +59,7 @@ class PassportState(CancunState):
     """Cancun state whose computations run the inline opcode loop (same results, less time)."""
 
     computation_class = PassportComputation
+    account_db_class = PassportAccountDB
 
 
 class PassportBlock(CancunBlock):

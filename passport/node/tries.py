@@ -83,7 +83,9 @@ def _node(items: list[tuple[bytes, bytes]], depth: int, nodes: dict[Hash32, byte
 BLANK_NODE = b""
 
 
-def update_trie(db: Any, root_hash: Hash32, updates: dict[bytes, bytes]) -> tuple[Hash32, dict[Hash32, bytes]]:
+def update_trie(
+    db: Any, root_hash: Hash32, updates: dict[bytes, bytes]
+) -> tuple[Hash32, dict[Hash32, bytes]]:
     """Insert or overwrite many keys of the trie at ``root_hash`` in one pass.
 
     ``db`` maps node hashes to encoded nodes (read only); ``updates`` maps keys to non-empty values
@@ -118,7 +120,9 @@ def _path(encoded: bytes) -> tuple[bytes, bool]:
     return (nibbles[1:] if flag & 1 else nibbles[2:]), bool(flag & 2)
 
 
-def _update(node: Any, depth: int, items: list[tuple[bytes, bytes]], db: Any, nodes: dict[Hash32, bytes]) -> Node:
+def _update(
+    node: Any, depth: int, items: list[tuple[bytes, bytes]], db: Any, nodes: dict[Hash32, bytes]
+) -> Node:
     """``node`` (sitting below the first ``depth`` nibbles) with ``items`` written into it."""
     if node == BLANK_NODE:
         return _node(items, depth, nodes)
@@ -157,9 +161,9 @@ def _update(node: Any, depth: int, items: list[tuple[bytes, bytes]], db: Any, no
     # split the extension at `shared`: a branch there, holding the rest of the old path
     rest = path[shared + 1 :]
     old: Any = _load(node[1], db, nodes) if not rest else [_hex_prefix(rest, leaf=False), node[1]]
-    branch: Node = [BLANK_NODE] * 17
-    branch[path[shared]] = _reference(old, nodes)
-    below = _update(branch, depth + shared, items, db, nodes)
+    split: Node = [BLANK_NODE] * 17
+    split[path[shared]] = _reference(old, nodes)
+    below = _update(split, depth + shared, items, db, nodes)
     if shared == 0:
         return below
     return [_hex_prefix(path[:shared], leaf=False), _reference(below, nodes)]

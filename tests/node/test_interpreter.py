@@ -189,6 +189,19 @@ def test_the_generator_reaches_success_and_each_kind_of_failure() -> None:
             push(1) + push(256) + bytes([0x1B]) + push(5) + push(300) + bytes([0x1C]),
             None,
         ),
+        (
+            "storage: a slot cleared, one set, one overwritten",
+            push(0)
+            + push(1)
+            + bytes([0x55])
+            + push(9)
+            + push(3)
+            + bytes([0x55])
+            + push(5)
+            + push(2)
+            + bytes([0x55]),
+            None,
+        ),
         ("DIV and MOD by zero", push(0) + push(9) + bytes([0x04]) + push(0) + push(9) + bytes([0x06]), None),
     ],
 )

@@ -34,13 +34,19 @@ def test_empty_is_the_blank_root() -> None:
 def test_batched_updates_give_the_trie_single_sets_give(seed: int) -> None:
     rng = random.Random(seed)
     width = rng.choice([32, 32, 32, 3, 1])  # storage keys are 32-byte hashes; short keys split extensions
-    existing = {rng.randbytes(width): rng.randbytes(rng.choice([1, 5, 33])) for _ in range(rng.choice([0, 1, 2, 50, 400]))}
+    existing = {
+        rng.randbytes(width): rng.randbytes(rng.choice([1, 5, 33]))
+        for _ in range(rng.choice([0, 1, 2, 50, 400]))
+    }
     db: dict[bytes, bytes] = {}
     reference = HexaryTrie(db, BLANK_ROOT_HASH)
     for key, value in existing.items():
         reference[key] = value
     start = reference.root_hash
-    updates = {rng.randbytes(width): rng.randbytes(rng.choice([1, 5, 33])) for _ in range(rng.choice([1, 2, 30, 300]))}
+    updates = {
+        rng.randbytes(width): rng.randbytes(rng.choice([1, 5, 33]))
+        for _ in range(rng.choice([1, 2, 30, 300]))
+    }
     for key in rng.sample(sorted(existing), min(len(existing), 20)):
         updates[key] = b"\x07" + key[:3]  # overwrite some
     snapshot = dict(db)
