@@ -9,7 +9,7 @@ so the node's headers and stored transaction and receipt tries are unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import rlp
@@ -66,8 +66,18 @@ def _node(items: list[tuple[bytes, bytes]], depth: int, nodes: dict[Hash32, byte
         child = _node(items, depth + shared, nodes)
         return [_hex_prefix(first[depth : depth + shared], leaf=False), _reference(child, nodes)]
     branch: Node = [b""] * 17
+    for nibble, group in _by_nibble(items, depth, branch):
+        branch[nibble] = _reference(_node(group, depth + 1, nodes), nodes)
+    return branch
+
+
+def _by_nibble(
+    items: list[tuple[bytes, bytes]], depth: int, branch: Node
+) -> Iterator[tuple[int, list[tuple[bytes, bytes]]]]:
+    """Split sorted ``items`` by their nibble at ``depth``; a key ending at ``depth`` (sorted
+    first) becomes ``branch``'s value."""
     start = 0
-    if len(first) == depth:  # a key ending here: the branch's value (sorted first)
+    if len(items[0][0]) == depth:
         branch[16] = items[0][1]
         start = 1
     while start < len(items):
@@ -75,9 +85,8 @@ def _node(items: list[tuple[bytes, bytes]], depth: int, nodes: dict[Hash32, byte
         end = start + 1
         while end < len(items) and items[end][0][depth] == nibble:
             end += 1
-        branch[nibble] = _reference(_node(items[start:end], depth + 1, nodes), nodes)
+        yield nibble, items[start:end]
         start = end
-    return branch
 
 
 BLANK_NODE = b""
@@ -128,18 +137,9 @@ def _update(
         return _node(items, depth, nodes)
     if len(node) == 17:  # branch
         branch = list(node)
-        start = 0
-        if len(items[0][0]) == depth:
-            branch[16] = items[0][1]
-            start = 1
-        while start < len(items):
-            nibble = items[start][0][depth]
-            end = start + 1
-            while end < len(items) and items[end][0][depth] == nibble:
-                end += 1
-            child = _update(_load(branch[nibble], db, nodes), depth + 1, items[start:end], db, nodes)
+        for nibble, group in _by_nibble(items, depth, branch):
+            child = _update(_load(branch[nibble], db, nodes), depth + 1, group, db, nodes)
             branch[nibble] = _reference(child, nodes)
-            start = end
         return branch
     path, leaf = _path(node[0])
     prefix = items[0][0][:depth]
