@@ -189,31 +189,33 @@ class Node:
             return bytes.fromhex(str(result)[2:])
         with self.chain.lock:
             tx_hash = self.mempool.add(raw)
-        if getattr(self._batching, "active", False):
-            self._batching.submitted = True
-        else:
+        state = self._batching
+        if not getattr(state, "active", False):
             self._wake.set()
+        elif not state.submitted:
+            state.submitted = True  # from now on the sealer waits for this batch's end
+            with self._batch_count_lock:
+                self._open_batches += 1
         return tx_hash
 
     @contextlib.contextmanager
     def submissions_batched(self) -> Iterator[None]:
         """Transactions submitted inside (on this thread) wake the sealer once, at the end, and
-        the sealer waits while any batch is open, so a JSON-RPC batch of transactions goes into
-        one block rather than being split across blocks as they arrive."""
+        the sealer waits while a batch that has admitted transactions is still being admitted,
+        so a JSON-RPC batch of transactions goes into one block rather than being split across
+        blocks as they arrive. Batches without transactions do not hold the sealer."""
         state = self._batching
         if getattr(state, "active", False):
             yield
             return
         state.active, state.submitted = True, False
-        with self._batch_count_lock:
-            self._open_batches += 1
         try:
             yield
         finally:
-            with self._batch_count_lock:
-                self._open_batches -= 1
             state.active = False
             if state.submitted:
+                with self._batch_count_lock:
+                    self._open_batches -= 1
                 self._wake.set()
 
     def pending_nonce(self, sender: bytes, account_nonce: int) -> int:
