@@ -509,27 +509,21 @@ class _ReferenceChain(_PassportChain):
     vm_configuration: tuple[tuple[BlockNumber, type[VirtualMachineAPI]], ...] = ((BlockNumber(0), CancunVM),)
 
 
-def reference_chain(genesis: Genesis, db: Any = None) -> BaseChain:
-    """The node's chain rules on stock py-evm (``CancunVM`` and its own opcode loop), in memory
-    unless ``db`` is given. Blocks the node sealed import into it unchanged; the tests and the
-    benchmark use it to check the inline interpreter and to measure against py-evm itself."""
+def reference_chain(genesis: Genesis) -> BaseChain:
+    """The node's chain rules on stock py-evm (``CancunVM`` and its own opcode loop), in memory.
+    Blocks the node sealed import into it unchanged; the tests and the benchmark use it to check
+    the node's execution and to measure against py-evm itself. Its genesis is the node's."""
     from eth.db.atomic import AtomicDB
 
     chain_class: type[_ReferenceChain] = type(
         "ReferenceChain", (_ReferenceChain,), {"chain_id": genesis.chain_id}
     )
-    return chain_class.from_genesis(
-        db if db is not None else AtomicDB(), _genesis_params(genesis), cast(Any, _genesis_state(genesis))
-    )
+    return chain_class.from_genesis(AtomicDB(), _genesis_params(genesis), cast(Any, _genesis_state(genesis)))
 
 
 def genesis_hash(genesis: Genesis) -> bytes:
     """Block 0's hash for ``genesis``, computed in memory."""
-    from eth.db.atomic import AtomicDB
-
-    chain_class = _chain_class(genesis.chain_id)
-    chain = chain_class.from_genesis(AtomicDB(), _genesis_params(genesis), cast(Any, _genesis_state(genesis)))
-    return bytes(chain.get_canonical_head().hash)
+    return bytes(reference_chain(genesis).get_canonical_head().hash)
 
 
 def _genesis_params(genesis: Genesis) -> dict[str, Any]:
