@@ -158,7 +158,7 @@ def _run(computation: Any, inline_gas: tuple[int, ...]) -> None:
     memory_ = computation._memory
     calldata: bytes = computation.msg.data_as_bytes
     msg = computation.msg
-    destinations: frozenset[int] | None = None
+    destinations = jump_destinations(code)  # cached per code
     pc = code_stream.program_counter
     gas = meter.gas_remaining
     in_fallback = False
@@ -224,17 +224,12 @@ def _run(computation: Any, inline_gas: tuple[int, ...]) -> None:
                 pop()
             elif op == 0x56:  # JUMP
                 target = pop()
-                if destinations is None:
-                    destinations = jump_destinations(code)
                 if target not in destinations:
                     raise _bad_jump(code, target)
                 pc = target
             elif op == 0x57:  # JUMPI
                 target = pop()
-                condition = pop()
-                if condition:
-                    if destinations is None:
-                        destinations = jump_destinations(code)
+                if pop():
                     if target not in destinations:
                         raise _bad_jump(code, target)
                     pc = target
