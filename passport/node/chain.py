@@ -8,7 +8,9 @@ lock from the first state write of a block to its commit means no reader ever se
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -38,9 +40,9 @@ from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum
 
 from passport.exceptions import NodeError
 from passport.node.config import Genesis
-from passport.node.interpreter import PassportComputation
+from passport.node.interpreter import BoundedComputation, PassportComputation, deadline
 from passport.node.storage import PassportAccountDB
-from passport.node.store import LmdbStore
+from passport.node.store import LmdbStore, StoreSnapshot
 from passport.node.tries import ordered_trie
 
 GENESIS_KEY = b"pp:genesis"
@@ -107,6 +109,23 @@ class PassportVM(CancunVM):
         return base_block.copy(**fields)
 
 
+class CallState(PassportState):
+    """The state ``eth_call`` and ``eth_estimateGas`` run on: computations that stop at a
+    wall-clock deadline."""
+
+    computation_class = BoundedComputation
+
+
+class CallVM(PassportVM):
+    _state_class = CallState
+
+
+@contextlib.contextmanager
+def _deadline(timeout: float | None) -> Iterator[None]:
+    with deadline(None if timeout is None else time.monotonic() + timeout):
+        yield
+
+
 class _PassportChain(Chain):
     vm_configuration: tuple[tuple[BlockNumber, type[VirtualMachineAPI]], ...] = (
         (BlockNumber(0), PassportVM),
@@ -166,6 +185,7 @@ class NodeChain:
         self.validators = {to_checksum_address(v) for v in genesis.validators}
         self.consortium = to_canonical_address(genesis.consortium) if genesis.consortium else None
         self._chain_class = _chain_class(genesis.chain_id)
+        self._call_chain_class = _chain_class(genesis.chain_id, CallVM)
         stored = store.get(GENESIS_KEY)
         encoded = _canonical_json(genesis.to_json())
         if stored is None:
@@ -280,42 +300,70 @@ class NodeChain:
     # ---------------------------------------------------------------- execution
 
     def call(
-        self, header: BlockHeaderAPI, sender: bytes, to: bytes, value: int, data: bytes, gas: int | None
+        self,
+        header: BlockHeaderAPI,
+        sender: bytes,
+        to: bytes,
+        value: int,
+        data: bytes,
+        gas: int,
+        *,
+        timeout: float | None = None,
     ) -> Any:
-        """Run a message call on the state after ``header`` (fees waived); returns the computation."""
-        vm = self.vm_at(header)
-        tx = self._spoof(vm, header, sender, to, value, data, gas or header.gas_limit)
-        with vm.in_costless_state() as state:
-            return state.costless_execute_transaction(tx)
+        """Run a message call on the state after ``header``, in ``header``'s block context (as
+        geth: NUMBER is that block's), fees waived; returns the computation.
 
-    def estimate_gas(self, header: BlockHeaderAPI, sender: bytes, to: bytes, value: int, data: bytes) -> int:
-        """The least gas (within 64) with which the call succeeds.
+        It runs on a snapshot of the committed store without the chain lock, so sealing and
+        other reads go on meanwhile.
 
         Raises:
-            VMError: it fails even with the block gas limit (a revert carries its data).
+            EvmTimeout: it ran longer than ``timeout`` seconds.
+            ValidationError: the call cannot start (e.g. the value exceeds the sender's balance).
         """
-        vm = self.vm_at(header)
-        with vm.in_costless_state() as state:
-            base = self._spoof(vm, header, sender, to, value, data, header.gas_limit)
+        with self.store.snapshot() as snapshot, _deadline(timeout):
+            state, tx = self._call_state(snapshot, header, sender, to, value, data, gas)
+            return state.costless_execute_transaction(tx)
+
+    def estimate_gas(
+        self,
+        header: BlockHeaderAPI,
+        sender: bytes,
+        to: bytes,
+        value: int,
+        data: bytes,
+        *,
+        cap: int,
+        timeout: float | None = None,
+    ) -> int:
+        """The least gas (within 64) with which the call succeeds, searched up to ``cap``; on a
+        snapshot, without the chain lock, as :meth:`call`.
+
+        Raises:
+            VMError: it fails even with ``cap`` gas (a revert carries its data).
+            EvmTimeout: the search ran longer than ``timeout`` seconds.
+            ValidationError: the call cannot start.
+        """
+        with self.store.snapshot() as snapshot, _deadline(timeout):
+            state, base = self._call_state(snapshot, header, sender, to, value, data, cap)
 
             def fails(gas: int) -> VMError | None:
-                snapshot = state.snapshot()
+                snapshot_ = state.snapshot()
                 try:
                     trial = cast(SignedTransactionAPI, SpoofTransaction(base, gas=gas))
                     computation = state.apply_transaction(trial)
                     return computation.error if computation.is_error else None
                 finally:
-                    state.revert(snapshot)
+                    state.revert(snapshot_)
 
-            snapshot = state.snapshot()
+            snapshot_ = state.snapshot()
             try:
                 computation = state.apply_transaction(base)
                 if computation.is_error:
                     raise computation.error
-                used = header.gas_limit - computation.get_gas_remaining()
+                used = cap - computation.get_gas_remaining()
             finally:
-                state.revert(snapshot)
-            low, high = base.intrinsic_gas - 1, header.gas_limit
+                state.revert(snapshot_)
+            low, high = base.intrinsic_gas - 1, cap
             guess = min(high, used * 64 // 63 + 3000)
             if fails(guess) is None:
                 high = guess
@@ -329,21 +377,31 @@ class NodeChain:
                     low = mid
             return high
 
-    def _spoof(
+    def _call_state(
         self,
-        vm: VirtualMachineAPI,
+        db: StoreSnapshot,
         header: BlockHeaderAPI,
         sender: bytes,
         to: bytes,
         value: int,
         data: bytes,
         gas: int,
-    ) -> Any:
-        nonce = vm.state.get_nonce(Address(sender))
-        unsigned = vm.create_unsigned_transaction(
-            nonce=nonce, gas_price=0, gas=gas, to=Address(to), value=value, data=data
+    ) -> tuple[StateAPI, Any]:
+        """State after ``header`` on ``db``, in ``header``'s block context with no base fee, and
+        the spoofed transaction to run on it."""
+        vm = self._call_chain_class(db).get_vm(header)
+        state = vm.build_state(
+            db, header.copy(base_fee_per_gas=0), cast(Any, vm).chain_context, vm.previous_hashes or ()
         )
-        return SpoofTransaction(unsigned, from_=sender)
+        unsigned = vm.create_unsigned_transaction(
+            nonce=state.get_nonce(Address(sender)),
+            gas_price=0,
+            gas=gas,
+            to=Address(to),
+            value=value,
+            data=data,
+        )
+        return state, SpoofTransaction(unsigned, from_=sender)
 
     # ---------------------------------------------------------------- permissioning
 
@@ -501,8 +559,12 @@ def iter_logs(receipts: Sequence[ReceiptAPI]) -> Iterator[tuple[int, int, Any]]:
             log_index += 1
 
 
-def _chain_class(chain_id: int) -> type[_PassportChain]:
-    return type("PassportChain", (_PassportChain,), {"chain_id": chain_id})
+def _chain_class(chain_id: int, vm: type[PassportVM] = PassportVM) -> type[_PassportChain]:
+    return type(
+        "PassportChain",
+        (_PassportChain,),
+        {"chain_id": chain_id, "vm_configuration": ((BlockNumber(0), vm),)},
+    )
 
 
 class _ReferenceChain(_PassportChain):

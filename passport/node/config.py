@@ -137,6 +137,14 @@ class RpcConfig:
     max_log_results: int = 10_000
     max_filters: int = 1000
     filter_timeout_seconds: float = 300.0
+    # eth_call / eth_estimateGas: at most this much gas per call (as geth's --rpc.gascap) and
+    # this much wall-clock time (as geth's --rpc.evmtimeout)
+    gas_cap: int = 50_000_000
+    evm_timeout_seconds: float = 5.0
+    # an HTTP connection idle (or a request stalled) this long is closed; beyond
+    # max_connections open at once, new ones get HTTP 503
+    idle_timeout_seconds: float = 30.0
+    max_connections: int = 256
     tokens: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -159,6 +167,13 @@ class MempoolConfig:
 
 
 @dataclass
+class ReplicaConfig:
+    # the token a replica presents to its upstream when that node requires tokens (write scope,
+    # to report its head); or set PASSPORT_UPSTREAM_TOKEN
+    upstream_token: str = ""
+
+
+@dataclass
 class PermissioningConfig:
     enabled: bool = True
 
@@ -169,6 +184,7 @@ class NodeConfig:
     sealer: SealerConfig = field(default_factory=SealerConfig)
     mempool: MempoolConfig = field(default_factory=MempoolConfig)
     permissioning: PermissioningConfig = field(default_factory=PermissioningConfig)
+    replica: ReplicaConfig = field(default_factory=ReplicaConfig)
 
     @classmethod
     def read(cls, path: Path) -> NodeConfig:

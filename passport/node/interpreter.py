@@ -21,7 +21,11 @@ turned on) falls back to py-evm.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import threading
+import time
+from collections.abc import Iterator
 from typing import Any
 
 from eth.abc import ComputationAPI, MessageAPI, StateAPI, TransactionContextAPI
@@ -36,7 +40,7 @@ from eth.exceptions import (
 from eth.vm.forks.cancun.computation import CancunComputation
 from eth.vm.logic import arithmetic, comparison, context, duplication, flow, memory, stack, swap
 from eth.vm.logic.invalid import InvalidOpcode
-from eth.vm.opcode import _FastOpcode
+from eth.vm.opcode import _FastOpcode, as_opcode
 
 UINT_256_MAX = 2**256 - 1
 STACK_LIMIT = 1024
@@ -322,3 +326,47 @@ def _run(computation: Any, inline_gas: tuple[int, ...]) -> None:
         if not in_fallback:  # a py-evm opcode that raised has left the meter as it should be
             meter.gas_remaining = gas
             code_stream.program_counter = pc
+
+
+class EvmTimeout(Exception):
+    """A bounded computation ran past its wall-clock deadline."""
+
+
+_deadline = threading.local()
+
+
+@contextlib.contextmanager
+def deadline(at: float | None) -> Iterator[None]:
+    """Computations of :class:`BoundedComputation` on this thread stop at ``at``
+    (``time.monotonic()``) with :class:`EvmTimeout`; None means no deadline."""
+    previous = getattr(_deadline, "at", None)
+    _deadline.at = at
+    try:
+        yield
+    finally:
+        _deadline.at = previous
+
+
+def _jumpdest_before_deadline(computation: ComputationAPI) -> None:
+    at = getattr(_deadline, "at", None)
+    if at is not None and time.monotonic() > at:
+        raise EvmTimeout(f"execution passed its deadline at pc {computation.code.program_counter - 1}")
+    flow.jumpdest(computation)
+
+
+class BoundedComputation(PassportComputation):
+    """:class:`PassportComputation` that stops at the thread's :func:`deadline`.
+
+    Every loop passes a JUMPDEST, so JUMPDEST (and only it) leaves the inline set and checks
+    the clock; results are otherwise identical. Used for ``eth_call`` and ``eth_estimateGas``.
+    """
+
+    inline_gas = tuple(-1 if op == JUMPDEST else gas for op, gas in enumerate(PassportComputation.inline_gas))
+    opcodes = {  # noqa: RUF012 (py-evm's own attribute, a plain dict there too)
+        **PassportComputation.opcodes,
+        JUMPDEST: as_opcode(
+            logic_fn=_jumpdest_before_deadline,
+            mnemonic="JUMPDEST",
+            gas_cost=PassportComputation.inline_gas[JUMPDEST],
+        ),
+    }

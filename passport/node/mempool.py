@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
+import time
 from dataclasses import dataclass
 
 import rlp
@@ -18,9 +20,15 @@ from eth_utils import ValidationError, to_checksum_address
 from passport.exceptions import RpcError
 from passport.node.chain import NodeChain, PassportVM
 from passport.node.config import MempoolConfig
+from passport.node.store import LmdbStore
+
+log = logging.getLogger("passport.node")
 
 TX_REJECTED = -32000  # go-ethereum's code for a refused transaction
 BLOB_TX_TYPE = 3
+
+
+POOL_PREFIX = b"pp:pool:"
 
 
 @dataclass
@@ -28,6 +36,7 @@ class PoolTx:
     tx: SignedTransactionAPI
     raw: bytes
     seq: int
+    key: bytes = b""  # where the store keeps it: POOL_PREFIX, arrival time (ns), hash
 
     @property
     def tip(self) -> int:
@@ -39,10 +48,24 @@ class PoolTx:
 
 
 class Mempool:
-    """Call every method with ``chain.lock`` held."""
+    """Call every method with ``chain.lock`` held.
 
-    def __init__(self, chain: NodeChain, config: MempoolConfig, check_permission: bool = True) -> None:
+    Admitted transactions are persisted in the store (``POOL_PREFIX`` keys): :meth:`add` and
+    :meth:`remove` record the change and :meth:`sync` writes what changed in one synced
+    transaction. The node syncs before it acknowledges a submission (once per JSON-RPC batch)
+    and after each block, and :meth:`restore` re-admits the persisted pool after a restart.
+    """
+
+    def __init__(
+        self,
+        chain: NodeChain,
+        config: MempoolConfig,
+        check_permission: bool = True,
+        store: LmdbStore | None = None,
+    ) -> None:
         self.chain = chain
+        self.store = store
+        self._unsynced: dict[bytes, bytes | None] = {}
         self.config = config
         self.check_permission = check_permission
         self.by_hash: dict[bytes, PoolTx] = {}
@@ -142,6 +165,7 @@ class Mempool:
                     f"{self.config.price_bump_percent}%"
                 )
             del self.by_hash[existing.tx.hash]
+            self._unsynced[existing.key] = None
         else:
             if len(queue) >= self.config.max_per_sender:
                 raise _reject(
@@ -150,9 +174,35 @@ class Mempool:
                 )
             if len(self.by_hash) >= self.config.max_transactions:
                 raise _reject(f"txpool is full ({self.config.max_transactions} transactions)")
+        candidate.key = POOL_PREFIX + time.time_ns().to_bytes(8, "big") + tx.hash
+        self._unsynced[candidate.key] = raw
         queue[tx.nonce] = candidate
         self.by_hash[tx.hash] = candidate
         return bytes(tx.hash)
+
+    def sync(self) -> None:
+        """Make the pool's changes since the last sync durable (one synced LMDB transaction)."""
+        if self.store is not None and self._unsynced:
+            self.store.write_through(self._unsynced)
+        self._unsynced = {}
+
+    def restore(self) -> tuple[int, int]:
+        """Re-admit the persisted pool (after a restart), in arrival order; a transaction that
+        became invalid meanwhile (its nonce used, its sender no longer permitted) is dropped
+        with a log line. Returns (kept, dropped)."""
+        if self.store is None:
+            return 0, 0
+        kept = dropped = 0
+        for key, raw in self.store.prefixed(POOL_PREFIX):
+            self._unsynced[key] = None
+            try:
+                self.add(raw)
+                kept += 1
+            except RpcError as exc:
+                dropped += 1
+                log.info("dropped persisted transaction 0x%s: %s", key[-32:].hex(), exc.message)
+        self.sync()
+        return kept, dropped
 
     def next_base_fee(self) -> int:
         head = self.chain.head
@@ -193,6 +243,7 @@ class Mempool:
             entry = self.by_hash.pop(tx.hash, None)
             if entry is None:
                 continue
+            self._unsynced[entry.key] = None
             queue = self.by_sender.get(tx.sender)
             if queue is not None:
                 queue.pop(tx.nonce, None)

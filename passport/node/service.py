@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import shutil
 import tempfile
 import threading
@@ -24,6 +25,7 @@ from passport.exceptions import NodeError, ReplicaDiverged, RpcError
 from passport.node.chain import BlockRejected, NodeChain, PassportVM, seal_digest, seal_signer
 from passport.node.config import CHAIN_DIR, Genesis, NodeConfig, is_loopback
 from passport.node.mempool import Mempool
+from passport.node.metrics import NodeMetrics
 from passport.node.replica import call
 from passport.node.rpc import Methods
 from passport.node.server import Dispatcher, RpcServer
@@ -91,14 +93,30 @@ class Node:
         except BaseException:
             self.store.close()
             raise
-        self.mempool = Mempool(self.chain, config.mempool, check_permission=config.permissioning.enabled)
-        self.methods = Methods(self)
-        self.dispatcher = Dispatcher(self.methods, config.rpc, auth_required)
+        self.mempool = Mempool(
+            self.chain, config.mempool, check_permission=config.permissioning.enabled, store=self.store
+        )
+        if validator is not None:
+            with self.chain.lock:
+                kept, dropped = self.mempool.restore()
+            if kept or dropped:
+                log.info("transaction pool restored: %d kept, %d no longer valid", kept, dropped)
+        self.metrics = NodeMetrics()
+        self.metrics.watch(
+            head=lambda: int(self.chain.head.block_number),
+            pending=lambda: len(self.mempool),
+            replica_lag=self.replica_lags,
+        )
+        self.methods = Methods(self, config.rpc)
+        self.dispatcher = Dispatcher(self.methods, config.rpc, auth_required, self.metrics)
         self.diverged: ReplicaDiverged | None = None
         self.upstream_error: str | None = None
         self.upstream_head: int | None = None
         self._replicas: dict[str, tuple[int, float]] = {}
         self._replica_id = uuid.uuid4().hex[:12]
+        self._upstream_token = (
+            os.environ.get("PASSPORT_UPSTREAM_TOKEN") or config.replica.upstream_token or None
+        )
         self._wake = threading.Event()
         self._batching = threading.local()
         self._batch_count_lock = threading.Lock()
@@ -114,7 +132,7 @@ class Node:
 
     def start(self) -> Node:
         try:
-            self._server = RpcServer(self.config.rpc.host, self.config.rpc.port, self.dispatcher)
+            self._server = RpcServer(self.config.rpc.host, self.config.rpc.port, self.dispatcher, self.health)
         except OSError as exc:
             self.close_store()
             raise NodeError(
@@ -185,12 +203,15 @@ class Node:
 
     def submit(self, raw: bytes) -> bytes:
         if self.upstream is not None:
-            result = call(self.upstream, "eth_sendRawTransaction", ["0x" + raw.hex()])
+            result = call(self.upstream, "eth_sendRawTransaction", ["0x" + raw.hex()], self._upstream_token)
             return bytes.fromhex(str(result)[2:])
+        state = self._batching
+        batched = getattr(state, "active", False)
         with self.chain.lock:
             tx_hash = self.mempool.add(raw)
-        state = self._batching
-        if not getattr(state, "active", False):
+            if not batched:
+                self.mempool.sync()  # durable before the hash is returned
+        if not batched:
             self._wake.set()
         elif not state.submitted:
             state.submitted = True  # from now on the sealer waits for this batch's end
@@ -214,6 +235,8 @@ class Node:
         finally:
             state.active = False
             if state.submitted:
+                with self.chain.lock:
+                    self.mempool.sync()  # the batch's transactions, durable before its answer
                 with self._batch_count_lock:
                     self._open_batches -= 1
                 self._wake.set()
@@ -245,6 +268,30 @@ class Node:
     def replica_heads(self) -> dict[str, int]:
         cutoff = time.time() - 60
         return {k: n for k, (n, seen) in self._replicas.items() if seen >= cutoff}
+
+    def replica_lags(self) -> dict[str, int]:
+        head = self.chain.head.block_number
+        return {k: max(0, head - n) for k, n in self.replica_heads().items()}
+
+    def health(self) -> tuple[bool, bool, dict[str, Any]]:
+        """(live, ready, detail) for ``/liveness`` and ``/readiness``, as Besu's: live while the
+        sealer or follower thread runs; a replica is ready when it has not diverged, reaches its
+        upstream and is within 2 blocks of it."""
+        worker_alive = all(t.is_alive() for t in self._threads) and not self._stopping.is_set()
+        head = int(self.chain.head.block_number)
+        detail: dict[str, Any] = {"head": head, "role": "sealer" if self.validator is not None else "replica"}
+        ready = worker_alive
+        if self.upstream is not None:
+            lag = None if self.upstream_head is None else max(0, self.upstream_head - head)
+            detail.update(upstreamError=self.upstream_error, lag=lag, diverged=self.diverged is not None)
+            ready = (
+                ready
+                and self.diverged is None
+                and self.upstream_error is None
+                and lag is not None
+                and lag <= 2
+            )
+        return worker_alive, ready, detail
 
     def info(self) -> dict[str, Any]:
         with self.chain.lock:
@@ -288,6 +335,7 @@ class Node:
             txs = self.mempool.ready(self.config.sealer.max_block_transactions)
             if not txs and not allow_empty:
                 return None
+            started = time.perf_counter()
             parent = self.chain.head
             timestamp = max(int(time.time()), parent.timestamp + 1)
             built = self.chain.build(
@@ -303,6 +351,12 @@ class Node:
                 log.warning("dropped transaction %s: %s", tx.hash.hex(), reason)
             self.mempool.remove(list(built.block.transactions) + [tx for tx, _ in built.skipped])
             self.mempool.prune()
+            self.mempool.sync()
+            seconds = time.perf_counter() - started
+            self.metrics.sealed_blocks.inc()
+            self.metrics.sealed_transactions.inc(len(built.block.transactions))
+            self.metrics.seal_seconds.observe(seconds)
+            _log_block("sealed", built.block, seconds)
             return built.block
 
     def _seal_loop(self) -> None:
@@ -359,7 +413,9 @@ class Node:
         assert self.upstream is not None
         start = self.chain.head.block_number + 1
         if fetch is None:
-            items = call(self.upstream, "passport_getBlocksRlp", [hex(start), hex(FOLLOW_BATCH)])
+            items = call(
+                self.upstream, "passport_getBlocksRlp", [hex(start), hex(FOLLOW_BATCH)], self._upstream_token
+            )
             blocks = [(bytes.fromhex(i["block"][2:]), bytes.fromhex(i["seal"][2:])) for i in items]
         else:
             blocks = fetch(start, FOLLOW_BATCH)
@@ -368,7 +424,12 @@ class Node:
         head = self.chain.head.block_number
         self.upstream_head = max(head, self.upstream_head or 0)
         with contextlib.suppress(RpcError, OSError):  # reporting is a courtesy; following goes on
-            call(self.upstream, "passport_reportReplicaHead", [self._replica_id, hex(head)])
+            call(
+                self.upstream,
+                "passport_reportReplicaHead",
+                [self._replica_id, hex(head)],
+                self._upstream_token,
+            )
         return len(blocks)
 
     def import_block(self, raw: bytes, seal: bytes) -> None:
@@ -379,6 +440,7 @@ class Node:
             raise ReplicaDiverged(self.chain.head.block_number + 1, "encoding", str(exc)) from None
         header = block.header
         number = header.block_number
+        started = time.perf_counter()
         with self.chain.lock:
             head = self.chain.head
             if number != head.block_number + 1:
@@ -429,6 +491,19 @@ class Node:
                     number, "hash", f"re-execution gives {mine.hash.hex()}, the block has {header.hash.hex()}"
                 )
             self.chain.commit(built.block, built.receipts, seal)
+        seconds = time.perf_counter() - started
+        self.metrics.imported_blocks.inc()
+        self.metrics.import_seconds.observe(seconds)
+        _log_block("imported", built.block, seconds)
+
+
+def _log_block(verb: str, block: BlockAPI, seconds: float) -> None:
+    header = block.header
+    log.info(
+        "%s block number=%d hash=%s txs=%d gas=%d ms=%.1f",
+        verb, header.block_number, header.hash.hex()[:12], len(block.transactions), header.gas_used,
+        seconds * 1000,
+    )  # fmt: skip
 
 
 def _show(value: Any) -> str:

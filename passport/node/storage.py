@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from eth.db.account import AccountDB
+from eth.db.batch import BatchDB
 from eth.db.cache import CacheDB
 from eth.db.journal import JournalDB
 from eth.db.storage import AccountStorageDB, StorageLookup
@@ -66,6 +67,19 @@ class BatchedStorageLookup(StorageLookup):
         self._pending = {}  # writes since the last new_trie belong to the trie being dropped
         super().rollback_trie(trie_index)
 
+    def _get_write_trie(self) -> HexaryTrie:
+        # Not pruning, unlike py-evm's: py-trie prunes by a reference count of the nodes it
+        # wrote itself, and the nodes :meth:`_flush` writes are not in that count. A pruning
+        # trie would delete them from the batch on the next delete that rewrites them (a
+        # delete of an absent key rewrites the root), and the block would commit a root whose
+        # nodes were never written. Without pruning, nodes replaced within the block stay in the
+        # batch and are committed too: a few unreferenced nodes, never a missing one.
+        if self._trie_nodes_batch is None:
+            self._trie_nodes_batch = BatchDB(self._db, read_through_deletes=True)
+        if self._write_trie is None:
+            self._write_trie = HexaryTrie(self._trie_nodes_batch, root_hash=self._starting_root_hash)
+        return self._write_trie
+
     def _flush(self) -> None:
         if not self._pending:
             return
@@ -75,7 +89,7 @@ class BatchedStorageLookup(StorageLookup):
         root, nodes = update_trie(batch, Hash32(write_trie.root_hash), updates)
         for node_hash, encoded in nodes.items():
             batch[node_hash] = encoded
-        self._write_trie = HexaryTrie(batch, root_hash=root, prune=True)
+        self._write_trie = HexaryTrie(batch, root_hash=root)
 
 
 class BatchedAccountStorageDB(AccountStorageDB):

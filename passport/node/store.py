@@ -29,6 +29,7 @@ from passport.exceptions import NodeError
 
 _DELETED = None
 DEFAULT_MAP_SIZE = 1 << 36  # 64 GiB of address space; the file grows only as data is written
+MAX_READERS = 1024  # snapshots held by concurrent eth_calls (rpc.max_connections at most) and more
 
 
 class StoreLocked(NodeError):
@@ -47,7 +48,13 @@ class LmdbStore(BaseAtomicDB):
         self.path = path
         self._lock_file = _exclusive_lock(path / "LOCK")
         self._env = lmdb.open(
-            str(path), map_size=map_size, subdir=True, max_dbs=0, readahead=False, meminit=False
+            str(path),
+            map_size=map_size,
+            subdir=True,
+            max_dbs=0,
+            readahead=False,
+            meminit=False,
+            max_readers=MAX_READERS,
         )
         self._pending: dict[bytes, bytes | None] = {}
         self._read = self._env.begin(buffers=False)
@@ -106,6 +113,33 @@ class LmdbStore(BaseAtomicDB):
         """Forget every change since the last commit (a block that failed to build)."""
         self._pending.clear()
 
+    def write_through(self, changes: dict[bytes, bytes | None]) -> None:
+        """Write ``changes`` (None deletes) in a synced transaction of their own, outside the
+        block overlay: the transaction pool's entries, which must be durable before a
+        submission is acknowledged and whatever block is being built."""
+        if not changes:
+            return
+        with self._env.begin(write=True) as txn:
+            for key, value in changes.items():
+                if value is _DELETED:
+                    txn.delete(key)
+                else:
+                    txn.put(key, value)
+        self._renew()
+
+    def prefixed(self, prefix: bytes) -> list[tuple[bytes, bytes]]:
+        """Committed ``(key, value)`` pairs whose key starts with ``prefix``, in key order."""
+        with self._env.begin(buffers=False) as txn:
+            cursor = txn.cursor()
+            if not cursor.set_range(prefix):
+                return []
+            out = []
+            for key, value in cursor.iternext():
+                if not key.startswith(prefix):
+                    break
+                out.append((bytes(key), bytes(value)))
+            return out
+
     def scan(self, start: bytes, stop: bytes) -> Iterator[bytes]:
         """Committed keys in ``[start, stop)``, in order (index range queries)."""
         with self._env.begin(buffers=False) as txn:
@@ -116,6 +150,11 @@ class LmdbStore(BaseAtomicDB):
                 if key >= stop:
                     return
                 yield bytes(key)
+
+    def snapshot(self) -> StoreSnapshot:
+        """A read-only view of the last committed version, for one thread (see
+        :class:`StoreSnapshot`)."""
+        return StoreSnapshot(self._env.begin(buffers=False))
 
     def _renew(self) -> None:
         with self._guard:
@@ -132,6 +171,56 @@ class LmdbStore(BaseAtomicDB):
             self._read.abort()
         self._env.close()
         os.close(self._lock_file)
+
+
+class StoreSnapshot(BaseAtomicDB):
+    """The store as of one committed version (an LMDB read transaction), with writes kept in
+    memory and dropped: ``eth_call`` executes on it without the chain lock, while blocks are
+    sealed and committed beside it. Use from one thread; :meth:`close` (or ``with``) ends it."""
+
+    def __init__(self, txn: lmdb.Transaction) -> None:
+        self._txn = txn
+        self._overlay: dict[bytes, bytes | None] = {}
+
+    def __getitem__(self, key: bytes) -> bytes:
+        if key in self._overlay:
+            value = self._overlay[key]
+            if value is _DELETED:
+                raise KeyError(key)
+            return value
+        found = self._txn.get(key)
+        if found is None:
+            raise KeyError(key)
+        return bytes(found)
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        self._overlay[key] = bytes(value)
+
+    def __delitem__(self, key: bytes) -> None:
+        if key not in self:
+            raise KeyError(key)
+        self._overlay[key] = _DELETED
+
+    def _exists(self, key: bytes) -> bool:
+        try:
+            self[key]
+        except KeyError:
+            return False
+        return True
+
+    @contextmanager
+    def atomic_batch(self) -> Iterator[AtomicWriteBatchAPI]:
+        with AtomicDBWriteBatch._commit_unless_raises(self) as batch:
+            yield batch
+
+    def close(self) -> None:
+        self._txn.abort()
+
+    def __enter__(self) -> StoreSnapshot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _exclusive_lock(path: Path) -> int:

@@ -54,7 +54,7 @@ def fetch_from(
 
     def fetch(start: int, count: int) -> BlockList:
         out = []
-        for item in sealer.methods.passport__getBlocksRlp([hex(start), hex(count)]):
+        for item in sealer.methods.dispatch("passport_getBlocksRlp", [hex(start), hex(count)]):
             block = rlp.decode(bytes.fromhex(item["block"][2:]), sedes=PassportVM.get_block_class())
             block, seal = tamper(block.number, block, bytes.fromhex(item["seal"][2:]))
             out.append((rlp.encode(block), seal))

@@ -58,7 +58,7 @@ def test_request_and_batch_limits(node: Node) -> None:
 
 def test_invalid_params_say_what_is_wrong(node: Node) -> None:
     _, answer = post(node.url, call("eth_getBalance", ["0xnothex", "latest"]))
-    assert answer["error"]["code"] == -32602 and "not an address" in answer["error"]["message"]
+    assert answer["error"]["code"] == -32602 and "not a 20-byte hex address" in answer["error"]["message"]
     _, answer = post(node.url, call("eth_getBalance", [dev_account(0).address, "0x99999"]))
     assert answer["error"]["code"] == -32000 and "header not found" in answer["error"]["message"]
     _, answer = post(node.url, call("eth_getBlockByNumber", ["latest"]))

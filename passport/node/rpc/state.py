@@ -1,0 +1,221 @@
+"""``web3_*``, ``net_*`` and the ``eth_*`` methods that read state, execute calls and quote fees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth.abc import BlockHeaderAPI
+from eth.exceptions import VMError
+from eth_typing import Address
+from eth_utils import ValidationError
+
+from passport.exceptions import RpcError
+from passport.node.interpreter import EvmTimeout
+from passport.node.rpc.base import Namespace, method
+from passport.node.rpc.codes import LIMIT_EXCEEDED, SERVER_ERROR
+from passport.node.rpc.formatting import base_fee, execution_error, hex_bytes
+from passport.node.rpc.params import (
+    BlockRef,
+    CallArgs,
+    Param,
+    address,
+    block,
+    block_or_latest,
+    call_object,
+    percentiles,
+    storage_slot,
+    uint64,
+)
+
+FEE_HISTORY_MAX = 1024
+ADDRESS = Param("address", address)
+AT_BLOCK = Param("block", block_or_latest, optional=True)
+
+
+class StateMethods(Namespace):
+    # ---------------------------------------------------------------- web3 / net
+
+    @method("web3_clientVersion")
+    def client_version(self) -> str:
+        from passport import __version__
+
+        return f"passport-node/v{__version__}/py-evm/python"
+
+    @method("net_version")
+    def net_version(self) -> str:
+        return str(self.chain.chain_id)
+
+    @method("net_listening")
+    def net_listening(self) -> bool:
+        return True
+
+    @method("net_peerCount")
+    def net_peer_count(self) -> str:
+        return hex(len(self.node.replica_heads()))
+
+    # ---------------------------------------------------------------- chain state
+
+    @method("eth_chainId")
+    def chain_id(self) -> str:
+        return hex(self.chain.chain_id)
+
+    @method("eth_syncing")
+    def syncing(self) -> Any:
+        return self.node.syncing()
+
+    @method("eth_blockNumber")
+    def block_number(self) -> str:
+        return hex(self.chain.head.block_number)  # one attribute read: no lock needed
+
+    @method("eth_accounts")
+    def accounts(self) -> list[str]:
+        return []
+
+    @method("eth_gasPrice")
+    def gas_price(self) -> str:
+        with self.chain.lock:
+            return hex(self.node.next_base_fee() + self.SUGGESTED_TIP)
+
+    @method("eth_maxPriorityFeePerGas")
+    def max_priority_fee(self) -> str:
+        return hex(self.SUGGESTED_TIP)
+
+    @method("eth_getBalance", ADDRESS, AT_BLOCK)
+    def get_balance(self, account: Address, at: BlockRef) -> str:
+        with self.chain.lock:
+            return hex(self.chain.state_at(self.header(at)).get_balance(account))
+
+    @method("eth_getTransactionCount", ADDRESS, AT_BLOCK)
+    def get_transaction_count(self, account: Address, at: BlockRef) -> str:
+        with self.chain.lock:
+            nonce = self.chain.state_at(self.header(at)).get_nonce(account)
+            if at.tag == "pending":
+                nonce = self.node.pending_nonce(account, nonce)
+            return hex(nonce)
+
+    @method("eth_getCode", ADDRESS, AT_BLOCK)
+    def get_code(self, account: Address, at: BlockRef) -> str:
+        with self.chain.lock:
+            return hex_bytes(self.chain.state_at(self.header(at)).get_code(account))
+
+    @method("eth_getStorageAt", ADDRESS, Param("slot", storage_slot), AT_BLOCK)
+    def get_storage_at(self, account: Address, slot: int, at: BlockRef) -> str:
+        with self.chain.lock:
+            value = self.chain.state_at(self.header(at)).get_storage(account, slot)
+        return "0x" + value.to_bytes(32, "big").hex()
+
+    # ---------------------------------------------------------------- execution
+
+    def _call_header(self, at: BlockRef) -> BlockHeaderAPI:
+        with self.chain.lock:
+            return self.header(at)  # type: ignore[no-any-return]
+
+    def _gas(self, args: CallArgs, header: BlockHeaderAPI) -> int:
+        """The call's gas: as asked, else the block gas limit; never above ``rpc.gas_cap`` (as geth)."""
+        return min(args.gas if args.gas is not None else header.gas_limit, self.config.gas_cap)
+
+    def _timed_out(self) -> RpcError:
+        return RpcError(
+            LIMIT_EXCEEDED,
+            f"execution aborted (timeout = {self.config.evm_timeout_seconds:g}s, rpc.evm_timeout_seconds)",
+        )
+
+    @method("eth_call", Param("call", call_object), AT_BLOCK)
+    def execute_call(self, args: CallArgs, at: BlockRef) -> str:
+        header = self._call_header(at)
+        try:
+            computation = self.chain.call(
+                header, args.sender, args.to, args.value, args.data, self._gas(args, header),
+                timeout=self.config.evm_timeout_seconds,
+            )  # fmt: skip
+        except EvmTimeout:
+            raise self._timed_out() from None
+        except ValidationError as exc:
+            raise _cannot_start(exc) from None
+        if computation.is_error:
+            raise execution_error(computation.error)
+        return hex_bytes(computation.output)
+
+    @method("eth_estimateGas", Param("call", call_object), AT_BLOCK)
+    def estimate_gas(self, args: CallArgs, at: BlockRef) -> str:
+        header = self._call_header(at)
+        try:
+            return hex(
+                self.chain.estimate_gas(
+                    header, args.sender, args.to, args.value, args.data,
+                    cap=self._gas(args, header), timeout=self.config.evm_timeout_seconds,
+                )
+            )  # fmt: skip
+        except EvmTimeout:
+            raise self._timed_out() from None
+        except ValidationError as exc:
+            raise _cannot_start(exc) from None
+        except VMError as exc:
+            raise execution_error(exc) from None
+
+    # ---------------------------------------------------------------- fees
+
+    @method(
+        "eth_feeHistory",
+        Param("blockCount", uint64),
+        Param("newestBlock", block),
+        Param("rewardPercentiles", percentiles, optional=True),
+    )
+    def fee_history(self, count: int, newest: BlockRef, wanted: list[float] | None) -> Any:
+        blocks = min(count, FEE_HISTORY_MAX)
+        wanted = wanted or []
+        with self.chain.lock:
+            last = self.header(newest)
+            first = max(0, last.block_number - blocks + 1) if blocks else last.block_number + 1
+            base_fees, ratios, rewards = [], [], []
+            for number in range(first, last.block_number + 1):
+                header = self.require(self.chain.header_by_number(number))
+                base_fees.append(hex(base_fee(header)))
+                ratios.append(header.gas_used / header.gas_limit if header.gas_limit else 0.0)
+                if wanted:
+                    rewards.append([hex(r) for r in self._rewards(header, wanted)])
+            base_fees.append(hex(base_fee(self.chain.vm_at(last).create_header_from_parent(last))))
+        result: dict[str, Any] = {
+            "oldestBlock": hex(first),
+            "baseFeePerGas": base_fees,
+            "gasUsedRatio": ratios,
+            "baseFeePerBlobGas": ["0x1"] * len(base_fees),
+            "blobGasUsedRatio": [0.0] * len(ratios),
+        }
+        if wanted:
+            result["reward"] = rewards
+        return result
+
+    def _rewards(self, header: BlockHeaderAPI, wanted: list[float]) -> list[int]:
+        block_, receipts = self.chain.block_and_receipts(header)
+        if not block_.transactions:
+            return [0] * len(wanted)
+        previous = 0
+        tips = []
+        for tx, receipt in zip(block_.transactions, receipts, strict=True):
+            used = receipt.gas_used - previous
+            previous = receipt.gas_used
+            tips.append((min(tx.max_priority_fee_per_gas, tx.max_fee_per_gas - base_fee(header)), used))
+        tips.sort()
+        total = sum(u for _, u in tips) or 1
+        out = []
+        for p in wanted:
+            threshold, cumulative = total * p / 100, 0
+            for tip, used in tips:
+                cumulative += used
+                if cumulative >= threshold:
+                    out.append(tip)
+                    break
+            else:
+                out.append(tips[-1][0])
+        return out
+
+
+def _cannot_start(exc: ValidationError) -> RpcError:
+    """A call py-evm refuses to start (as geth's wording where there is one)."""
+    message = str(exc)
+    if "balance" in message or "afford" in message:
+        return RpcError(SERVER_ERROR, f"insufficient funds for gas * price + value: {message}")
+    if "intrinsic" in message.lower():
+        return RpcError(SERVER_ERROR, f"intrinsic gas too low: {message}")
+    return RpcError(SERVER_ERROR, f"invalid call: {message}")

@@ -1,0 +1,182 @@
+"""Every JSON-RPC method validates its params before it touches the chain.
+
+Malformed-but-plausible params (out-of-range integers, bad hex, wrong lengths, unknown tags,
+wrong types, too many or too few) get -32602 naming the parameter; no answer ever carries a
+Python exception name or a traceback, and -32603 (a bug) never appears. Hypothesis generates
+params for every method in the table, alone and in batches, against a live node.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from passport.node.service import Node
+from passport.sdk.accounts import dev_account
+
+pytestmark = pytest.mark.slow
+
+PYTHON_LEAK = re.compile(
+    r"Traceback|File \"|\b(Type|Value|Key|Index|Attribute|Validation|Assertion|Overflow|Runtime)Error\b"
+    r"|\b[A-Z][A-Za-z]+(Error|Exception)\b|OutOfGas|InvalidInstruction|MissingTrieNode"
+)
+ALLOWED_CODES = {-32602, -32000, -32005, 3}
+
+
+@pytest.fixture(scope="module")
+def node() -> Iterator[Node]:
+    with Node.dev() as n:
+        yield n
+
+
+def post(url: str, payload: Any) -> Any:
+    request = urllib.request.Request(url, json.dumps(payload).encode(), {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        body = response.read()
+    return json.loads(body) if body else None
+
+
+def rpc(node: Node, method: str, params: list[Any]) -> dict[str, Any]:
+    answer = post(node.url, {"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+    assert isinstance(answer, dict)
+    return answer
+
+
+def assert_clean(answer: dict[str, Any]) -> None:
+    assert set(answer) >= {"jsonrpc", "id"} and ("result" in answer) != ("error" in answer), answer
+    if "error" in answer:
+        error = answer["error"]
+        assert error["code"] in ALLOWED_CODES, error
+        assert not PYTHON_LEAK.search(error["message"]), error
+        assert not PYTHON_LEAK.search(json.dumps(error.get("data"))), error
+
+
+ADDRESS = dev_account(0).address
+OVER_UINT256 = hex(2**256)
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "names"),
+    [
+        ("eth_getStorageAt", [ADDRESS, OVER_UINT256, "latest"], "slot"),
+        ("eth_getStorageAt", [ADDRESS, "0xzz", "latest"], "slot"),
+        ("eth_call", [{"to": ADDRESS, "value": OVER_UINT256}, "latest"], "call.value"),
+        ("eth_call", [{"to": ADDRESS, "gas": hex(2**64)}, "latest"], "call.gas"),
+        ("eth_call", [{"to": ADDRESS, "data": "0x1"}, "latest"], "call.data"),
+        ("eth_call", [{"to": ADDRESS, "data": "0x11", "input": "0x22"}, "latest"], "call"),
+        ("eth_call", [{"to": ADDRESS, "gasLimit": "0x1"}], "unknown call fields"),
+        ("eth_feeHistory", ["0x1", "latest", ["fifty"]], "rewardPercentiles[0]"),
+        ("eth_feeHistory", ["0x1", "latest", [60, 10]], "ascending"),
+        ("eth_feeHistory", ["0x1", "latest", "50"], "rewardPercentiles"),
+        ("eth_getBalance", [ADDRESS, "newest"], "unknown block tag"),
+        ("eth_getBalance", [ADDRESS, hex(2**64)], "uint64"),
+        ("eth_getBalance", [ADDRESS.lower()[:-2]], "address"),
+        ("eth_getBalance", [ADDRESS, {"blockHash": "0x12"}], "block.blockHash"),
+        ("eth_getBalance", [ADDRESS, "latest", "extra"], "expected 1 to 2 parameters"),
+        ("eth_getBlockByNumber", ["latest", "yes"], "fullTransactions"),
+        ("eth_getBlockByHash", ["0x" + "00" * 31, False], "blockHash: expected 32 bytes"),
+        ("eth_getTransactionReceipt", [12], "transactionHash"),
+        ("eth_getLogs", [{"topics": [["0x12"]]}], "filter.topics[0][0]"),
+        ("eth_getLogs", [{"address": ["0x" + "11" * 19]}], "filter.address[0]"),
+        ("eth_getLogs", [{"fromBlock": "earliest", "blockHash": "0x" + "00" * 32}], "blockHash excludes"),
+        ("eth_sendRawTransaction", ["0xabc"], "transaction: odd number"),
+        ("eth_getTransactionByBlockNumberAndIndex", ["latest", hex(2**64)], "index"),
+        ("passport_getBlocksRlp", ["0x0", -1], "count"),
+        ("perm_addAccountsToAllowlist", [[]], "accounts"),
+    ],
+)
+def test_invalid_params_name_the_param(node: Node, method: str, params: list[Any], names: str) -> None:
+    answer = rpc(node, method, params)
+    assert_clean(answer)
+    assert answer.get("error", {}).get("code") == -32602, answer
+    assert names in answer["error"]["message"], answer["error"]["message"]
+
+
+def test_a_call_beyond_the_senders_balance_is_a_clean_refusal(node: Node) -> None:
+    answer = rpc(
+        node, "eth_call", [{"from": "0x" + "12" * 20, "to": ADDRESS, "value": hex(10**30)}, "latest"]
+    )
+    assert_clean(answer)
+    assert answer["error"]["code"] == -32000 and "insufficient funds" in answer["error"]["message"]
+
+
+# -------------------------------------------------------------------- generated params
+
+HEX_QUANTITIES = st.sampled_from(
+    [
+        "0x0",
+        "0x1",
+        "0x",
+        "0x00",
+        hex(2**64 - 1),
+        hex(2**64),
+        hex(2**256 - 1),
+        OVER_UINT256,
+        "0x-1",
+        "0xG",
+        "12",
+    ]
+)
+HEX_DATA = st.binary(max_size=40).map(lambda b: "0x" + b.hex()) | st.text("0123456789abcdefx", max_size=70)
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**300), max_value=2**300)
+    | st.floats(allow_nan=False)
+    | HEX_QUANTITIES
+    | HEX_DATA
+    | st.sampled_from(
+        ["latest", "pending", "earliest", "safe", "finalized", "newest", "", ADDRESS, ADDRESS.lower()]
+    )
+    | st.text(max_size=12)
+)
+CALL_KEYS = st.sampled_from(["from", "to", "gas", "gasPrice", "value", "data", "input", "nonce", "accessList",
+                             "fromBlock", "toBlock", "address", "topics", "blockHash", "blockNumber", "bogus"])  # fmt: skip
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(CALL_KEYS, inner, max_size=5),
+    max_leaves=12,
+)
+
+
+def method_names() -> list[str]:
+    with Node.dev() as n:
+        return sorted(n.methods.table)
+
+
+METHODS = method_names()
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(method=st.sampled_from(METHODS), params=st.lists(VALUES, max_size=4))
+def test_generated_params_never_leak_python_or_internal_errors(
+    node: Node, method: str, params: list[Any]
+) -> None:
+    assert_clean(rpc(node, method, params))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    calls=st.lists(st.tuples(st.sampled_from(METHODS), st.lists(VALUES, max_size=3)), min_size=1, max_size=6)
+)
+def test_generated_batches_answer_each_request_cleanly(
+    node: Node, calls: list[tuple[str, list[Any]]]
+) -> None:
+    batch = [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)]
+    answers = post(node.url, batch)
+    assert isinstance(answers, list) and sorted(a["id"] for a in answers) == list(range(len(calls)))
+    for answer in answers:
+        assert_clean(answer)
+
+
+def test_every_method_rejects_a_wrong_parameter_count(node: Node) -> None:
+    for method in METHODS:
+        answer = rpc(node, method, [None] * 6)
+        assert answer["error"]["code"] == -32602 and "parameters" in answer["error"]["message"], method
