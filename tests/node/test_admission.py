@@ -112,4 +112,4 @@ def test_non_member_is_refused_and_a_member_is_not() -> None:
         assert "result" in rpc(node, "eth_sendRawTransaction", [raw(outsider)])
         assert rpc(node, "perm_removeAccountsFromAllowlist", [[outsider.address]])["result"] == "Success"
         assert "not permitted" in refusal(node, raw(outsider, nonce=1))
-        assert rpc(node, "perm_removeAccountsFromAllowlist", [[outsider.address]])["error"]["code"] == -32602
+        assert rpc(node, "perm_removeAccountsFromAllowlist", [[outsider.address]])["error"]["code"] == -32000

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -68,6 +70,7 @@ def test_sigkill_under_write_load_loses_no_acknowledged_transaction(tmp_path: Pa
     """Three rounds: senders submit and wait for receipts; the node is SIGKILLed mid-stream; every
     transaction whose receipt was served must still be there after the restart."""
     acknowledged: list[tuple[bytes, int]] = []
+    submitted: list[bytes] = []  # acknowledged by eth_sendRawTransaction only, maybe never sealed
     nonces = {i: 0 for i in range(1, 5)}
     rng = random.Random(7)
     per_round = []
@@ -89,7 +92,18 @@ def test_sigkill_under_write_load_loses_no_acknowledged_transaction(tmp_path: Pa
                 acknowledged.append((tx_hash, int(receipt["blockNumber"])))
                 nonces[index] += 1
 
+        def submit(w3: Web3 = w3, stop: threading.Event = stop) -> None:
+            nonce = w3.eth.get_transaction_count(dev_account(5).address, "pending")
+            while not stop.is_set():
+                try:
+                    submitted.append(_transfer(w3, 5, nonce))
+                except Exception:
+                    return
+                nonce += 1
+                time.sleep(0.002)
+
         threads = [threading.Thread(target=load, args=(i,)) for i in nonces]
+        threads.append(threading.Thread(target=submit))
         for thread in threads:
             thread.start()
         time.sleep(rng.uniform(1.0, 2.0))
@@ -108,3 +122,47 @@ def test_sigkill_under_write_load_loses_no_acknowledged_transaction(tmp_path: Pa
             assert w3.eth.get_transaction_count(dev_account(i).address) >= sum(
                 1 for h, _ in acknowledged if w3.eth.get_transaction(h)["from"] == dev_account(i).address
             )
+        # every submission whose hash was returned is sealed: before the kill, or from the
+        # persisted pool after the restart
+        assert submitted
+        for tx_hash in submitted:
+            assert w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)["status"] == 1
+
+
+def test_acknowledged_submissions_survive_sigkill_and_are_sealed_after_restart(tmp_path: Path) -> None:
+    """With sealing held back, transactions are acknowledged (single sends and a JSON-RPC batch)
+    but not sealed; kill -9; after the restart they are in the pool and get sealed."""
+    with Node.dev(tmp_path):
+        pass  # writes the dev genesis and node.toml
+    config_path = tmp_path / "node.toml"
+    config_text = config_path.read_text()
+    config_path.write_text(
+        config_text.replace("seal_on_transaction = true", "seal_on_transaction = false").replace(
+            "block_interval = 1.0", "block_interval = 3600.0"
+        )
+    )
+    node = NodeProcess(data_dir=tmp_path).start()
+    w3 = Web3(Web3.HTTPProvider(node.url))
+    hashes = [_transfer(w3, 1, nonce) for nonce in range(3)]
+    sender = dev_account(2)
+    raws = [
+        sender.sign_transaction({"chainId": 1337, "nonce": n, "to": dev_account(9).address, "value": 2,
+                                 "gas": 21_000, "gasPrice": 5 * 10**9}).raw_transaction
+        for n in range(3)
+    ]  # fmt: skip
+    body = json.dumps([
+        {"jsonrpc": "2.0", "id": i, "method": "eth_sendRawTransaction", "params": ["0x" + bytes(r).hex()]}
+        for i, r in enumerate(raws)
+    ]).encode()  # fmt: skip
+    with urllib.request.urlopen(
+        urllib.request.Request(node.url, body, {"Content-Type": "application/json"})
+    ) as r:
+        hashes += [bytes.fromhex(a["result"][2:]) for a in json.loads(r.read())]
+    for tx_hash in hashes:
+        assert w3.eth.get_transaction(tx_hash)["blockNumber"] is None  # pending, not sealed
+    node.kill()
+    config_path.write_text(config_text)
+    with NodeProcess(data_dir=tmp_path) as node:
+        w3 = Web3(Web3.HTTPProvider(node.url))
+        for tx_hash in hashes:
+            assert w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)["status"] == 1

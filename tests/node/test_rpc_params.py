@@ -154,7 +154,7 @@ def method_names() -> list[str]:
 METHODS = method_names()
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(method=st.sampled_from(METHODS), params=st.lists(VALUES, max_size=4))
 def test_generated_params_never_leak_python_or_internal_errors(
     node: Node, method: str, params: list[Any]
@@ -180,3 +180,69 @@ def test_every_method_rejects_a_wrong_parameter_count(node: Node) -> None:
     for method in METHODS:
         answer = rpc(node, method, [None] * 6)
         assert answer["error"]["code"] == -32602 and "parameters" in answer["error"]["message"], method
+
+
+HASH = "0x" + "ab" * 32
+CALL = {"from": ADDRESS, "to": ADDRESS, "value": "0x1", "gas": "0x5208", "data": "0x"}
+FILTER = {"fromBlock": "earliest", "toBlock": "latest", "address": ADDRESS, "topics": [HASH, None, [HASH]]}
+# valid params for every method: generated params start here and mutate from it, so the
+# validation of later params and the handlers behind it are reached, not only the first check
+VALID: dict[str, list[Any]] = {
+    "eth_getBalance": [ADDRESS, "latest"],
+    "eth_getTransactionCount": [ADDRESS, "pending"],
+    "eth_getCode": [ADDRESS, {"blockNumber": "0x0"}],
+    "eth_getStorageAt": [ADDRESS, "0x0", "latest"],
+    "eth_call": [CALL, "latest"],
+    "eth_estimateGas": [CALL, "latest"],
+    "eth_sendRawTransaction": ["0x02f86b82053980"],
+    "eth_getBlockByNumber": ["0x0", True],
+    "eth_getBlockByHash": [HASH, False],
+    "eth_getBlockTransactionCountByNumber": ["latest"],
+    "eth_getBlockTransactionCountByHash": [HASH],
+    "eth_getTransactionByHash": [HASH],
+    "eth_getTransactionByBlockNumberAndIndex": ["latest", "0x0"],
+    "eth_getTransactionReceipt": [HASH],
+    "eth_getBlockReceipts": ["earliest"],
+    "eth_feeHistory": ["0x4", "latest", [10, 50]],
+    "eth_getLogs": [FILTER],
+    "eth_newFilter": [FILTER],
+    "eth_getFilterChanges": ["0x1"],
+    "eth_getFilterLogs": ["0x1"],
+    "eth_uninstallFilter": ["0x1"],
+    "perm_addAccountsToAllowlist": [[ADDRESS]],
+    "perm_removeAccountsFromAllowlist": [["0x" + "77" * 20]],
+    "passport_getBlockSeal": [HASH],
+    "passport_getBlocksRlp": ["0x0", "0x2"],
+    "passport_reportReplicaHead": ["fuzz", "0x1"],
+}
+
+
+@st.composite
+def near_valid(draw: st.DrawFn) -> tuple[str, list[Any]]:
+    """A method with valid params, then: some dropped from the end, one replaced by a generated
+    value, or a field of an object param replaced or added."""
+    method = draw(st.sampled_from(METHODS))
+    params = json.loads(json.dumps(VALID.get(method, [])))
+    mutation = draw(st.sampled_from(["truncate", "replace", "field", "none"]))
+    if mutation == "truncate" and params:
+        params = params[: draw(st.integers(0, len(params) - 1))]
+    elif mutation == "replace" and params:
+        params[draw(st.integers(0, len(params) - 1))] = draw(VALUES)
+    elif mutation == "field":
+        objects = [p for p in params if isinstance(p, dict)]
+        if objects:
+            draw(st.sampled_from(objects))[draw(CALL_KEYS)] = draw(VALUES)
+    return method, params
+
+
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(request=near_valid())
+def test_near_valid_params_are_answered_cleanly(node: Node, request: tuple[str, list[Any]]) -> None:
+    assert_clean(rpc(node, *request))
+
+
+def test_the_valid_params_are_valid(node: Node) -> None:
+    """The mutation base above must pass validation (else the mutations test nothing deeper)."""
+    for method in METHODS:
+        answer = rpc(node, method, VALID.get(method, []))
+        assert answer.get("error", {}).get("code") != -32602, (method, answer)

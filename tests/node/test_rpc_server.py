@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
+import socket
+import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -118,6 +123,11 @@ def test_tokens_and_scopes(tmp_path: Path) -> None:
             node.url, call("perm_addAccountsToAllowlist", [[dev_account(0).address]]), tokens["admin"]
         )
         assert answer["result"] == "Success"
+        # a replica reports its head with a write token; a read token is not enough
+        _, answer = post(node.url, call("passport_reportReplicaHead", ["r1", "0x1"]), tokens["read"])
+        assert answer["error"]["code"] == -32001
+        _, answer = post(node.url, call("passport_reportReplicaHead", ["r1", "0x1"]), tokens["write"])
+        assert answer["result"] is True
 
 
 def test_refuses_a_public_address_without_tokens(tmp_path: Path) -> None:
@@ -145,3 +155,165 @@ def test_a_batch_of_transactions_is_sealed_in_one_block(node: Node) -> None:
         )
         receipts = [w3.eth.wait_for_transaction_receipt(a["result"]) for a in answers]
         assert len({r["blockNumber"] for r in receipts}) == 1
+
+
+# -------------------------------------------------------------------- connections and operations
+
+
+@pytest.fixture
+def tight_node() -> Iterator[Node]:
+    """A node with a 1 s idle timeout and room for 6 connections."""
+    node = Node.dev()
+    node.config.rpc.idle_timeout_seconds = 1.0
+    node.config.rpc.max_connections = 6
+    with node.start():
+        yield node
+
+
+def _connect(url: str) -> socket.socket:
+    host, port = url.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)), timeout=10)
+
+
+def _closed_within(sock: socket.socket, seconds: float) -> bool:
+    """The server closes ``sock`` (EOF) within ``seconds``."""
+    sock.settimeout(seconds)
+    try:
+        while sock.recv(4096):
+            pass
+    except TimeoutError:
+        return False
+    return True
+
+
+def test_idle_and_stalled_connections_are_closed(tight_node: Node) -> None:
+    idle = _connect(tight_node.url)
+    stalled = _connect(tight_node.url)
+    stalled.sendall(b"POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\n{")  # the body never comes
+    kept_alive = _connect(tight_node.url)
+    body = json.dumps(call("eth_chainId", [])).encode()
+    kept_alive.sendall(b"POST / HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                       % (len(body), body))  # fmt: skip
+    answer = b""
+    while b"0x539" not in answer and len(answer) < 4096:
+        answer += kept_alive.recv(4096)
+    try:
+        for sock in (idle, stalled, kept_alive):
+            assert _closed_within(sock, 10), "the server kept an idle connection open"
+    finally:
+        for sock in (idle, stalled, kept_alive):
+            sock.close()
+
+
+def test_connections_beyond_the_limit_are_refused_clearly(tight_node: Node) -> None:
+    held = [_connect(tight_node.url) for _ in range(6)]
+    time.sleep(0.2)  # the server has accepted them
+    extra = _connect(tight_node.url)
+    answer = extra.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 503") and b"too many connections" in answer
+    for sock in [*held, extra]:
+        sock.close()
+    time.sleep(0.2)
+    assert post(tight_node.url, call("eth_chainId", []))[1]["result"] == "0x539"
+
+
+def test_metrics_and_health_endpoints(node: Node) -> None:
+    w3 = Web3(Web3.HTTPProvider(node.url))
+    sender = dev_account(3)
+    tx = {"chainId": 1337, "nonce": w3.eth.get_transaction_count(sender.address), "to": sender.address,
+          "value": 0, "gas": 21_000, "gasPrice": 5 * 10**9}  # fmt: skip
+    w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
+    )
+    post(node.url, call("eth_getBalance", ["0xbad"]))
+    with urllib.request.urlopen(node.url + "/metrics", timeout=10) as response:
+        assert response.headers["Content-Type"].startswith("text/plain")
+        text = response.read().decode()
+    assert f"passport_head_block {float(w3.eth.block_number)}" in text
+    assert "passport_pending_transactions 0.0" in text
+    assert re.search(r"passport_sealed_transactions_total [1-9]", text)
+    assert "passport_seal_seconds_count" in text
+    assert 'passport_rpc_requests_total{method="eth_sendRawTransaction"}' in text
+    assert 'passport_rpc_errors_total{code="-32602",method="eth_getBalance"}' in text
+    for path in ("/liveness", "/readiness"):
+        with urllib.request.urlopen(node.url + path, timeout=10) as response:
+            assert response.status == 200 and json.loads(response.read())["status"] == "UP"
+
+
+def test_a_sealed_block_is_logged_in_one_line(node: Node, caplog: pytest.LogCaptureFixture) -> None:
+    w3 = Web3(Web3.HTTPProvider(node.url))
+    sender = dev_account(3)
+    tx = {"chainId": 1337, "nonce": w3.eth.get_transaction_count(sender.address), "to": sender.address,
+          "value": 0, "gas": 21_000, "gasPrice": 5 * 10**9}  # fmt: skip
+    with caplog.at_level(logging.INFO, logger="passport.node"):
+        receipt = w3.eth.wait_for_transaction_receipt(
+            w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
+        )
+        time.sleep(0.1)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("sealed block")]
+    number = receipt["blockNumber"]
+    assert any(f"number={number} " in line and "txs=1 gas=21000 ms=" in line for line in lines), lines
+
+
+# -------------------------------------------------------------------- eth_call
+
+
+NUMBER_INITCODE = "0x4360005260206000f3"  # NUMBER, MSTORE at 0, RETURN 32 bytes
+ENDLESS_LOOP = "0x5b600056"  # JUMPDEST, PUSH1 0, JUMP
+
+
+def test_eth_call_runs_in_the_blocks_own_context(node: Node) -> None:
+    head = int(post(node.url, call("eth_blockNumber", []))[1]["result"], 16)
+    _, answer = post(node.url, call("eth_call", [{"data": NUMBER_INITCODE}, "latest"]))
+    assert int(answer["result"], 16) == head  # as geth: NUMBER is the block's, not head + 1
+    _, answer = post(node.url, call("eth_call", [{"data": NUMBER_INITCODE}, "0x0"]))
+    assert int(answer["result"], 16) == 0
+
+
+def test_eth_call_gas_and_time_caps(node: Node) -> None:
+    node.config.rpc.evm_timeout_seconds = 60.0
+    node.config.rpc.gas_cap = 200_000
+    try:
+        _, answer = post(node.url, call("eth_call", [{"data": ENDLESS_LOOP, "gas": hex(30_000_000)}]))
+        assert answer["error"] == {"code": -32000, "message": "out of gas"}  # capped at 200,000 gas
+        node.config.rpc.evm_timeout_seconds = 0.5
+        node.config.rpc.gas_cap = 10**12
+        _, answer = post(node.url, call("eth_call", [{"data": ENDLESS_LOOP, "gas": hex(10**11)}]))
+        assert answer["error"]["code"] == -32005 and "timeout = 0.5s" in answer["error"]["message"]
+        _, answer = post(node.url, call("eth_estimateGas", [{"data": ENDLESS_LOOP, "gas": hex(10**11)}]))
+        assert answer["error"]["code"] == -32005
+    finally:
+        node.config.rpc.evm_timeout_seconds = 5.0
+        node.config.rpc.gas_cap = 50_000_000
+
+
+def test_a_heavy_call_does_not_hold_other_reads(node: Node) -> None:
+    """Reads and sealing go on while eth_calls run (they execute on a snapshot, without the
+    chain lock): the other answers come back before the heavy calls finish."""
+    node.config.rpc.evm_timeout_seconds = 3.0
+    node.config.rpc.gas_cap = 10**12
+    finished: list[str] = []
+
+    def heavy() -> None:
+        post(node.url, call("eth_call", [{"data": ENDLESS_LOOP, "gas": hex(10**11)}]))
+        finished.append("heavy")
+
+    threads = [threading.Thread(target=heavy) for _ in range(2)]
+    try:
+        for thread in threads:
+            thread.start()
+        time.sleep(0.3)
+        w3 = Web3(Web3.HTTPProvider(node.url))
+        sender = dev_account(3)
+        tx = {"chainId": 1337, "nonce": w3.eth.get_transaction_count(sender.address), "to": sender.address,
+              "value": 0, "gas": 21_000, "gasPrice": 5 * 10**9}  # fmt: skip
+        w3.eth.wait_for_transaction_receipt(
+            w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
+        )
+        assert post(node.url, call("eth_blockNumber", []))[1]["result"]
+        assert not finished, "the reads and the seal waited for the heavy calls"
+    finally:
+        for thread in threads:
+            thread.join()
+        node.config.rpc.evm_timeout_seconds = 5.0
+        node.config.rpc.gas_cap = 50_000_000

@@ -10,7 +10,7 @@ from eth_utils import to_checksum_address
 from passport.exceptions import RpcError
 from passport.node.chain import seal_signer
 from passport.node.rpc.base import Namespace, method
-from passport.node.rpc.codes import INVALID_PARAMS
+from passport.node.rpc.codes import SERVER_ERROR
 from passport.node.rpc.formatting import hex_bytes
 from passport.node.rpc.params import BlockRef, Param, address, block_or_hash, list_of, text, uint64
 
@@ -34,9 +34,8 @@ class AdminMethods(Namespace):
         with self.chain.lock:
             missing = [to_checksum_address(a) for a in accounts if not self.chain.allowlisted(a)]
             if missing:
-                raise RpcError(
-                    INVALID_PARAMS, f"invalid params: accounts: not on the allowlist: {', '.join(missing)}"
-                )
+                # Besu answers every allowlist refusal with -32000
+                raise RpcError(SERVER_ERROR, f"accounts not on the allowlist: {', '.join(missing)}")
             self.chain.set_allowlisted(accounts, False)
         return "Success"
 

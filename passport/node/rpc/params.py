@@ -41,6 +41,7 @@ class Param:
     name: str
     parser: Parser
     optional: bool = False
+    default: Any = None  # what a missing optional parameter becomes
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,7 @@ def parse(params: Sequence[Any], spec: Sequence[Param]) -> list[Any]:
     out: list[Any] = []
     for index, param in enumerate(spec):
         value = params[index] if index < len(params) else None
-        out.append(None if value is None and param.optional else param.parser(value, param.name))
+        out.append(param.default if value is None and param.optional else param.parser(value, param.name))
     return out
 
 
@@ -202,10 +203,6 @@ def block(value: Any, name: str) -> BlockRef:
             name, f"unknown block tag {_show(value)} (expected one of {', '.join(BLOCK_TAGS)})"
         )
     return BlockRef(number=uint64(value, name))
-
-
-def block_or_latest(value: Any, name: str) -> BlockRef:
-    return LATEST if value is None else block(value, name)
 
 
 def block_or_hash(value: Any, name: str) -> BlockRef:

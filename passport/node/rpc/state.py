@@ -15,12 +15,12 @@ from passport.node.rpc.base import Namespace, method
 from passport.node.rpc.codes import LIMIT_EXCEEDED, SERVER_ERROR
 from passport.node.rpc.formatting import base_fee, execution_error, hex_bytes
 from passport.node.rpc.params import (
+    LATEST,
     BlockRef,
     CallArgs,
     Param,
     address,
     block,
-    block_or_latest,
     call_object,
     percentiles,
     storage_slot,
@@ -29,7 +29,7 @@ from passport.node.rpc.params import (
 
 FEE_HISTORY_MAX = 1024
 ADDRESS = Param("address", address)
-AT_BLOCK = Param("block", block_or_latest, optional=True)
+AT_BLOCK = Param("block", block, optional=True, default=LATEST)
 
 
 class StateMethods(Namespace):
