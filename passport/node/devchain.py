@@ -5,18 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from eth_account import Account
 from eth_keys.datatypes import PrivateKey
 
+from passport._utils.dev import dev_account, dev_accounts
 from passport.node.config import CONFIG_FILE, GENESIS_FILE, Genesis, NodeConfig, dev_genesis
-from passport.sdk.accounts import DEV_MNEMONIC, dev_accounts
 
 DEV_VALIDATOR_PATH = "m/44'/60'/1'/0/0"  # beside the ten funded accounts, never one of them
 
 
 def dev_validator() -> PrivateKey:
-    Account.enable_unaudited_hdwallet_features()
-    return PrivateKey(bytes(Account.from_mnemonic(DEV_MNEMONIC, account_path=DEV_VALIDATOR_PATH).key))
+    return PrivateKey(bytes(dev_account(0, DEV_VALIDATOR_PATH).key))
 
 
 def dev_setup(data_dir: Path, port: int, **sealer: Any) -> tuple[Genesis, NodeConfig, PrivateKey]:

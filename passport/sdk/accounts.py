@@ -13,34 +13,19 @@ from pathlib import Path
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from passport._utils.dev import DEV_MNEMONIC, DEV_ROLES, dev_account, dev_accounts
 from passport.exceptions import KeystoreError
 
-DEV_MNEMONIC = "test test test test test test test test test test test junk"
 PASSWORD_ENV = "PASSPORT_PASSWORD"
-# The demo consortium's members, in mnemonic order (index 0 is anvil's and Hardhat's first account).
-DEV_ROLES = (
-    "admin",
-    "mine-a",
-    "mine-b",
-    "carrier",
-    "refinery",
-    "converter",
-    "fab",
-    "certifier",
-    "regulator",
-    "auditor",
-)
-
-
-def dev_account(index: int) -> LocalAccount:
-    """Account ``index`` of the standard test mnemonic (m/44'/60'/0'/0/index)."""
-    Account.enable_unaudited_hdwallet_features()
-    account: LocalAccount = Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
-    return account
-
-
-def dev_accounts(count: int = len(DEV_ROLES)) -> list[LocalAccount]:
-    return [dev_account(i) for i in range(count)]
+__all__ = [
+    "DEV_MNEMONIC",
+    "DEV_ROLES",
+    "PASSWORD_ENV",
+    "create_keystore",
+    "dev_account",
+    "dev_accounts",
+    "load_keystore",
+]
 
 
 def create_keystore(path: Path, password: str, account: LocalAccount | None = None) -> LocalAccount:
