@@ -6,9 +6,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import passport.node
+import passport.node.chain
 
-NODE = Path(passport.node.__file__).parent
+NODE = Path(passport.node.chain.__file__).parent
 
 
 def imports(path: Path) -> set[str]:
