@@ -13,7 +13,9 @@ submitted as raw transactions (over JSON-RPC in batches of 100 for the node and 
   loop), in-process, memory database, no RPC, no permission checks, no disk. The import checks
   every header against the node's, so it also shows the node's interpreter gave the same results;
 - eth-tester (py-evm behind web3's in-process provider), auto-mining one block per transaction;
-- anvil (from node_modules).
+- anvil (from node_modules) in its fastest comparable mode: automining off and ``evm_mine``
+  after each window's sends, so it mines the same blocks of 100 the node seals; and, as a
+  second row, anvil automining one block per transaction.
 
 Throughput is transactions per second from the first submission to the last receipt. RSS is the
 node process's resident set (VmRSS) before and after the workload. The restart figure is the
@@ -92,9 +94,11 @@ def rpc(url: str, payload: Any) -> Any:
         return json.loads(response.read())
 
 
-def submit_over_rpc(url: str, raws: list[bytes]) -> float:
+def submit_over_rpc(url: str, raws: list[bytes], mine: bool = False) -> float:
     """Windows of BATCH: send them in one JSON-RPC batch, then confirm every receipt (one batch
-    per poll), as an integrator submitting in bulk does. Returns transactions per second."""
+    per poll), as an integrator submitting in bulk does. With ``mine``, ``evm_mine`` after each
+    window's sends (anvil without automining: one block per window, as the node seals).
+    Returns transactions per second."""
     started = time.perf_counter()
     for i in range(0, len(raws), BATCH):
         chunk = raws[i : i + BATCH]
@@ -107,6 +111,8 @@ def submit_over_rpc(url: str, raws: list[bytes]) -> float:
             if "error" in answer:
                 raise SystemExit(f"{url} refused a transaction: {answer['error']['message']}")
             hashes.append(answer["result"])
+        if mine:
+            rpc(url, {"jsonrpc": "2.0", "id": 1, "method": "evm_mine", "params": []})
         while hashes:
             receipts = rpc(url, [
                 {"jsonrpc": "2.0", "id": j, "method": "eth_getTransactionReceipt", "params": [h]}
@@ -199,12 +205,18 @@ def bench_eth_tester(count: int) -> tuple[float, float]:
     return count / elapsed, time.perf_counter() - lookup
 
 
-def bench_anvil(count: int) -> float:
+def bench_anvil(count: int, automine: bool) -> float:
+    """anvil in its fastest comparable mode (``automine=False``): automining off once the
+    contracts are set up, and ``evm_mine`` after each window's sends, the grouping the node
+    seals (one block per window). ``automine=True`` mines a block per transaction."""
     process: RpcProcess
     with Anvil() as process:
         client = Client.connect(process.url)
         sdk, miner = setup(client)
-        return submit_over_rpc(process.url, signed_mints(client, sdk, miner, count))
+        raws = signed_mints(client, sdk, miner, count)
+        if not automine:
+            rpc(process.url, {"jsonrpc": "2.0", "id": 1, "method": "evm_setAutomine", "params": [False]})
+        return submit_over_rpc(process.url, raws, mine=not automine)
 
 
 def bench_restart(blocks: int) -> float:
@@ -250,13 +262,15 @@ def main() -> int:
         shutil.rmtree(data_dir, ignore_errors=True)
     raw_tps, blocks = bench_raw_pyevm(genesis, setup_blocks, workload_blocks)
     tester_tps, tester_first_receipt = bench_eth_tester(args.eth_tester_mints)
-    anvil_tps = bench_anvil(args.mints)
+    anvil_tps = bench_anvil(args.mints, automine=False)
+    anvil_automine_tps = bench_anvil(args.mints, automine=True)
     restart = bench_restart(args.restart_blocks)
     result = {
         "node_tps": round(node_tps, 1),
         "raw_pyevm_tps": round(raw_tps, 1),
         "eth_tester_tps": round(tester_tps, 1),
         "anvil_tps": round(anvil_tps, 1),
+        "anvil_automine_tps": round(anvil_automine_tps, 1),
         "ratio_node_raw": round(node_tps / raw_tps, 3),
         "ratio_node_eth_tester": round(node_tps / tester_tps, 2),
         "node_rss_mb_start": round(rss_start, 1),
@@ -292,7 +306,16 @@ def main() -> int:
                 f"{tester_tps:.0f} tx/s",
                 f"node/eth-tester {node_tps / tester_tps:.1f} (>= 5)",
             ),
-            ("anvil", f"{anvil_tps:.0f} tx/s", f"node/anvil {node_tps / anvil_tps:.2f}"),
+            (
+                "anvil, no automining, evm_mine per window of 100",
+                f"{anvil_tps:.0f} tx/s",
+                f"node/anvil {node_tps / anvil_tps:.2f}",
+            ),
+            (
+                "anvil, automining (a block per transaction)",
+                f"{anvil_automine_tps:.0f} tx/s",
+                f"node/anvil {node_tps / anvil_automine_tps:.2f}",
+            ),
             (
                 f"eth-tester: first receipt after {args.eth_tester_mints} blocks",
                 f"{tester_first_receipt * 1000:.0f} ms",

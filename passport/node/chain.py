@@ -42,7 +42,7 @@ from passport.exceptions import NodeError
 from passport.node.config import Genesis
 from passport.node.interpreter import BoundedComputation, PassportComputation, deadline
 from passport.node.storage import PassportAccountDB
-from passport.node.store import LmdbStore, StoreSnapshot
+from passport.node.store import LmdbStore
 from passport.node.tries import ordered_trie
 
 GENESIS_KEY = b"pp:genesis"
@@ -184,8 +184,8 @@ class NodeChain:
         self.lock = threading.RLock()
         self.validators = {to_checksum_address(v) for v in genesis.validators}
         self.consortium = to_canonical_address(genesis.consortium) if genesis.consortium else None
-        self._chain_class = _chain_class(genesis.chain_id)
-        self._call_chain_class = _chain_class(genesis.chain_id, CallVM)
+        self._chain_class = chain_class(genesis.chain_id)
+        self._call_chain_class = chain_class(genesis.chain_id, CallVM)
         stored = store.get(GENESIS_KEY)
         encoded = _canonical_json(genesis.to_json())
         if stored is None:
@@ -310,19 +310,10 @@ class NodeChain:
         *,
         timeout: float | None = None,
     ) -> Any:
-        """Run a message call on the state after ``header``, in ``header``'s block context (as
-        geth: NUMBER is that block's), fees waived; returns the computation.
-
-        It runs on a snapshot of the committed store without the chain lock, so sealing and
-        other reads go on meanwhile.
-
-        Raises:
-            EvmTimeout: it ran longer than ``timeout`` seconds.
-            ValidationError: the call cannot start (e.g. the value exceeds the sender's balance).
-        """
+        """Run a message call on the state after ``header`` (see :func:`call_on`), on a snapshot
+        of the committed store, without the chain lock."""
         with self.store.snapshot() as snapshot, _deadline(timeout):
-            state, tx = self._call_state(snapshot, header, sender, to, value, data, gas)
-            return state.costless_execute_transaction(tx)
+            return call_on(self._call_chain_class, snapshot, header, sender, to, value, data, gas)
 
     def estimate_gas(
         self,
@@ -335,73 +326,10 @@ class NodeChain:
         cap: int,
         timeout: float | None = None,
     ) -> int:
-        """The least gas (within 64) with which the call succeeds, searched up to ``cap``; on a
-        snapshot, without the chain lock, as :meth:`call`.
-
-        Raises:
-            VMError: it fails even with ``cap`` gas (a revert carries its data).
-            EvmTimeout: the search ran longer than ``timeout`` seconds.
-            ValidationError: the call cannot start.
-        """
+        """The least gas with which the call succeeds (see :func:`estimate_on`), on a snapshot,
+        without the chain lock."""
         with self.store.snapshot() as snapshot, _deadline(timeout):
-            state, base = self._call_state(snapshot, header, sender, to, value, data, cap)
-
-            def fails(gas: int) -> VMError | None:
-                snapshot_ = state.snapshot()
-                try:
-                    trial = cast(SignedTransactionAPI, SpoofTransaction(base, gas=gas))
-                    computation = state.apply_transaction(trial)
-                    return computation.error if computation.is_error else None
-                finally:
-                    state.revert(snapshot_)
-
-            snapshot_ = state.snapshot()
-            try:
-                computation = state.apply_transaction(base)
-                if computation.is_error:
-                    raise computation.error
-                used = cap - computation.get_gas_remaining()
-            finally:
-                state.revert(snapshot_)
-            low, high = base.intrinsic_gas - 1, cap
-            guess = min(high, used * 64 // 63 + 3000)
-            if fails(guess) is None:
-                high = guess
-            else:
-                low = guess
-            while high - low > 64:
-                mid = (low + high) // 2
-                if fails(mid) is None:
-                    high = mid
-                else:
-                    low = mid
-            return high
-
-    def _call_state(
-        self,
-        db: StoreSnapshot,
-        header: BlockHeaderAPI,
-        sender: bytes,
-        to: bytes,
-        value: int,
-        data: bytes,
-        gas: int,
-    ) -> tuple[StateAPI, Any]:
-        """State after ``header`` on ``db``, in ``header``'s block context with no base fee, and
-        the spoofed transaction to run on it."""
-        vm = self._call_chain_class(db).get_vm(header)
-        state = vm.build_state(
-            db, header.copy(base_fee_per_gas=0), cast(Any, vm).chain_context, vm.previous_hashes or ()
-        )
-        unsigned = vm.create_unsigned_transaction(
-            nonce=state.get_nonce(Address(sender)),
-            gas_price=0,
-            gas=gas,
-            to=Address(to),
-            value=value,
-            data=data,
-        )
-        return state, SpoofTransaction(unsigned, from_=sender)
+            return estimate_on(self._call_chain_class, snapshot, header, sender, to, value, data, cap)
 
     # ---------------------------------------------------------------- permissioning
 
@@ -550,6 +478,99 @@ class NodeChain:
         self._head_state = None
 
 
+def call_state(
+    chain_type: type[Chain],
+    db: Any,
+    header: BlockHeaderAPI,
+    sender: bytes,
+    to: bytes,
+    value: int,
+    data: bytes,
+    gas: int,
+) -> tuple[StateAPI, Any]:
+    """State after ``header`` on ``db``, in ``header``'s block context (as geth: NUMBER is that
+    block's) with no base fee, and the spoofed transaction to run on it."""
+    vm = chain_type(db).get_vm(header)
+    state = vm.build_state(
+        db, header.copy(base_fee_per_gas=0), cast(Any, vm).chain_context, vm.previous_hashes or ()
+    )
+    unsigned = vm.create_unsigned_transaction(
+        nonce=state.get_nonce(Address(sender)), gas_price=0, gas=gas, to=Address(to), value=value, data=data
+    )
+    return state, SpoofTransaction(unsigned, from_=sender)
+
+
+def call_on(
+    chain_type: type[Chain],
+    db: Any,
+    header: BlockHeaderAPI,
+    sender: bytes,
+    to: bytes,
+    value: int,
+    data: bytes,
+    gas: int,
+) -> Any:
+    """Run a message call on the state after ``header``, fees waived; returns the computation.
+
+    Raises:
+        EvmTimeout: it passed the thread's :func:`~passport.node.interpreter.deadline`.
+        ValidationError: the call cannot start (e.g. the value exceeds the sender's balance).
+    """
+    state, tx = call_state(chain_type, db, header, sender, to, value, data, gas)
+    return state.costless_execute_transaction(tx)
+
+
+def estimate_on(
+    chain_type: type[Chain],
+    db: Any,
+    header: BlockHeaderAPI,
+    sender: bytes,
+    to: bytes,
+    value: int,
+    data: bytes,
+    cap: int,
+) -> int:
+    """The least gas (within 64) with which the call succeeds, searched up to ``cap``.
+
+    Raises:
+        VMError: it fails even with ``cap`` gas (a revert carries its data).
+        EvmTimeout: the search passed the thread's deadline.
+        ValidationError: the call cannot start.
+    """
+    state, base = call_state(chain_type, db, header, sender, to, value, data, cap)
+
+    def fails(gas: int) -> VMError | None:
+        snapshot = state.snapshot()
+        try:
+            trial = cast(SignedTransactionAPI, SpoofTransaction(base, gas=gas))
+            computation = state.apply_transaction(trial)
+            return computation.error if computation.is_error else None
+        finally:
+            state.revert(snapshot)
+
+    snapshot = state.snapshot()
+    try:
+        computation = state.apply_transaction(base)
+        if computation.is_error:
+            raise computation.error
+        used = cap - computation.get_gas_remaining()
+    finally:
+        state.revert(snapshot)
+    low, high = base.intrinsic_gas - 1, cap
+    guess = min(high, used * 64 // 63 + 3000)
+    if fails(guess) is None:
+        high = guess
+    else:
+        low = guess
+    while high - low > 64:
+        mid = (low + high) // 2
+        if fails(mid) is None:
+            high = mid
+        else:
+            low = mid
+    return high
+
+
 def iter_logs(receipts: Sequence[ReceiptAPI]) -> Iterator[tuple[int, int, Any]]:
     """(transaction index, log index in block, log) for every log of a block."""
     log_index = 0
@@ -559,7 +580,7 @@ def iter_logs(receipts: Sequence[ReceiptAPI]) -> Iterator[tuple[int, int, Any]]:
             log_index += 1
 
 
-def _chain_class(chain_id: int, vm: type[PassportVM] = PassportVM) -> type[_PassportChain]:
+def chain_class(chain_id: int, vm: type[PassportVM] = PassportVM) -> type[_PassportChain]:
     return type(
         "PassportChain",
         (_PassportChain,),

@@ -141,6 +141,8 @@ class RpcConfig:
     # this much wall-clock time (as geth's --rpc.evmtimeout)
     gas_cap: int = 50_000_000
     evm_timeout_seconds: float = 5.0
+    # worker processes that run eth_call / eth_estimateGas (0: one per CPU core)
+    call_workers: int = 0
     # an HTTP connection idle (or a request stalled) this long is closed; beyond
     # max_connections open at once, new ones get HTTP 503
     idle_timeout_seconds: float = 30.0

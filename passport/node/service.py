@@ -22,6 +22,7 @@ from eth.db.trie import make_trie_root_and_nodes
 from eth_keys.datatypes import PrivateKey
 
 from passport.exceptions import NodeError, ReplicaDiverged, RpcError
+from passport.node.calls import CallPool
 from passport.node.chain import BlockRejected, NodeChain, PassportVM, seal_digest, seal_signer
 from passport.node.config import CHAIN_DIR, Genesis, NodeConfig, is_loopback
 from passport.node.mempool import Mempool
@@ -107,6 +108,9 @@ class Node:
             pending=lambda: len(self.mempool),
             replica_lag=self.replica_lags,
         )
+        self.calls = CallPool(
+            data_dir / CHAIN_DIR, genesis.chain_id, config.rpc.call_workers or os.cpu_count() or 2
+        )
         self.methods = Methods(self, config.rpc)
         self.dispatcher = Dispatcher(self.methods, config.rpc, auth_required, self.metrics)
         self.diverged: ReplicaDiverged | None = None
@@ -154,6 +158,7 @@ class Node:
         """Stop serving, finish the block being sealed, close the store."""
         self._stopping.set()
         self._wake.set()
+        self.calls.close()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

@@ -14,7 +14,9 @@ coinbase is removed after the transaction if it is empty.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -194,13 +196,53 @@ class Comparison:
         """Stock py-evm passes and the node's VM does not."""
         return self.stock is None and self.node is not None
 
+    @property
+    def timed_out(self) -> bool:
+        return any(r is not None and r.startswith(TIMED_OUT) for r in (self.stock, self.node))
 
-def compare(case: Case) -> Comparison:
+
+class CaseTimeout(BaseException):
+    """A VM ran a case longer than the runner allows."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None) -> Iterator[None]:
+    """Interrupt the block after ``seconds`` with :class:`CaseTimeout` (main thread only)."""
+    if not seconds:
+        yield
+        return
+
+    def expire(_signum: int, _frame: Any) -> None:
+        raise CaseTimeout(f"did not finish within {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _bounded(vm_class: type[VirtualMachineAPI], case: Case, seconds: float | None) -> Outcome:
+    try:
+        with _time_limit(seconds):
+            return run_case(vm_class, case, read_back=True)
+    except CaseTimeout as exc:
+        return Outcome(f"{TIMED_OUT}: {exc}")
+
+
+TIMED_OUT = "timed out"
+
+
+def compare(case: Case, seconds: float | None = None) -> Comparison:
     """Run ``case`` on stock ``CancunVM`` and on ``PassportVM``; the node's state read back from
-    its database must equal stock py-evm's, account by account and slot by slot."""
+    its database must equal stock py-evm's, account by account and slot by slot. With
+    ``seconds``, each VM gets that long (a case stock py-evm cannot finish in time is reported
+    as timed out, not as passed or failed)."""
     started = time.perf_counter()
-    stock = run_case(CancunVM, case, read_back=True)
-    node = run_case(PassportVM, case, read_back=True)
+    stock = _bounded(CancunVM, case, seconds)
+    node = _bounded(PassportVM, case, seconds)
     node_failure = node.failure
     if node_failure is None and stock.failure is None and node.dump != stock.dump:
         node_failure = "state read back from the database differs from stock py-evm's"

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 from eth.abc import BlockHeaderAPI, SignedTransactionAPI
 
 from passport.exceptions import RpcError
+from passport.node.calls import CallPool
 from passport.node.chain import NodeChain
 from passport.node.config import RpcConfig
 from passport.node.rpc.codes import INTERNAL_ERROR, SERVER_ERROR
@@ -45,6 +46,7 @@ class Backend(Protocol):
     """What the methods need from the running node (``passport.node.service.Node``)."""
 
     chain: NodeChain
+    calls: CallPool
 
     def submit(self, raw: bytes) -> bytes: ...
     def submissions_batched(self) -> AbstractContextManager[None]: ...

@@ -8,7 +8,6 @@ from typing import Any, cast
 
 from eth._utils.address import generate_contract_address
 from eth.abc import BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI
-from eth.exceptions import Revert
 from eth_abi import decode as abi_decode
 from eth_utils import to_checksum_address
 
@@ -143,17 +142,17 @@ _FAILURES = {
 }
 
 
-def execution_error(error: Any) -> RpcError:
-    """A failed call or estimate as a JSON-RPC error: code 3 with the revert bytes, or -32000
-    with geth's wording (never a Python class name)."""
-    if isinstance(error, Revert):
-        data = bytes(error.args[0]) if error.args and isinstance(error.args[0], bytes) else b""
-        message = "execution reverted"
-        if data[:4] == ERROR_STRING:
-            with contextlib.suppress(Exception):  # a malformed reason string is still a revert
-                message += ": " + abi_decode(["string"], data[4:])[0]
-        return RpcError(EXECUTION_REVERTED, message, hex_bytes(data))
-    for kind in type(error).__mro__:
-        if kind.__name__ in _FAILURES:
-            return RpcError(SERVER_ERROR, _FAILURES[kind.__name__])
-    return RpcError(SERVER_ERROR, "execution failed")
+def revert_error(data: bytes) -> RpcError:
+    """A reverted call or estimate: code 3 with the revert bytes (web3.py and ethers decode
+    custom errors from them), and the reason string where there is one."""
+    message = "execution reverted"
+    if data[:4] == ERROR_STRING:
+        with contextlib.suppress(Exception):  # a malformed reason string is still a revert
+            message += ": " + abi_decode(["string"], data[4:])[0]
+    return RpcError(EXECUTION_REVERTED, message, hex_bytes(data))
+
+
+def failure_error(kind: str) -> RpcError:
+    """A call that failed without reverting, named by its py-evm error class: -32000 with
+    geth's wording (never the Python class name)."""
+    return RpcError(SERVER_ERROR, _FAILURES.get(kind, "execution failed"))

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from eth.abc import BlockHeaderAPI
-from eth.exceptions import VMError
 from eth_typing import Address
-from eth_utils import ValidationError
 
 from passport.exceptions import RpcError
-from passport.node.interpreter import EvmTimeout
+from passport.node.calls import CallRequest, Outcome
 from passport.node.rpc.base import Namespace, method
 from passport.node.rpc.codes import LIMIT_EXCEEDED, SERVER_ERROR
-from passport.node.rpc.formatting import base_fee, execution_error, hex_bytes
+from passport.node.rpc.formatting import base_fee, failure_error, hex_bytes, revert_error
 from passport.node.rpc.params import (
     LATEST,
     BlockRef,
@@ -106,52 +105,41 @@ class StateMethods(Namespace):
 
     # ---------------------------------------------------------------- execution
 
-    def _call_header(self, at: BlockRef) -> BlockHeaderAPI:
+    def _run(self, args: CallArgs, at: BlockRef, estimate: bool) -> Outcome:
+        """Run the call in a worker process (see :mod:`passport.node.calls`)."""
         with self.chain.lock:
-            return self.header(at)  # type: ignore[no-any-return]
-
-    def _gas(self, args: CallArgs, header: BlockHeaderAPI) -> int:
-        """The call's gas: as asked, else the block gas limit; never above ``rpc.gas_cap`` (as geth)."""
-        return min(args.gas if args.gas is not None else header.gas_limit, self.config.gas_cap)
-
-    def _timed_out(self) -> RpcError:
-        return RpcError(
-            LIMIT_EXCEEDED,
-            f"execution aborted (timeout = {self.config.evm_timeout_seconds:g}s, rpc.evm_timeout_seconds)",
-        )
+            header = self.header(at)
+        gas = min(args.gas if args.gas is not None else header.gas_limit, self.config.gas_cap)  # as geth
+        outcome = self.node.calls.run(
+            CallRequest(
+                estimate=estimate, block_hash=bytes(header.hash), sender=bytes(args.sender),
+                to=bytes(args.to), value=args.value, data=args.data, gas=gas,
+                deadline=time.monotonic() + self.config.evm_timeout_seconds,
+            )
+        )  # fmt: skip
+        if outcome.kind == "ok":
+            return outcome
+        if outcome.kind == "timeout":
+            raise RpcError(
+                LIMIT_EXCEEDED,
+                f"execution aborted (timeout = {self.config.evm_timeout_seconds:g}s, "
+                "rpc.evm_timeout_seconds)",
+            )
+        if outcome.kind == "revert":
+            raise revert_error(outcome.value)
+        if outcome.kind == "failure":
+            raise failure_error(outcome.value)
+        if outcome.kind == "invalid":
+            raise _cannot_start(outcome.value)
+        raise RpcError(SERVER_ERROR, f"header for hash 0x{bytes(header.hash).hex()} not found")
 
     @method("eth_call", Param("call", call_object), AT_BLOCK)
     def execute_call(self, args: CallArgs, at: BlockRef) -> str:
-        header = self._call_header(at)
-        try:
-            computation = self.chain.call(
-                header, args.sender, args.to, args.value, args.data, self._gas(args, header),
-                timeout=self.config.evm_timeout_seconds,
-            )  # fmt: skip
-        except EvmTimeout:
-            raise self._timed_out() from None
-        except ValidationError as exc:
-            raise _cannot_start(exc) from None
-        if computation.is_error:
-            raise execution_error(computation.error)
-        return hex_bytes(computation.output)
+        return hex_bytes(self._run(args, at, estimate=False).value)
 
     @method("eth_estimateGas", Param("call", call_object), AT_BLOCK)
     def estimate_gas(self, args: CallArgs, at: BlockRef) -> str:
-        header = self._call_header(at)
-        try:
-            return hex(
-                self.chain.estimate_gas(
-                    header, args.sender, args.to, args.value, args.data,
-                    cap=self._gas(args, header), timeout=self.config.evm_timeout_seconds,
-                )
-            )  # fmt: skip
-        except EvmTimeout:
-            raise self._timed_out() from None
-        except ValidationError as exc:
-            raise _cannot_start(exc) from None
-        except VMError as exc:
-            raise execution_error(exc) from None
+        return hex(self._run(args, at, estimate=True).value)
 
     # ---------------------------------------------------------------- fees
 
@@ -211,9 +199,8 @@ class StateMethods(Namespace):
         return out
 
 
-def _cannot_start(exc: ValidationError) -> RpcError:
+def _cannot_start(message: str) -> RpcError:
     """A call py-evm refuses to start (as geth's wording where there is one)."""
-    message = str(exc)
     if "balance" in message or "afford" in message:
         return RpcError(SERVER_ERROR, f"insufficient funds for gas * price + value: {message}")
     if "intrinsic" in message.lower():
