@@ -9,7 +9,7 @@ export FOUNDRY_PROFILE ?= $(if $(CI),ci,default)
 # Unit tests only: fuzz and invariant gas varies with the run count of the profile.
 SNAPSHOT_FILTER := --no-match-test 'testFuzz|invariant'
 
-.PHONY: help setup test test-contracts test-python lint gas gas-snapshot compile clean demo
+.PHONY: help setup test test-contracts test-python lint lint-contracts gas gas-snapshot compile clean demo
 
 help:
 	@echo "make test          set up (.venv, node_modules) and run forge + pytest + lint"
@@ -32,7 +32,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: setup test-contracts test-python lint
+test: setup test-contracts test-python lint lint-contracts
 
 test-contracts: setup
 	$(FORGE) test
@@ -46,6 +46,17 @@ lint: setup
 	$(VENV)/bin/ruff format --check passport tests scripts
 	$(VENV)/bin/mypy
 
+# slither (static analysis of contracts/) in a venv of its own: it needs web3 7, the project web3 8.
+SLITHER_VENV := .venv-slither
+$(SLITHER_VENV)/.installed: scripts/slither-requirements.txt
+	test -x $(SLITHER_VENV)/bin/python || $(PYTHON) -m venv $(SLITHER_VENV)
+	$(SLITHER_VENV)/bin/pip install --quiet --disable-pip-version-check -r scripts/slither-requirements.txt
+	touch $@
+
+# High and medium findings must be fixed or triaged with a reason in slither.triage.json.
+lint-contracts: setup $(SLITHER_VENV)/.installed
+	$(VPY) scripts/slither.py
+
 gas: setup
 	$(VPY) scripts/bench_gas.py
 
@@ -56,7 +67,7 @@ compile: setup
 	$(VENV)/bin/passport compile
 
 clean:
-	rm -rf build $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf build $(VENV) $(SLITHER_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
 
 # The tungsten scenario on a fresh dev node (passport node start --dev, in-process, temporary
 # data dir): passports, policy checks and the signed attestation land in build/demo/.

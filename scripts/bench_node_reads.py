@@ -134,7 +134,8 @@ def main() -> int:
             f"machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}"
         )
         print(
-            f"load: {args.heavy} clients, each back-to-back eth_call of {args.heavy_gas:,} gas; outcomes {outcomes}"
+            f"load: {args.heavy} clients, each back-to-back eth_call of {args.heavy_gas:,} gas; "
+            f"outcomes {outcomes}"
         )
         print("| figure | idle | under load | load / idle |\n|---|---|---|---|")
         for key, name in (
