@@ -201,9 +201,8 @@ def main() -> int:
         for thread in threads:
             thread.start()
         if not args.json:
-            print(
-                f"machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}"
-            )
+            python = f"{platform.python_implementation()} {platform.python_version()}"
+            print(f"machine: {platform.machine()}, {python}")
             print(
                 "| minute | node RSS MB | call workers RSS MB | FDs | threads | requests | errors |", end=""
             )
