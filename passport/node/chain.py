@@ -432,6 +432,14 @@ class NodeChain:
                     raise BlockRejected(index, reason)
                 result.skipped.append((tx, reason))
                 continue
+            if tx.gas < tx.intrinsic_gas:
+                # py-evm 0.12.1b1 executes a typed transaction whose gas is below its intrinsic
+                # gas (access lists, data); the protocol, and admission, refuse it
+                reason = f"intrinsic gas too low: gas {tx.gas}, needs at least {tx.intrinsic_gas}"
+                if strict:
+                    raise BlockRejected(index, reason)
+                result.skipped.append((tx, reason))
+                continue
             if tx.gas > running.gas_limit - running.gas_used and not strict:
                 result.deferred.append(tx)
                 continue

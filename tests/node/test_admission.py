@@ -113,3 +113,29 @@ def test_non_member_is_refused_and_a_member_is_not() -> None:
         assert rpc(node, "perm_removeAccountsFromAllowlist", [[outsider.address]])["result"] == "Success"
         assert "not permitted" in refusal(node, raw(outsider, nonce=1))
         assert rpc(node, "perm_removeAccountsFromAllowlist", [[outsider.address]])["error"]["code"] == -32000
+
+
+def test_a_block_with_a_transaction_below_its_intrinsic_gas_is_rejected() -> None:
+    """py-evm itself would execute it (an access list's cost is not checked); a replica must
+    refuse such a block, and a sealer must not include it."""
+    from eth.vm.forks.cancun import CancunVM
+
+    from passport.node.chain import BlockRejected
+
+    sender = dev_account(3)
+    signed = sender.sign_transaction({
+        "chainId": CHAIN, "nonce": 0, "to": sender.address, "value": 0, "gas": 21_000,
+        "maxFeePerGas": 5 * 10**9, "maxPriorityFeePerGas": 10**9,
+        "accessList": [{"address": dev_account(4).address, "storageKeys": []}],
+    })  # fmt: skip
+    tx = CancunVM.get_transaction_builder().decode(bytes(signed.raw_transaction))
+    assert tx.gas < tx.intrinsic_gas
+    with Node.dev() as node, node.chain.lock:
+        with pytest.raises(BlockRejected, match="intrinsic gas too low"):
+            node.chain.build(
+                [tx], timestamp=node.chain.head.timestamp + 1, coinbase=b"\0" * 20, strict=True
+            )
+        node.chain.abandon()
+        built = node.chain.build([tx], timestamp=node.chain.head.timestamp + 1, coinbase=b"\0" * 20)
+        assert not built.block.transactions and "intrinsic gas too low" in built.skipped[0][1]
+        node.chain.abandon()
