@@ -40,27 +40,14 @@ class StoreLocked(NodeError):
         super().__init__(f"the data directory {path} is in use by another node process")
 
 
-class LmdbStore(BaseAtomicDB):
-    """py-evm's atomic database interface over LMDB, with block-sized commits."""
+class _OverlayDB(BaseAtomicDB):
+    """py-evm's atomic database interface: writes collect in ``_pending`` over a committed
+    version that :meth:`_committed` reads."""
 
-    def __init__(self, path: Path, map_size: int = DEFAULT_MAP_SIZE) -> None:
-        path.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._lock_file = _exclusive_lock(path / "LOCK")
-        self._env = lmdb.open(
-            str(path),
-            map_size=map_size,
-            subdir=True,
-            max_dbs=0,
-            readahead=False,
-            meminit=False,
-            max_readers=MAX_READERS,
-        )
-        self._pending: dict[bytes, bytes | None] = {}
-        self._read = self._env.begin(buffers=False)
-        self._guard = threading.Lock()
+    _pending: dict[bytes, bytes | None]
 
-    # ---------------------------------------------------------------- py-evm's mapping interface
+    def _committed(self, key: bytes) -> bytes | None:
+        raise NotImplementedError
 
     def __getitem__(self, key: bytes) -> bytes:
         if key in self._pending:
@@ -68,11 +55,10 @@ class LmdbStore(BaseAtomicDB):
             if value is _DELETED:
                 raise KeyError(key)
             return value
-        with self._guard:
-            found = self._read.get(key)
+        found = self._committed(key)
         if found is None:
             raise KeyError(key)
-        return bytes(found)
+        return found
 
     def __setitem__(self, key: bytes, value: bytes) -> None:
         self._pending[key] = bytes(value)
@@ -93,6 +79,32 @@ class LmdbStore(BaseAtomicDB):
     def atomic_batch(self) -> Iterator[AtomicWriteBatchAPI]:
         with AtomicDBWriteBatch._commit_unless_raises(self) as batch:
             yield batch
+
+
+class LmdbStore(_OverlayDB):
+    """py-evm's atomic database interface over LMDB, with block-sized commits."""
+
+    def __init__(self, path: Path, map_size: int = DEFAULT_MAP_SIZE) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock_file = _exclusive_lock(path / "LOCK")
+        self._env = lmdb.open(
+            str(path),
+            map_size=map_size,
+            subdir=True,
+            max_dbs=0,
+            readahead=False,
+            meminit=False,
+            max_readers=MAX_READERS,
+        )
+        self._pending: dict[bytes, bytes | None] = {}
+        self._read = self._env.begin(buffers=False)
+        self._guard = threading.Lock()
+
+    def _committed(self, key: bytes) -> bytes | None:
+        with self._guard:
+            found = self._read.get(key)
+        return None if found is None else bytes(found)
 
     # ---------------------------------------------------------------- block-sized transactions
 
@@ -173,45 +185,18 @@ class LmdbStore(BaseAtomicDB):
         os.close(self._lock_file)
 
 
-class StoreSnapshot(BaseAtomicDB):
+class StoreSnapshot(_OverlayDB):
     """The store as of one committed version (an LMDB read transaction), with writes kept in
-    memory and dropped: ``eth_call`` executes on it without the chain lock, while blocks are
-    sealed and committed beside it. Use from one thread; :meth:`close` (or ``with``) ends it."""
+    memory and dropped: a call executes on it beside the blocks being sealed and committed.
+    Use from one thread; :meth:`close` (or ``with``) ends it."""
 
     def __init__(self, txn: lmdb.Transaction) -> None:
         self._txn = txn
-        self._overlay: dict[bytes, bytes | None] = {}
+        self._pending = {}
 
-    def __getitem__(self, key: bytes) -> bytes:
-        if key in self._overlay:
-            value = self._overlay[key]
-            if value is _DELETED:
-                raise KeyError(key)
-            return value
+    def _committed(self, key: bytes) -> bytes | None:
         found = self._txn.get(key)
-        if found is None:
-            raise KeyError(key)
-        return bytes(found)
-
-    def __setitem__(self, key: bytes, value: bytes) -> None:
-        self._overlay[key] = bytes(value)
-
-    def __delitem__(self, key: bytes) -> None:
-        if key not in self:
-            raise KeyError(key)
-        self._overlay[key] = _DELETED
-
-    def _exists(self, key: bytes) -> bool:
-        try:
-            self[key]
-        except KeyError:
-            return False
-        return True
-
-    @contextmanager
-    def atomic_batch(self) -> Iterator[AtomicWriteBatchAPI]:
-        with AtomicDBWriteBatch._commit_unless_raises(self) as batch:
-            yield batch
+        return None if found is None else bytes(found)
 
     def close(self) -> None:
         self._txn.abort()

@@ -132,9 +132,7 @@ def test_a_block_with_a_transaction_below_its_intrinsic_gas_is_rejected() -> Non
     assert tx.gas < tx.intrinsic_gas
     with Node.dev() as node, node.chain.lock:
         with pytest.raises(BlockRejected, match="intrinsic gas too low"):
-            node.chain.build(
-                [tx], timestamp=node.chain.head.timestamp + 1, coinbase=b"\0" * 20, strict=True
-            )
+            node.chain.build([tx], timestamp=node.chain.head.timestamp + 1, coinbase=b"\0" * 20, strict=True)
         node.chain.abandon()
         built = node.chain.build([tx], timestamp=node.chain.head.timestamp + 1, coinbase=b"\0" * 20)
         assert not built.block.transactions and "intrinsic gas too low" in built.skipped[0][1]

@@ -160,6 +160,16 @@ def test_a_batch_of_transactions_is_sealed_in_one_block(node: Node) -> None:
 # -------------------------------------------------------------------- connections and operations
 
 
+def seal_a_transfer(w3: Web3) -> Any:
+    """A zero-value transfer from dev account 3 to itself, waited for; its receipt."""
+    sender = dev_account(3)
+    tx = {"chainId": 1337, "nonce": w3.eth.get_transaction_count(sender.address), "to": sender.address,
+          "value": 0, "gas": 21_000, "gasPrice": 5 * 10**9}  # fmt: skip
+    return w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
+    )
+
+
 @pytest.fixture
 def tight_node() -> Iterator[Node]:
     """A node with a 1 s idle timeout and room for 6 connections."""
@@ -219,12 +229,7 @@ def test_connections_beyond_the_limit_are_refused_clearly(tight_node: Node) -> N
 
 def test_metrics_and_health_endpoints(node: Node) -> None:
     w3 = Web3(Web3.HTTPProvider(node.url))
-    sender = dev_account(3)
-    tx = {"chainId": 1337, "nonce": w3.eth.get_transaction_count(sender.address), "to": sender.address,
-          "value": 0, "gas": 21_000, "gasPrice": 5 * 10**9}  # fmt: skip
-    w3.eth.wait_for_transaction_receipt(
-        w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
-    )
+    seal_a_transfer(w3)
     post(node.url, call("eth_getBalance", ["0xbad"]))
     with urllib.request.urlopen(node.url + "/metrics", timeout=10) as response:
         assert response.headers["Content-Type"].startswith("text/plain")
@@ -242,13 +247,8 @@ def test_metrics_and_health_endpoints(node: Node) -> None:
 
 def test_a_sealed_block_is_logged_in_one_line(node: Node, caplog: pytest.LogCaptureFixture) -> None:
     w3 = Web3(Web3.HTTPProvider(node.url))
-    sender = dev_account(3)
-    tx = {"chainId": 1337, "nonce": w3.eth.get_transaction_count(sender.address), "to": sender.address,
-          "value": 0, "gas": 21_000, "gasPrice": 5 * 10**9}  # fmt: skip
     with caplog.at_level(logging.INFO, logger="passport.node"):
-        receipt = w3.eth.wait_for_transaction_receipt(
-            w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
-        )
+        receipt = seal_a_transfer(w3)
         time.sleep(0.1)
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("sealed block")]
     number = receipt["blockNumber"]
@@ -304,12 +304,7 @@ def test_a_heavy_call_does_not_hold_other_reads(node: Node) -> None:
             thread.start()
         time.sleep(0.3)
         w3 = Web3(Web3.HTTPProvider(node.url))
-        sender = dev_account(3)
-        tx = {"chainId": 1337, "nonce": w3.eth.get_transaction_count(sender.address), "to": sender.address,
-              "value": 0, "gas": 21_000, "gasPrice": 5 * 10**9}  # fmt: skip
-        w3.eth.wait_for_transaction_receipt(
-            w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
-        )
+        seal_a_transfer(w3)
         assert post(node.url, call("eth_blockNumber", []))[1]["result"]
         assert not finished, "the reads and the seal waited for the heavy calls"
     finally:
