@@ -146,6 +146,13 @@ def token_command(data_dir: Path | None, scope: str) -> None:
 @click.option(
     "--seal-on-transaction/--no-seal-on-transaction", default=None, help="Seal as soon as transactions wait."
 )
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+    help="info logs one line per sealed or imported block.",
+)
 def start_command(
     data_dir: Path | None,
     dev: bool,
@@ -154,9 +161,19 @@ def start_command(
     port: int | None,
     block_interval: float | None,
     seal_on_transaction: bool | None,
+    log_level: str,
 ) -> None:
     """Serve JSON-RPC until SIGINT or SIGTERM, then shut down cleanly."""
+    import logging
+
     from passport.node.service import Node
+
+    logging.basicConfig(
+        level=log_level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # third-party libraries keep their own (quieter) level
+    for noisy in ("eth", "trie", "urllib3", "web3"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
 
     if dev and replica_of:
         raise click.UsageError("--dev and --replica-of exclude each other")
