@@ -312,3 +312,20 @@ def test_a_heavy_call_does_not_hold_other_reads(node: Node) -> None:
             thread.join()
         node.config.rpc.evm_timeout_seconds = 5.0
         node.config.rpc.gas_cap = 50_000_000
+
+
+def test_client_disconnects_leave_no_traceback(
+    tight_node: Node, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    body = json.dumps(call("eth_getBlockByNumber", ["latest", True])).encode()
+    request = b"POST / HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+    with caplog.at_level(logging.DEBUG, logger="passport.node.rpc"):
+        for cut in (0, 10, len(request), len(request) + len(body)):
+            sock = _connect(tight_node.url)
+            sock.sendall((request + body)[:cut])
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            sock.close()  # an abortive close (RST), mid-request or before the answer is read
+        time.sleep(0.5)
+        assert post(tight_node.url, call("eth_chainId", []))[1]["result"] == "0x539"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "Traceback" not in capfd.readouterr().err
