@@ -234,6 +234,7 @@ def _serve(node_: Any, dev: bool) -> None:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     node_.start()
+    node_.calls.warm_up()  # eth_call workers start now, not on the first call
     info = node_.info()
     stderr.print(
         f"[green]passport node[/] {info['role']} of chain {info['chainId']} at [bold]{node_.url}[/] "

@@ -14,6 +14,7 @@ by a margin past it is replaced.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import multiprocessing
 import multiprocessing.pool
 import threading
@@ -56,7 +57,8 @@ class CallRequest:
     value: int
     data: bytes
     gas: int
-    deadline: float  # time.monotonic(), the same clock in every process on the host
+    timeout: float  # seconds, from when a worker pool is up (waiting in its queue counts)
+    deadline: float = 0.0  # time.monotonic(), the same clock in every process on the host; set by run
 
 
 _worker: dict[str, Any] = {}
@@ -95,6 +97,10 @@ def _execute(request: CallRequest) -> Outcome:
         return Outcome("ok", bytes(computation.output))
 
 
+def _ready(_index: int) -> bool:
+    return "chain" in _worker
+
+
 def _failed(error: VMError) -> Outcome:
     if isinstance(error, Revert):
         data = error.args[0] if error.args and isinstance(error.args[0], bytes) else b""
@@ -120,13 +126,17 @@ class CallPool:
             if self._pool is None:
                 # spawn, not fork: the node's threads and its LMDB environment must not be copied
                 context = multiprocessing.get_context("spawn")
-                self._pool = context.Pool(
+                pool = context.Pool(
                     self._workers, initializer=_init_worker, initargs=(self._store_path, self._chain_id)
                 )
+                # the workers' start-up (an interpreter and py-evm each) counts against no call
+                pool.map(_ready, range(self._workers))
+                self._pool = pool
             return self._pool
 
     def run(self, request: CallRequest) -> Outcome:
         pool = self._get()
+        request = dataclasses.replace(request, deadline=time.monotonic() + request.timeout)
         pending = pool.apply_async(_execute, (request,))
         try:
             return pending.get(timeout=max(0.0, request.deadline - time.monotonic()) + GRACE_SECONDS)

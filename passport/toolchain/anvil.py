@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import IO, Self
 
 from passport.exceptions import ToolchainError
 from passport.sdk.accounts import DEV_MNEMONIC
@@ -46,6 +47,9 @@ class RpcProcess:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
+        # stderr goes to a file, never a pipe nobody drains: a process that logs (the node logs
+        # a line per block) would block once a pipe's buffer filled
+        self._log: IO[bytes] | None = None
 
     def command(self) -> list[str]:
         raise NotImplementedError
@@ -60,19 +64,32 @@ class RpcProcess:
         Raises:
             ToolchainError: the program is missing, exited, or did not answer in time.
         """
-        self._process = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the process; closed in stop)
+        self._process = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=self._log)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                err = self._process.stderr.read().decode(errors="replace") if self._process.stderr else ""
-                raise ToolchainError(
-                    f"{self.name} exited with code {self._process.returncode}: {err.strip()}"
-                )
+                code = self._process.returncode
+                err = self.log_text()
+                self._close_log()
+                raise ToolchainError(f"{self.name} exited with code {code}: {err.strip()}")
             if self._answers():
                 return self
             time.sleep(0.05)
         self.stop()
         raise ToolchainError(f"{self.name} did not answer on {self.url} within {timeout:.0f} s")
+
+    def log_text(self) -> str:
+        """What the process has written to stderr so far."""
+        if self._log is None:
+            return ""
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace")
+
+    def _close_log(self) -> None:
+        log, self._log = self._log, None
+        if log is not None:
+            log.close()
 
     def _answers(self) -> bool:
         body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
@@ -94,8 +111,7 @@ class RpcProcess:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stderr:
-            process.stderr.close()
+        self._close_log()
         return process.returncode
 
     def kill(self) -> None:
@@ -104,8 +120,7 @@ class RpcProcess:
         if process is not None:
             process.kill()
             process.wait()
-            if process.stderr:
-                process.stderr.close()
+        self._close_log()
 
     def __enter__(self) -> Self:
         return self.start()

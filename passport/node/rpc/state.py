@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from eth.abc import BlockHeaderAPI
@@ -114,7 +113,7 @@ class StateMethods(Namespace):
             CallRequest(
                 estimate=estimate, block_hash=bytes(header.hash), sender=bytes(args.sender),
                 to=bytes(args.to), value=args.value, data=args.data, gas=gas,
-                deadline=time.monotonic() + self.config.evm_timeout_seconds,
+                timeout=self.config.evm_timeout_seconds,
             )
         )  # fmt: skip
         if outcome.kind == "ok":
