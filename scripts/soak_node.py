@@ -12,8 +12,10 @@ node's resident memory (its call workers' beside it), open file descriptors, thr
 served, errors and latency p50/p99.
 
 It fails (exit 1) when resources grow without bound: from the end of the warm-up (minute 2) to
-the last minute, resident memory of the node grows by more than 50 MB and 25 %, or its file
-descriptors by more than 64, or its threads by more than 64; or when any request fails.
+the last minute, the node's heap (RssAnon: resident memory less the mapped database pages,
+which grow with the chain) grows by more than 50 MB and 25 %, or its call workers' heaps by
+more than 100 MB, or its file descriptors by more than 64, or its threads by more than 64; or
+when any request fails, or the node logs an error.
 """
 
 from __future__ import annotations
@@ -157,10 +159,12 @@ def proc_status(pid: int) -> dict[str, int]:
     fields = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         key, _, value = line.partition(":")
-        if key in ("VmRSS", "Threads"):
+        if key in ("VmRSS", "RssAnon", "RssFile", "Threads"):
             fields[key] = int(value.split()[0])
     return {
         "rss_mb": fields["VmRSS"] // 1024,
+        "anon_mb": fields["RssAnon"] // 1024,
+        "file_mb": fields["RssFile"] // 1024,
         "threads": fields["Threads"],
         "fds": len(os.listdir(f"/proc/{pid}/fd")),
     }
@@ -172,7 +176,7 @@ def children_rss_mb(pid: int) -> int:
         children = (task / "children").read_text().split() if (task / "children").exists() else []
         for child in children:
             with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # it just exited
-                total += proc_status(int(child))["rss_mb"]
+                total += proc_status(int(child))["anon_mb"]
     return total
 
 
@@ -204,7 +208,9 @@ def main() -> int:
             python = f"{platform.python_implementation()} {platform.python_version()}"
             print(f"machine: {platform.machine()}, {python}")
             print(
-                "| minute | node RSS MB | call workers RSS MB | FDs | threads | requests | errors |", end=""
+                "| minute | node RSS MB (heap + mapped) | call workers heap MB | FDs | threads | requests "
+                "| errors |",
+                end="",
             )
             print(" p50 ms | p99 ms |")
             print("|---|---|---|---|---|---|---|---|---|")
@@ -226,23 +232,33 @@ def main() -> int:
                 rows.append(row)
                 if not args.json:
                     print(
-                        f"| {minute} | {row['rss_mb']} | {row['workers_rss_mb']} | {row['fds']} "
+                        f"| {minute} | {row['rss_mb']} ({row['anon_mb']} + {row['file_mb']}) "
+                        f"| {row['workers_rss_mb']} | {row['fds']} "
                         f"| {row['threads']} | {row['requests']} | {row['errors']} | {row['p50_ms']} "
                         f"| {row['p99_ms']} |",
                         flush=True,
                     )
+                    for error in errors[:3]:
+                        print(f"  error: {error[:200]}", file=sys.stderr, flush=True)
         finally:
             stop.set()
             for thread in threads:
                 thread.join(timeout=60)
+            node_errors = [
+                line for line in node.log_text().splitlines() if " ERROR " in line or "Error" in line
+            ]
     problems = []
     if not rows:
         problems.append("ran less than a minute")
     else:
         base = rows[min(WARM_UP_MINUTES, len(rows)) - 1]
         last = rows[-1]
-        if last["rss_mb"] - base["rss_mb"] > 50 and last["rss_mb"] > base["rss_mb"] * 1.25:
-            problems.append(f"node RSS grew from {base['rss_mb']} to {last['rss_mb']} MB")
+        if last["anon_mb"] - base["anon_mb"] > 50 and last["anon_mb"] > base["anon_mb"] * 1.25:
+            problems.append(f"node heap (RssAnon) grew from {base['anon_mb']} to {last['anon_mb']} MB")
+        if last["workers_rss_mb"] - base["workers_rss_mb"] > 100:
+            problems.append(
+                f"call workers' heap grew from {base['workers_rss_mb']} to {last['workers_rss_mb']} MB"
+            )
         if last["fds"] - base["fds"] > 64:
             problems.append(f"file descriptors grew from {base['fds']} to {last['fds']}")
         if last["threads"] - base["threads"] > 64:
@@ -251,6 +267,8 @@ def main() -> int:
             problems.append(
                 f"{sum(r['errors'] for r in rows)} requests failed, e.g. {rows[0]['first_errors']}"
             )
+    if node_errors:
+        problems.append(f"the node logged {len(node_errors)} errors, the last: {node_errors[-1][:300]}")
     if args.json:
         print(json.dumps({"minutes": rows, "problems": problems}))
     else:

@@ -30,7 +30,7 @@ from eth_utils import ValidationError
 
 from passport.node.chain import CallVM, call_on, chain_class, estimate_on
 from passport.node.interpreter import EvmTimeout, deadline
-from passport.node.store import MAX_READERS, StoreSnapshot
+from passport.node.store import DEFAULT_MAP_SIZE, MAX_READERS, StoreSnapshot
 
 GRACE_SECONDS = 5.0  # past the deadline, a silent worker is presumed stuck and replaced
 
@@ -67,14 +67,23 @@ _worker: dict[str, Any] = {}
 def _init_worker(store_path: str, chain_id: int) -> None:
     import passport  # noqa: F401  (the node's Keccak backend in this process too)
 
-    _worker["env"] = lmdb.open(store_path, readonly=True, lock=True, subdir=True, max_readers=MAX_READERS)
+    _worker["env"] = lmdb.open(
+        store_path, readonly=True, lock=True, subdir=True, max_readers=MAX_READERS, map_size=DEFAULT_MAP_SIZE
+    )
     _worker["chain"] = chain_class(chain_id, CallVM)
 
 
 def _execute(request: CallRequest) -> Outcome:
     if time.monotonic() > request.deadline:
         return Outcome("timeout")
-    with StoreSnapshot(_worker["env"].begin(buffers=False)) as db:
+    env = _worker["env"]
+    try:
+        txn = env.begin(buffers=False)
+    except lmdb.MapResizedError:
+        # the node's store grew past the map this process set up: take the size it has now
+        env.set_mapsize(0)
+        txn = env.begin(buffers=False)
+    with StoreSnapshot(txn) as db:
         chain = _worker["chain"](db)
         try:
             header = chain.get_block_header_by_hash(Hash32(request.block_hash))
