@@ -90,8 +90,8 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--heavy", type=int, default=10, help="concurrent heavy eth_call clients")
     parser.add_argument("--heavy-gas", type=int, default=30_000_000)
-    parser.add_argument("--reads", type=int, default=400)
-    parser.add_argument("--transfers", type=int, default=20)
+    parser.add_argument("--reads", type=int, default=2000)
+    parser.add_argument("--transfers", type=int, default=60)
     args = parser.parse_args()
 
     with NodeProcess() as node:
