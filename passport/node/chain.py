@@ -3,14 +3,13 @@ log indexes and the Consortium permission check.
 
 Every method runs under :attr:`NodeChain.lock`; py-evm is not thread-safe, and holding the
 lock from the first state write of a block to its commit means no reader ever sees a block
-(or its receipts) that is not yet on disk.
+(or its receipts) that is not yet on disk. Calls (``eth_call``, ``eth_estimateGas``) run apart,
+in worker processes (``passport.node.calls``), through :func:`call_on` and :func:`estimate_on`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -40,7 +39,7 @@ from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum
 
 from passport.exceptions import NodeError
 from passport.node.config import Genesis
-from passport.node.interpreter import BoundedComputation, PassportComputation, deadline
+from passport.node.interpreter import BoundedComputation, PassportComputation
 from passport.node.storage import PassportAccountDB
 from passport.node.store import LmdbStore
 from passport.node.tries import ordered_trie
@@ -120,12 +119,6 @@ class CallVM(PassportVM):
     _state_class = CallState
 
 
-@contextlib.contextmanager
-def _deadline(timeout: float | None) -> Iterator[None]:
-    with deadline(None if timeout is None else time.monotonic() + timeout):
-        yield
-
-
 class _PassportChain(Chain):
     vm_configuration: tuple[tuple[BlockNumber, type[VirtualMachineAPI]], ...] = (
         (BlockNumber(0), PassportVM),
@@ -185,7 +178,6 @@ class NodeChain:
         self.validators = {to_checksum_address(v) for v in genesis.validators}
         self.consortium = to_canonical_address(genesis.consortium) if genesis.consortium else None
         self._chain_class = chain_class(genesis.chain_id)
-        self._call_chain_class = chain_class(genesis.chain_id, CallVM)
         stored = store.get(GENESIS_KEY)
         encoded = _canonical_json(genesis.to_json())
         if stored is None:
@@ -296,40 +288,6 @@ class NodeChain:
                 blocks.update(int.from_bytes(k[-8:], "big") for k in self.store.scan(low, high))
             found = blocks if found is None else found & blocks
         return found if found is not None else set(range(start, stop + 1))
-
-    # ---------------------------------------------------------------- execution
-
-    def call(
-        self,
-        header: BlockHeaderAPI,
-        sender: bytes,
-        to: bytes,
-        value: int,
-        data: bytes,
-        gas: int,
-        *,
-        timeout: float | None = None,
-    ) -> Any:
-        """Run a message call on the state after ``header`` (see :func:`call_on`), on a snapshot
-        of the committed store, without the chain lock."""
-        with self.store.snapshot() as snapshot, _deadline(timeout):
-            return call_on(self._call_chain_class, snapshot, header, sender, to, value, data, gas)
-
-    def estimate_gas(
-        self,
-        header: BlockHeaderAPI,
-        sender: bytes,
-        to: bytes,
-        value: int,
-        data: bytes,
-        *,
-        cap: int,
-        timeout: float | None = None,
-    ) -> int:
-        """The least gas with which the call succeeds (see :func:`estimate_on`), on a snapshot,
-        without the chain lock."""
-        with self.store.snapshot() as snapshot, _deadline(timeout):
-            return estimate_on(self._call_chain_class, snapshot, header, sender, to, value, data, cap)
 
     # ---------------------------------------------------------------- permissioning
 

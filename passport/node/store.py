@@ -163,11 +163,6 @@ class LmdbStore(_OverlayDB):
                     return
                 yield bytes(key)
 
-    def snapshot(self) -> StoreSnapshot:
-        """A read-only view of the last committed version, for one thread (see
-        :class:`StoreSnapshot`)."""
-        return StoreSnapshot(self._env.begin(buffers=False))
-
     def _renew(self) -> None:
         with self._guard:
             self._read.abort()
