@@ -34,9 +34,16 @@ contract MineralPassport is IMineralPassport, IERC721Metadata, IERC721Errors {
     uint24 private constant _MAX_GRADE_PPM = 1_000_000;
     uint256 private constant _BPS = 10_000;
     uint8 private constant _NO_RANK = type(uint8).max;
+    uint8 private constant _HISTORY_MAX = type(uint8).max;
 
     /// @dev Slot 1 of a batch: everything a transfer reads and writes (owner, stage, flags,
-    ///      grade, production facility and its country) in 31 bytes, so a title move touches one slot.
+    ///      grade, production facility and its country) and the history counter, in 32 bytes, so
+    ///      a title move touches one slot.
+    ///      `history` counts the batch's history events: BatchMinted, CustodyOffered,
+    ///      CustodyOfferCancelled, CustodyAccepted, CustodyDiscrepancyRecorded, a title Transfer
+    ///      outside `accept`, BatchSplit, BatchFrozen, BatchUnfrozen and BatchTainted. A storage proof
+    ///      of it proves a passport's list of them complete. It saturates at 255 (then the list
+    ///      can only be proven to hold at least 255).
     struct Record {
         address owner;
         Stage stage;
@@ -44,6 +51,7 @@ contract MineralPassport is IMineralPassport, IERC721Metadata, IERC721Errors {
         uint24 gradePpm;
         uint32 facilityId;
         bytes2 country;
+        uint8 history;
     }
 
     /// @dev Slot 2 of a batch: physical holder, net mass (uint64 grams is 1.8e13 t) and
@@ -109,7 +117,15 @@ contract MineralPassport is IMineralPassport, IERC721Metadata, IERC721Errors {
         batchId = _nextId(1);
         _create(
             batchId,
-            Record({owner: msg.sender, stage: s, flags: 0, gradePpm: gradePpm, facilityId: facilityId, country: country}),
+            Record({
+                owner: msg.sender,
+                stage: s,
+                flags: 0,
+                gradePpm: gradePpm,
+                facilityId: facilityId,
+                country: country,
+                history: 1
+            }),
             Holding({custodian: msg.sender, massGrams: massGrams, parentRef: 0}),
             contentHash
         );
@@ -143,6 +159,7 @@ contract MineralPassport is IMineralPassport, IERC721Metadata, IERC721Errors {
             revert BatchNotCustodian(batchId, msg.sender);
         }
         r.flags &= ~FLAG_OFFER_PENDING;
+        r.history = _bumped(r.history, 1);
         delete _offers[batchId];
         emit CustodyOfferCancelled(batchId, msg.sender, to);
     }
@@ -152,10 +169,10 @@ contract MineralPassport is IMineralPassport, IERC721Metadata, IERC721Errors {
         Record memory r = _existingMemory(batchId);
         if (r.flags & FLAG_OFFER_PENDING == 0) revert BatchNoOffer(batchId);
         _checkMovable(batchId, r.flags);
-        Offer memory o = _offers[batchId];
-        if (o.to != msg.sender) revert BatchNotOfferee(batchId, msg.sender, o.to);
+        (address to, bool custodyOnly) = _pendingOffer(batchId);
+        if (to != msg.sender) revert BatchNotOfferee(batchId, msg.sender, to);
         Holding storage h = _holdings[batchId];
-        address from = o.custodyOnly ? h.custodian : r.owner;
+        address from = custodyOnly ? h.custodian : r.owner;
         consortium.requireTransfer(from, msg.sender, r.facilityId);
 
         r.flags &= ~FLAG_OFFER_PENDING;
@@ -163,14 +180,16 @@ contract MineralPassport is IMineralPassport, IERC721Metadata, IERC721Errors {
         uint256 diff = measuredGrams > recorded ? measuredGrams - recorded : recorded - measuredGrams;
         bool discrepancy = diff * _BPS > uint256(recorded) * massToleranceBps;
         if (discrepancy) r.flags |= FLAG_DISCREPANCY;
-        if (!o.custodyOnly) {
-            _moveTitle(batchId, r, from, msg.sender);
+        // CustodyAccepted, and CustodyDiscrepancyRecorded with it.
+        uint256 events = discrepancy ? 2 : 1;
+        if (!custodyOnly) {
+            _moveTitle(batchId, r, from, msg.sender, events);
         } else {
-            _setOwnerAndFlags(batchId, r.owner, r.flags);
+            _setOwnerAndFlags(batchId, r.owner, r.flags, events);
         }
         h.custodian = msg.sender;
         delete _offers[batchId];
-        emit CustodyAccepted(batchId, msg.sender, from, o.custodyOnly, measuredGrams);
+        emit CustodyAccepted(batchId, msg.sender, from, custodyOnly, measuredGrams);
         if (discrepancy) emit CustodyDiscrepancyRecorded(batchId, msg.sender, recorded, measuredGrams);
     }
 
@@ -191,6 +210,7 @@ contract MineralPassport is IMineralPassport, IERC721Metadata, IERC721Errors {
         if (total != h.massGrams) revert BatchSplitMassMismatch(batchId, h.massGrams, total);
 
         r.flags |= FLAG_CONSUMED;
+        r.history = _bumped(r.history, 1);
         _records[batchId] = r;
         firstChildId = _nextId(n);
         // Children keep the parent's stage, grade, facility and custodian, the taint, and point at
@@ -201,7 +221,8 @@ contract MineralPassport is IMineralPassport, IERC721Metadata, IERC721Errors {
             flags: FLAG_FROM_SPLIT | (r.flags & FLAG_TAINTED),
             gradePpm: r.gradePpm,
             facilityId: r.facilityId,
-            country: r.country
+            country: r.country,
+            history: 0
         });
         // Cannot truncate: batch ids are capped at uint32 by _nextId.
         Holding memory held = Holding({custodian: h.custodian, massGrams: 0, parentRef: uint32(batchId)});
@@ -245,6 +266,7 @@ contract MineralPassport is IMineralPassport, IERC721Metadata, IERC721Errors {
         Record storage r = _existing(batchId);
         if (r.flags & FLAG_FROZEN != 0) revert BatchIsFrozen(batchId);
         r.flags |= FLAG_FROZEN;
+        r.history = _bumped(r.history, 1);
         emit BatchFrozen(batchId, msg.sender, reason);
     }
 
@@ -254,6 +276,7 @@ contract MineralPassport is IMineralPassport, IERC721Metadata, IERC721Errors {
         Record storage r = _existing(batchId);
         if (r.flags & FLAG_FROZEN == 0) revert BatchNotFrozen(batchId);
         r.flags &= ~FLAG_FROZEN;
+        r.history = _bumped(r.history, 1);
         emit BatchUnfrozen(batchId, msg.sender);
     }
 
@@ -263,6 +286,7 @@ contract MineralPassport is IMineralPassport, IERC721Metadata, IERC721Errors {
         Record storage r = _existing(batchId);
         if (r.flags & FLAG_TAINTED != 0) revert BatchIsTainted(batchId);
         r.flags |= FLAG_TAINTED;
+        r.history = _bumped(r.history, 1);
         emit BatchTainted(batchId, msg.sender, reason);
     }
 
@@ -283,7 +307,7 @@ contract MineralPassport is IMineralPassport, IERC721Metadata, IERC721Errors {
         consortium.requireTransfer(from, to, r.facilityId);
         // A title move withdraws any pending handover offer: the new holder decides anew.
         r.flags &= ~FLAG_OFFER_PENDING;
-        _moveTitle(tokenId, r, from, to);
+        _moveTitle(tokenId, r, from, to, 1);
     }
 
     /// @inheritdoc IERC721
@@ -505,7 +529,8 @@ contract MineralPassport is IMineralPassport, IERC721Metadata, IERC721Errors {
             flags: FLAG_FROM_PROCESS | (step.tainted ? FLAG_TAINTED : 0),
             gradePpm: 0,
             facilityId: step.facilityId,
-            country: step.country
+            country: step.country,
+            history: 0
         });
         Holding memory held = Holding({custodian: msg.sender, massGrams: 0, parentRef: step.processId});
         step.outputIds = new uint256[](n);
@@ -534,7 +559,7 @@ contract MineralPassport is IMineralPassport, IERC721Metadata, IERC721Errors {
         if (r.flags & FLAG_OFFER_PENDING != 0) revert BatchOfferPending(batchId, _offers[batchId].to);
         if (to == address(0)) revert BatchInvalidReceiver(to);
         // Membership and sanctions of both parties are checked where the batch moves, in `accept`.
-        _setOwnerAndFlags(batchId, r.owner, r.flags | FLAG_OFFER_PENDING);
+        _setOwnerAndFlags(batchId, r.owner, r.flags | FLAG_OFFER_PENDING, 1);
         // One SSTORE for the whole Offer (to: bits 0-159, custodyOnly: 160-167, offeredAt: 168-207).
         uint256 packed = uint256(uint160(to)) | (custodyOnly ? 1 << 160 : 0) | (uint256(uint40(block.timestamp)) << 168);
         assembly ("memory-safe") {
@@ -545,13 +570,13 @@ contract MineralPassport is IMineralPassport, IERC721Metadata, IERC721Errors {
         emit CustodyOffered(batchId, from, to, custodyOnly);
     }
 
-    function _moveTitle(uint256 batchId, Record memory r, address from, address to) private {
+    function _moveTitle(uint256 batchId, Record memory r, address from, address to, uint256 events) private {
         uint8 flags = r.flags;
         if (flags & FLAG_APPROVED != 0) {
             flags &= ~FLAG_APPROVED;
             delete _tokenApprovals[batchId];
         }
-        _setOwnerAndFlags(batchId, to, flags);
+        _setOwnerAndFlags(batchId, to, flags, events);
         // Cannot underflow: `from` holds this batch. Cannot overflow: ids are capped at uint32.
         unchecked {
             --_balances[from];
@@ -560,17 +585,40 @@ contract MineralPassport is IMineralPassport, IERC721Metadata, IERC721Errors {
         emit Transfer(from, to, batchId);
     }
 
-    /// @dev Rewrites owner and flags of a record in one SSTORE; the legacy code generator would
-    ///      read-modify-write the slot once per struct member. Offsets follow Solidity's packing of
-    ///      `Record`: owner bits 0-159, stage 160-167, flags 168-175.
-    function _setOwnerAndFlags(uint256 batchId, address owner, uint8 flags) private {
+    /// @dev Rewrites owner and flags of a record and adds `events` to its history counter
+    ///      (saturating at 255) in one SSTORE; the legacy code generator would read-modify-write
+    ///      the slot once per struct member. Offsets follow Solidity's packing of `Record`: owner
+    ///      bits 0-159, stage 160-167, flags 168-175, history 248-255.
+    function _setOwnerAndFlags(uint256 batchId, address owner, uint8 flags, uint256 events) private {
         assembly ("memory-safe") {
             mstore(0x00, batchId)
             mstore(0x20, _records.slot)
             let slot := keccak256(0x00, 0x40)
-            let keep := and(sload(slot), not(or(0xffffffffffffffffffffffffffffffffffffffff, shl(168, 0xff))))
+            let word := sload(slot)
+            // The counter is the top byte: add `events` to the word, unless it would pass 255.
+            switch lt(shr(248, word), sub(0x100, events))
+            case 1 { word := add(word, shl(248, events)) }
+            default { word := or(word, shl(248, 0xff)) }
+            let keep := and(word, not(or(0xffffffffffffffffffffffffffffffffffffffff, shl(168, 0xff))))
             sstore(slot, or(keep, or(and(owner, 0xffffffffffffffffffffffffffffffffffffffff), shl(168, flags))))
         }
+    }
+
+    /// @dev The pending offer's receiver and kind, read from its packed slot (see `_offer`).
+    function _pendingOffer(uint256 batchId) private view returns (address to, bool custodyOnly) {
+        assembly ("memory-safe") {
+            mstore(0x00, batchId)
+            mstore(0x20, _offers.slot)
+            let packed := sload(keccak256(0x00, 0x40))
+            to := and(packed, 0xffffffffffffffffffffffffffffffffffffffff)
+            custodyOnly := and(shr(160, packed), 0xff)
+        }
+    }
+
+    /// @dev `history + events`, saturating at 255.
+    function _bumped(uint8 history, uint256 events) private pure returns (uint8) {
+        uint256 next = uint256(history) + events;
+        return next > _HISTORY_MAX ? _HISTORY_MAX : uint8(next);
     }
 
     function _nextId(uint256 count) private returns (uint256 first) {

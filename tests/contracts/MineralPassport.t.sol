@@ -241,6 +241,73 @@ contract MineralPassportTest is BaseTest {
         assertEq(passport.batch(id).flags & passport.FLAG_DISCREPANCY(), 0);
     }
 
+    // ------------------------------------------------------------ history counter
+
+    /// @dev The counter a storage proof reads: the top byte of the batch's Record slot
+    ///      (`_records` is slot 0 of MineralPassport; tests/evidence checks the layout).
+    function _history(uint256 id) internal view returns (uint256) {
+        return uint256(vm.load(address(passport), keccak256(abi.encode(id, uint256(0))))) >> 248;
+    }
+
+    function test_History_CountsEveryListedEvent() public {
+        uint256 id = _mint(MASS, GRADE);
+        assertEq(_history(id), 1); // BatchMinted
+        vm.prank(miner);
+        passport.offerCustody(id, carrier);
+        vm.prank(carrier);
+        passport.cancelOffer(id);
+        assertEq(_history(id), 3); // + CustodyOffered, CustodyOfferCancelled
+        vm.prank(miner);
+        passport.offer(id, refiner);
+        vm.prank(refiner);
+        passport.accept(id, MASS - 6_000); // + CustodyOffered, CustodyAccepted, CustodyDiscrepancyRecorded
+        assertEq(_history(id), 6);
+        vm.prank(refiner);
+        passport.transferFrom(refiner, buyer, id); // + Transfer
+        assertEq(_history(id), 7);
+        vm.startPrank(regulator);
+        passport.freeze(id, "audit");
+        passport.unfreeze(id);
+        passport.taint(id, "smuggled");
+        vm.stopPrank();
+        assertEq(_history(id), 10);
+        // Flags and owner are untouched by the counter.
+        IMineralPassport.Batch memory b = passport.batch(id);
+        assertEq(b.owner, buyer);
+        assertEq(b.flags, passport.FLAG_DISCREPANCY() | passport.FLAG_TAINTED());
+    }
+
+    function test_History_SplitCountsOnParentOnly() public {
+        uint256 id = _mint(MASS, GRADE);
+        uint64[] memory masses = new uint64[](2);
+        masses[0] = MASS / 2;
+        masses[1] = MASS / 2;
+        vm.prank(miner);
+        uint256 first = passport.split(id, masses);
+        assertEq(_history(id), 2); // BatchMinted, BatchSplit
+        assertEq(_history(first), 0);
+        assertEq(_history(first + 1), 0);
+    }
+
+    function test_History_SaturatesAt255() public {
+        uint256 id = _mint(MASS, GRADE);
+        for (uint256 i = 0; i < 127; ++i) {
+            vm.prank(miner);
+            passport.offer(id, refiner);
+            vm.prank(refiner);
+            passport.cancelOffer(id);
+        }
+        assertEq(_history(id), 255);
+        vm.prank(miner);
+        passport.offer(id, refiner);
+        assertEq(_history(id), 255);
+        vm.prank(refiner);
+        passport.accept(id, MASS - 6_000);
+        assertEq(_history(id), 255);
+        assertEq(passport.ownerOf(id), refiner);
+        assertEq(passport.batch(id).flags, passport.FLAG_DISCREPANCY());
+    }
+
     function test_CancelOffer() public {
         uint256 id = _mint(MASS, GRADE);
         vm.prank(miner);
