@@ -8,6 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 # set ETH_HASH_BACKEND to choose another.
 os.environ.setdefault("ETH_HASH_BACKEND", "pysha3")
 
+from passport.core.types import Batch, FacilityKind, ProcessOutput, Role, Stage, SubjectKind
 from passport.exceptions import (
     ArtifactNotFound,
     ArtifactsStale,
@@ -40,7 +41,6 @@ from passport.sdk import (
     VerificationReport,
     sign_attestation,
 )
-from passport.sdk.types import Batch, FacilityKind, ProcessOutput, Role, Stage, SubjectKind
 from passport.toolchain import Artifact, artifact_names, load_artifact
 
 try:

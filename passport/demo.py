@@ -14,10 +14,10 @@ from pathlib import Path
 from eth_account import Account
 from eth_utils import keccak
 
+from passport.core.types import FacilityKind, ProcessOutput, Role, Stage, SubjectKind
 from passport.sdk import AttestationRequest, Call, Client, Founder, PassportDocument, PolicyResult, Sdk
 from passport.sdk.accounts import DEV_ROLES, dev_accounts
 from passport.sdk.telemetry import MerkleTree, Reading, sign_reading
-from passport.sdk.types import FacilityKind, ProcessOutput, Role, Stage, SubjectKind
 
 DAY = 86_400
 STEPS = 9  # top-level messages `run` reports, for progress bars

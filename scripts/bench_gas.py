@@ -17,9 +17,9 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
+from passport.core.types import FacilityKind, Role, Stage, SubjectKind
 from passport.sdk import AttestationRequest, Call, Client, Founder, Sdk
 from passport.sdk.accounts import dev_accounts
-from passport.sdk.types import FacilityKind, Role, Stage, SubjectKind
 from passport.toolchain.anvil import Anvil
 
 # key: (ceiling or None, anchor text)

@@ -41,13 +41,13 @@ import rlp
 from eth.vm.forks.cancun import CancunVM
 from eth_account.signers.local import LocalAccount
 
+from passport.core.types import FacilityKind, Role, Stage
 from passport.node.chain import reference_chain
 from passport.node.config import Genesis
 from passport.node.process import NodeProcess
 from passport.node.service import Node
 from passport.sdk import Client, Founder, Sdk
 from passport.sdk.accounts import dev_accounts
-from passport.sdk.types import FacilityKind, Role, Stage
 from passport.toolchain.anvil import Anvil, RpcProcess
 
 BATCH = 100

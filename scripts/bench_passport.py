@@ -22,10 +22,10 @@ from typing import Any
 
 from eth_utils import keccak
 
+from passport.core.events import topic
+from passport.core.types import FacilityKind, ProcessOutput, Role, Stage, SubjectKind
 from passport.sdk import AttestationRequest, Call, Client, Founder, Sdk
 from passport.sdk.accounts import dev_accounts
-from passport.sdk.logs import topic
-from passport.sdk.types import FacilityKind, ProcessOutput, Role, Stage, SubjectKind
 from passport.toolchain.anvil import Anvil
 
 

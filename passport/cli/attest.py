@@ -11,9 +11,9 @@ from typing import Any, TypeVar
 import click
 
 from passport.cli._common import ChainArgs, SignerArgs, chain_options, emit, hex32, signer_options
+from passport.core.types import SubjectKind
 from passport.exceptions import DeploymentNotFound, PassportFileInvalid
 from passport.sdk.attestations import AttestationRequest, SignedAttestation, sign_attestation
-from passport.sdk.types import SubjectKind
 
 
 @click.group("attest")

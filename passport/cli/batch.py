@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from passport.cli._common import ChainArgs, SignerArgs, chain_options, emit, hex32, int_list, signer_options
-from passport.sdk.types import ProcessOutput, Stage
+from passport.core.types import ProcessOutput, Stage
 
 STAGES = [s.name for s in Stage]
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 
 from passport.cli._common import ChainArgs, SignerArgs, chain_options, connect, emit, signer_options
+from passport.core.types import Role
 from passport.exceptions import PassportFileInvalid
 from passport.sdk import Founder, Sdk
 from passport.sdk.accounts import DEV_ROLES, dev_accounts
-from passport.sdk.types import Role
 
 
 def _founders(path: Path | None, dev: bool) -> list[Founder]:

@@ -6,7 +6,7 @@ import click
 
 from passport.cli._common import ChainArgs, SignerArgs, chain_options, emit, hex32, signer_options
 from passport.cli.member import _proposal
-from passport.sdk.types import FacilityKind
+from passport.core.types import FacilityKind
 
 
 @click.group("facility")

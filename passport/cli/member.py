@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from passport.cli._common import ChainArgs, SignerArgs, chain_options, emit, signer_options
-from passport.sdk.types import Role, role_names
+from passport.core.types import Role, role_names
 
 
 def roles_of(text: str) -> Role:

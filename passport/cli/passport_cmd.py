@@ -9,8 +9,8 @@ import click
 
 from passport.cli._common import ChainArgs, chain_options, emit, json_option, stdout
 from passport.cli.render import lineage_tree, policy_table
-from passport.sdk.document import PassportDocument, json_schema
-from passport.sdk.policy import builtin_policies
+from passport.core.document import PassportDocument, json_schema
+from passport.core.policy import builtin_policies
 
 
 @click.group("passport")

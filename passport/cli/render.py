@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.table import Table
 from rich.tree import Tree
 
-from passport.sdk.document import PassportDocument
-from passport.sdk.policy import PolicyResult
+from passport.core.document import PassportDocument
+from passport.core.policy import PolicyResult
 
 
 def lineage_tree(doc: PassportDocument) -> Tree:

@@ -8,14 +8,14 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
+from passport.core.document import PassportDocument
+from passport.core.policy import Policy, PolicyResult, check, load_policy
 from passport.sdk.assembly import assemble
 from passport.sdk.attestations import AttestationRequest, AttestationsApi, SignedAttestation, sign_attestation
 from passport.sdk.batches import BatchesApi
 from passport.sdk.client import Call, Client
 from passport.sdk.consortium import ConsortiumApi
 from passport.sdk.contracts import Contracts, Founder, attach, attach_records, deploy
-from passport.sdk.document import PassportDocument
-from passport.sdk.policy import Policy, PolicyResult, check, load_policy
 from passport.sdk.verify import VerificationReport, verify
 
 DERIVED_CACHE_SIZE = 32

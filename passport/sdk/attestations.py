@@ -14,11 +14,11 @@ from eth_utils import to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from web3.types import TxReceipt
 
+from passport.core.types import AttestationRecord, SubjectKind
 from passport.exceptions import PassportFileInvalid
 from passport.sdk.client import Call
 from passport.sdk.contracts import Contracts
 from passport.sdk.logs import receipt_events
-from passport.sdk.types import AttestationRecord, SubjectKind
 
 DOMAIN_NAME = "MineralPassport Attestations"
 DOMAIN_VERSION = "1"

@@ -8,10 +8,10 @@ from eth_account.signers.local import LocalAccount
 from web3.types import TxReceipt
 
 from passport._utils.addresses import checksum
+from passport.core.types import Facility, FacilityKind, Member, Role
 from passport.sdk.client import Call
 from passport.sdk.contracts import Contracts
 from passport.sdk.logs import receipt_events
-from passport.sdk.types import Facility, FacilityKind, Member, Role
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,11 +9,11 @@ from pathlib import Path
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
+from passport.core.types import Role
 from passport.exceptions import DeploymentExists, DeploymentMismatch
 from passport.sdk import deployments
 from passport.sdk.client import Client
 from passport.sdk.deployments import ContractRecord, Deployment, abi_hash
-from passport.sdk.types import Role
 from passport.toolchain import load_artifact
 
 

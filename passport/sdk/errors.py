@@ -10,6 +10,7 @@ from typing import Any
 from eth_abi import decode as abi_decode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
+from passport.core.events import abi_type
 from passport.exceptions import ContractRevert, SdkError
 from passport.toolchain import artifact_names, load_artifact
 
@@ -25,13 +26,6 @@ PANIC_CODES = {
 }
 
 
-def _abi_type(item: dict[str, Any]) -> str:
-    if item["type"].startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in item["components"])
-        return f"({inner}){item['type'][5:]}"
-    return str(item["type"])
-
-
 @cache
 def error_table() -> dict[bytes, tuple[str, str, list[dict[str, Any]]]]:
     """Selector -> (contract, error name, inputs), over every compiled contract."""
@@ -40,7 +34,7 @@ def error_table() -> dict[bytes, tuple[str, str, list[dict[str, Any]]]]:
         for item in load_artifact(contract).abi:
             if item.get("type") != "error":
                 continue
-            signature = f"{item['name']}({','.join(_abi_type(i) for i in item['inputs'])})"
+            signature = f"{item['name']}({','.join(abi_type(i) for i in item['inputs'])})"
             table.setdefault(
                 function_signature_to_4byte_selector(signature), (contract, item["name"], item["inputs"])
             )
@@ -68,7 +62,7 @@ def decode_revert(data: bytes) -> ContractRevert:
     if known is None:
         return ContractRevert("UnknownError", {"data": data})
     contract, name, inputs = known
-    values = abi_decode([_abi_type(i) for i in inputs], body) if inputs else ()
+    values = abi_decode([abi_type(i) for i in inputs], body) if inputs else ()
     args = {
         i["name"] or f"arg{n}": _plain(v, i["type"])
         for n, (i, v) in enumerate(zip(inputs, values, strict=True))

@@ -1,82 +1,10 @@
-"""Decoding raw JSON-RPC logs of the three contracts by their ABIs."""
+"""Events of a transaction receipt (web3's receipt objects), decoded by the contracts' ABIs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-from eth_abi import decode as abi_decode
-from eth_utils import event_abi_to_log_topic
-
-from passport._utils.addresses import checksum
-from passport.sdk.errors import _abi_type  # one ABI type renderer for errors and events
-from passport.toolchain import load_artifact
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """A decoded log."""
-
-    name: str
-    args: dict[str, Any]
-    block: int
-    log_index: int
-    tx_hash: str
-    address: str
-
-
-@cache
-def topic_table() -> dict[bytes, dict[str, Any]]:
-    table: dict[bytes, dict[str, Any]] = {}
-    for contract in ("Consortium", "MineralPassport", "AttestationRegistry"):
-        for item in load_artifact(contract).abi:
-            if item.get("type") == "event":
-                table.setdefault(event_abi_to_log_topic(item), item)  # type: ignore[arg-type]
-    return table
-
-
-def topic(name: str) -> bytes:
-    """topic0 of an event of the three contracts, by name."""
-    for t, item in topic_table().items():
-        if item["name"] == name:
-            return t
-    raise KeyError(name)
-
-
-def _value(kind: str, value: Any) -> Any:
-    if kind == "address":
-        return checksum(value)
-    if kind.startswith("bytes") and isinstance(value, bytes):
-        return "0x" + value.hex()
-    if isinstance(value, tuple | list):
-        return [_value(kind.rstrip("[]"), v) for v in value]
-    return value
-
-
-def decode(log: dict[str, Any]) -> Event | None:
-    """Decode a raw log (hex strings, as JSON-RPC returns them); None for unknown events."""
-    topics = [bytes.fromhex(t[2:]) for t in log["topics"]]
-    if not topics or topics[0] not in topic_table():
-        return None
-    item = topic_table()[topics[0]]
-    indexed = [i for i in item["inputs"] if i["indexed"]]
-    plain = [i for i in item["inputs"] if not i["indexed"]]
-    args: dict[str, Any] = {}
-    for i, raw in zip(indexed, topics[1:], strict=True):
-        (args[i["name"]],) = abi_decode([_abi_type(i)], raw)
-    data = bytes.fromhex(log["data"][2:])
-    for i, v in zip(plain, abi_decode([_abi_type(i) for i in plain], data), strict=True):
-        args[i["name"]] = v
-    args = {i["name"]: _value(i["type"], args[i["name"]]) for i in item["inputs"]}
-    return Event(
-        name=item["name"],
-        args=args,
-        block=int(log["blockNumber"], 16),
-        log_index=int(log["logIndex"], 16),
-        tx_hash=log["transactionHash"],
-        address=checksum(log["address"]),
-    )
+from passport.core.events import decode
 
 
 def receipt_events(receipt: Any, name: str) -> list[dict[str, Any]]:

@@ -6,10 +6,10 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from passport.core.document import PassportDocument
 from passport.exceptions import ContractRevert
 from passport.sdk.assembly import assemble
 from passport.sdk.contracts import Contracts
-from passport.sdk.document import PassportDocument
 
 
 @dataclass(frozen=True, slots=True)

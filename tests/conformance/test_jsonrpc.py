@@ -17,8 +17,8 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.exceptions import ContractCustomError, Web3RPCError
 
+from passport.core.types import Role
 from passport.sdk.accounts import dev_account
-from passport.sdk.types import Role
 from passport.toolchain import load_artifact
 from passport.toolchain.anvil import RpcProcess
 

@@ -12,12 +12,12 @@ from eth_utils import keccak, to_checksum_address
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from passport.core.types import FacilityKind, Role, Stage, SubjectKind
 from passport.exceptions import ContractRevert
 from passport.sdk import Call, Client, Founder, Sdk
 from passport.sdk.accounts import dev_accounts
 from passport.sdk.attestations import AttestationRequest, sign_attestation, typed_data
 from passport.sdk.telemetry import MerkleTree, Reading
-from passport.sdk.types import FacilityKind, Role, Stage, SubjectKind
 
 pytestmark = pytest.mark.slow
 SETTINGS = settings(

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from passport.core.document import PassportDocument
+from passport.core.types import ProcessOutput, Stage
 from passport.exceptions import ContractRevert
 from passport.sdk.accounts import dev_accounts
 from passport.sdk.attestations import SignedAttestation
-from passport.sdk.document import PassportDocument
-from passport.sdk.types import ProcessOutput, Stage
 from tests.integration.conftest import DemoRun
 
 pytestmark = pytest.mark.slow

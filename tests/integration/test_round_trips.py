@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from passport.core.types import FacilityKind, ProcessOutput, Role, Stage
 from passport.sdk import Client, Founder, Sdk
 from passport.sdk.accounts import dev_accounts
-from passport.sdk.types import FacilityKind, ProcessOutput, Role, Stage
 from passport.toolchain.anvil import Anvil
 
 pytestmark = pytest.mark.slow

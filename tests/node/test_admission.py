@@ -11,11 +11,11 @@ import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from passport.core.types import Role
 from passport.node.service import Node
 from passport.sdk import Client
 from passport.sdk.accounts import dev_account
 from passport.sdk.contracts import Founder, deploy
-from passport.sdk.types import Role
 
 CHAIN = 1337
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from passport.core.document import PassportDocument, json_schema
+from passport.core.policy import builtin_policies, check, load_policy
 from passport.exceptions import PassportFileInvalid, PolicyError
-from passport.sdk.document import PassportDocument, json_schema
-from passport.sdk.policy import builtin_policies, check, load_policy
 from passport.toolchain.compiler import REPO_ROOT
 
 ADDRESS = "0x" + "11" * 20

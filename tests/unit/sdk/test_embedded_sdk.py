@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from passport.core.events import topic
+from passport.core.types import FacilityKind, ProcessOutput, Role, Stage, SubjectKind
 from passport.exceptions import ContractRevert, PassportFileInvalid
 from passport.sdk import AttestationRequest, Client, Founder, Sdk
 from passport.sdk import client as client_module
 from passport.sdk.accounts import dev_accounts
-from passport.sdk.logs import topic
-from passport.sdk.types import FacilityKind, ProcessOutput, Role, Stage, SubjectKind
 
 ADMIN, ADMIN2, MINER, REFINER, CERTIFIER, REGULATOR = dev_accounts(6)
 

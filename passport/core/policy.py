@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from passport.core.document import PassportDocument
 from passport.exceptions import PolicyError
-from passport.sdk.document import PassportDocument
 
 
 class _Rule(BaseModel):
