@@ -1,7 +1,7 @@
 """JSON-RPC 2.0 methods of the node: the standard ``eth_*``/``net_*``/``web3_*`` set, Besu's
-``perm_*`` allowlist methods and ``passport_*`` (seals, raw blocks for replicas, status).
+``perm_*`` allowlist methods and ``passport_*`` (seals, receipt proofs, raw blocks for replicas, status).
 
-One module per namespace (``state``, ``blocks``, ``logs``, ``admin``), one validation layer in
+One module per namespace (``state``, ``blocks``, ``logs``, ``proofs``, ``admin``), one validation layer in
 front of all of them (``params``), one table of error codes (``codes``).
 """
 
@@ -19,12 +19,13 @@ from passport.node.rpc.blocks import BlockMethods
 from passport.node.rpc.codes import METHOD_NOT_FOUND
 from passport.node.rpc.logs import LogMethods
 from passport.node.rpc.params import parse
+from passport.node.rpc.proofs import ProofMethods
 from passport.node.rpc.state import StateMethods
 
 __all__ = ["Backend", "Methods"]
 
 
-class Methods(StateMethods, BlockMethods, LogMethods, AdminMethods):
+class Methods(StateMethods, BlockMethods, LogMethods, ProofMethods, AdminMethods):
     """The method table: name -> (declaration, handler)."""
 
     def __init__(self, node: Backend, config: RpcConfig) -> None:
