@@ -1,5 +1,6 @@
 """Merkle-Patricia proofs from the node's store: EIP-1186 account and storage proofs at any block
-the node holds (nothing is pruned), and receipt inclusion proofs against a block's receiptsRoot.
+the node holds (nothing is pruned), and inclusion proofs of a receipt and its transaction against
+a block's receiptsRoot and transactionsRoot.
 
 Proof nodes are read with py-trie from the same database the chain writes, so a proof is exactly
 as good as the stored trie: a missing node is an error here, never a wrong answer.
@@ -11,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import rlp
-from eth.abc import BlockHeaderAPI, ReceiptAPI
+from eth.abc import BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI
 from eth.constants import BLANK_ROOT_HASH
 from eth_hash.auto import keccak
 from trie.exceptions import MissingTrieNode
@@ -67,26 +68,41 @@ def account_proof(
     }
 
 
-def receipt_proof(header: BlockHeaderAPI, receipts: Sequence[ReceiptAPI], index: int) -> dict[str, Any]:
-    """Inclusion proof of receipt ``index`` against ``header.receipt_root``.
+def _trie_of(items: Sequence[bytes], root: bytes, what: str, number: int) -> HexaryTrie:
+    trie = HexaryTrie({}, BLANK_ROOT_HASH)
+    with trie.squash_changes() as batch:
+        for n, item in enumerate(items):
+            batch[rlp.encode(n)] = item
+    if trie.root_hash != root:
+        raise NodeError(f"block {number}: the stored {what} do not match the header's root")
+    return trie
+
+
+def receipt_proof(
+    header: BlockHeaderAPI,
+    transactions: Sequence[SignedTransactionAPI],
+    receipts: Sequence[ReceiptAPI],
+    index: int,
+) -> dict[str, Any]:
+    """Inclusion proofs of receipt ``index`` against ``header.receipt_root`` and of its
+    transaction (whose keccak is the transaction hash) against ``header.transaction_root``.
 
     Raises:
-        NodeError: the rebuilt trie's root differs from the header's (a corrupted store).
+        NodeError: a rebuilt trie's root differs from the header's (a corrupted store).
     """
-    db: dict[bytes, bytes] = {}
-    trie = HexaryTrie(db, BLANK_ROOT_HASH)
-    with trie.squash_changes() as batch:
-        for n, receipt in enumerate(receipts):
-            batch[rlp.encode(n)] = receipt.encode()
-    if trie.root_hash != header.receipt_root:
-        raise NodeError(f"block {header.block_number}: the stored receipts do not match receiptsRoot")
+    number = header.block_number
+    receipt_trie = _trie_of([r.encode() for r in receipts], header.receipt_root, "receipts", number)
+    tx_trie = _trie_of([t.encode() for t in transactions], header.transaction_root, "transactions", number)
     key = rlp.encode(index)
     return {
         "blockHash": "0x" + bytes(header.hash).hex(),
-        "blockNumber": hex(header.block_number),
-        "receiptsRoot": "0x" + bytes(header.receipt_root).hex(),
+        "blockNumber": hex(number),
         "transactionIndex": hex(index),
         "key": "0x" + key.hex(),
+        "receiptsRoot": "0x" + bytes(header.receipt_root).hex(),
         "receipt": "0x" + receipts[index].encode().hex(),
-        "proof": ["0x" + n.hex() for n in _encode_nodes(trie.get_proof(key))],  # type: ignore[no-untyped-call]
+        "receiptProof": ["0x" + n.hex() for n in _encode_nodes(receipt_trie.get_proof(key))],  # type: ignore[no-untyped-call]
+        "transactionsRoot": "0x" + bytes(header.transaction_root).hex(),
+        "transaction": "0x" + transactions[index].encode().hex(),
+        "transactionProof": ["0x" + n.hex() for n in _encode_nodes(tx_trie.get_proof(key))],  # type: ignore[no-untyped-call]
     }

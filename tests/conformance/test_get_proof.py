@@ -148,9 +148,12 @@ def test_receipt_proof_against_receipts_root(both: dict[str, tuple[Web3, str, in
     answer = w3.provider.make_request("passport_getReceiptProof", ["0x" + bytes(tx_hash).hex()])["result"]
     assert answer["blockHash"] == "0x" + bytes(block["hash"]).hex()
     index = int(answer["transactionIndex"], 16)
-    nodes = [rlp.decode(bytes.fromhex(n[2:])) for n in answer["proof"]]
+    nodes = [rlp.decode(bytes.fromhex(n[2:])) for n in answer["receiptProof"]]
     value = HexaryTrie.get_from_proof(bytes(block["receiptsRoot"]), rlp.encode(index), nodes)
     assert "0x" + value.hex() == answer["receipt"]
+    nodes = [rlp.decode(bytes.fromhex(n[2:])) for n in answer["transactionProof"]]
+    raw_tx = HexaryTrie.get_from_proof(bytes(block["transactionsRoot"]), rlp.encode(index), nodes)
+    assert keccak(raw_tx) == bytes(tx_hash)
     receipt = w3.eth.get_transaction_receipt(tx_hash)
     typed = value[0] < 0x7F
     status, cumulative, _bloom, _logs = rlp.decode(value[1:] if typed else value)

@@ -34,5 +34,5 @@ class ProofMethods(Namespace):
             if location is None:
                 return None
             header = self.require(self.chain.header_by_number(location[0]))
-            _, receipts = self.chain.block_and_receipts(header)
-            return receipt_proof(header, receipts, location[1])
+            block_, receipts = self.chain.block_and_receipts(header)
+            return receipt_proof(header, block_.transactions, receipts, location[1])
