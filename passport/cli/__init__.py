@@ -17,6 +17,7 @@ from passport.cli.member import member
 from passport.cli.node import node
 from passport.cli.passport_cmd import passport_group
 from passport.cli.telemetry import telemetry
+from passport.cli.trust import trust
 from passport.exceptions import PassportError
 
 
@@ -35,6 +36,7 @@ for command in (
     attest,
     telemetry,
     passport_group,
+    trust,
     compile_command,
     demo_command,
     node,

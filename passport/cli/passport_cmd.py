@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -11,6 +13,7 @@ from passport.cli._common import ChainArgs, chain_options, emit, json_option, st
 from passport.cli.render import lineage_tree, policy_table
 from passport.core.document import PassportDocument, json_schema
 from passport.core.policy import builtin_policies
+from passport.evidence import TrustAnchor, verify_offline
 
 
 @click.group("passport")
@@ -30,24 +33,53 @@ def show(batch_id: int, chain: ChainArgs) -> None:
 @passport_group.command("export")
 @click.argument("batch_id", type=int)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "--evidence/--no-evidence",
+    default=True,
+    show_default=True,
+    help="Carry the proofs (headers, seals, state and receipt proofs) for offline verification.",
+)
+@click.option("--block", type=click.IntRange(min=0), default=None, help="Read the passport at this block.")
 @chain_options
-def export(batch_id: int, out: Path, chain: ChainArgs) -> None:
-    """Write BATCH_ID's passport as JSON (schemas/passport.schema.json)."""
-    doc = chain.sdk().passport_for(batch_id)
+def export(batch_id: int, out: Path, evidence: bool, block: int | None, chain: ChainArgs) -> None:
+    """Write BATCH_ID's passport as JSON (schemas/passport.schema.json), with its evidence."""
+    sdk = chain.sdk()
+    doc = sdk.export_with_evidence(batch_id, block) if evidence else sdk.passport_for(batch_id, block)
     doc.save(out)
-    emit(
-        chain.as_json,
-        {"batchId": batch_id, "file": str(out), "asOfBlock": doc.chain.as_of_block},
-        f"wrote {out}",
+    data: dict[str, Any] = {"batchId": batch_id, "file": str(out), "asOfBlock": doc.chain.as_of_block}
+    if doc.evidence is not None:
+        data["evidence"] = {
+            "headers": len(doc.evidence.headers),
+            "slots": sum(len(v) for v in doc.evidence.slots.values()),
+            "receipts": len(doc.evidence.receipts),
+            "nodes": len(doc.evidence.nodes),
+            "bytes": out.stat().st_size,
+        }
+    human = f"wrote {out}" + (
+        f" (evidence: {data['evidence']['headers']} headers, {data['evidence']['slots']} slots, "
+        f"{data['evidence']['receipts']} receipts)"
+        if doc.evidence is not None
+        else ""
     )
+    emit(chain.as_json, data, human)
 
 
 @passport_group.command("verify")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--trust",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Verify offline from the file's evidence against this trust anchor (no network).",
+)
 @chain_options
-def verify(file: Path, chain: ChainArgs) -> None:
-    """Re-derive every field of FILE from the chain; exit 1 and list mismatches when any differ."""
+def verify(file: Path, trust: Path | None, chain: ChainArgs) -> None:
+    """Verify FILE: offline against a trust anchor (--trust), or by re-deriving every field from
+    the chain. Exit 1 and list each failure when any claim does not hold."""
     doc = PassportDocument.load(file)
+    if trust is not None:
+        _verify_offline(file, doc, TrustAnchor.load(trust), chain.as_json)
+        return
     report = chain.sdk().verify(doc)
     data = {
         "ok": report.ok,
@@ -64,6 +96,44 @@ def verify(file: Path, chain: ChainArgs) -> None:
         )
     )
     emit(chain.as_json, data, human)
+    if not report.ok:
+        sys.exit(1)
+
+
+def _verify_offline(file: Path, doc: PassportDocument, anchor: TrustAnchor, as_json: bool) -> None:
+    report = verify_offline(doc, anchor)
+    when = datetime.fromtimestamp(doc.chain.as_of_time, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+    data = {
+        "ok": report.ok,
+        "batchId": report.batch_id,
+        "asOfBlock": report.as_of_block,
+        "consortium": report.consortium,
+        "validators": report.validators,
+        "sealed": report.sealed,
+        "failures": [{"where": f.where, "reason": f.reason} for f in report.failures],
+        "notes": report.notes,
+        "completeness": report.completeness,
+        "policies": report.policies,
+    }
+
+    def human() -> None:
+        if report.ok:
+            stdout.print(
+                f"[green]{file}: verified offline against {report.consortium} "
+                f"({report.validators} validators) at block {report.as_of_block}, {when}[/green]"
+            )
+        else:
+            stdout.print(f"[red]{file}: {len(report.failures)} failure(s)[/red]")
+            for f in report.failures:
+                stdout.print(f"  {f}", markup=False, highlight=False)
+        for note in report.notes:
+            stdout.print(f"  note: {note}", markup=False, highlight=False)
+        for name, statement in report.completeness.items():
+            stdout.print(f"  {name}: {statement}", markup=False, highlight=False)
+        if report.policies:
+            stdout.print(policy_table(report.policies))
+
+    emit(as_json, data, human)
     if not report.ok:
         sys.exit(1)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -169,7 +169,39 @@ class RegulatoryEvent(_Model):
 class Verification(_Model):
     method: str = (
         "Every field is re-derived from the chain as of chain.as_of_block (eth_call and eth_getLogs "
-        "at that block); `passport passport verify FILE` reports each mismatch."
+        "at that block); `passport passport verify FILE` reports each mismatch. With `evidence`, "
+        "`passport passport verify FILE --trust ANCHOR` re-derives every field offline from the "
+        "proofs, checked against the consortium's trust anchor."
+    )
+
+
+class SealedHeader(_Model):
+    """A block header (RLP, as hashed) and the validator's seal over its hash (None: unsealed)."""
+
+    rlp: str
+    seal: str | None = None
+
+
+class ReceiptRef(_Model):
+    """A transaction whose receipt (receiptsRoot) and transaction (transactionsRoot) are proven."""
+
+    block: Hex32 = Field(description="block hash")
+    index: int = Field(ge=0)
+
+
+class Evidence(_Model):
+    """What proves the claims against the anchor block: headers with seals, and Merkle-Patricia
+    proof nodes (one pool, addressed by hash) for the three contracts' accounts, the storage slots
+    the claims read, and the receipts of the events they read."""
+
+    kind: Literal["mineral-passport/evidence@1"] = "mineral-passport/evidence@1"
+    anchor: Hex32 = Field(description="hash of the block the claims are read at")
+    headers: list[SealedHeader]
+    slots: dict[Address, list[Hex32]] = Field(description="contract -> storage slots proven")
+    receipts: list[ReceiptRef]
+    nodes: list[str] = Field(description="trie nodes (RLP), state, storage, receipts and transactions")
+    completeness: dict[str, str] = Field(
+        description="list -> whether the evidence proves it complete, and how (or why not)"
     )
 
 
@@ -190,6 +222,11 @@ class PassportDocument(_Model):
         description="batch id -> content hash (documents/telemetry root)"
     )
     verification: Verification = Verification()
+    evidence: Evidence | None = None
+
+    def claims(self) -> dict[str, Any]:
+        """The document without its evidence: what verification compares."""
+        return self.model_dump(mode="json", exclude={"evidence"})
 
     def to_json(self) -> str:
         return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"

@@ -32,8 +32,6 @@ from eth.vm.forks.cancun.blocks import CancunBlock
 from eth.vm.forks.cancun.state import CancunState
 from eth.vm.spoof import SpoofTransaction
 from eth_abi import encode as abi_encode
-from eth_keys.datatypes import Signature
-from eth_keys.exceptions import BadSignature
 from eth_typing import Address, BlockNumber, Hash32
 from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum_address
 
@@ -49,7 +47,6 @@ SEAL_PREFIX = b"pp:seal:"
 ADDRESS_INDEX = b"pp:la:"
 TOPIC_INDEX = b"pp:lt:"
 ALLOWLIST_PREFIX = b"pp:allow:"
-SEAL_DOMAIN = b"\x19Mineral Passport block seal:\n"
 ALLOWED_SELECTOR = keccak(b"transactionAllowed(address,address,uint256,uint256,uint256,bytes)")[:4]
 PERMISSION_CALL_GAS = 1_000_000
 CACHE_BLOCKS = 256
@@ -130,24 +127,6 @@ class _PassportChain(Chain):
         # A consortium chain keeps the genesis gas limit (no miner votes to move it).
         header_params.setdefault("gas_limit", parent_header.gas_limit)
         return super().create_header_from_parent(parent_header, **header_params)
-
-
-def seal_digest(chain_id: int, block_hash: bytes) -> bytes:
-    """What a validator signs: the block hash, bound to the chain id."""
-    return keccak(SEAL_DOMAIN + chain_id.to_bytes(32, "big") + block_hash)
-
-
-def seal_signer(chain_id: int, block_hash: bytes, seal: bytes) -> str | None:
-    """The address that produced ``seal`` over ``block_hash``, or None if it is no signature."""
-    try:
-        signature = Signature(seal)
-        return str(
-            signature.recover_public_key_from_msg_hash(
-                seal_digest(chain_id, block_hash)
-            ).to_checksum_address()
-        )
-    except (BadSignature, ValueError, TypeError):
-        return None
 
 
 @dataclass

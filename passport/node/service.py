@@ -21,9 +21,10 @@ from eth.abc import BlockAPI, SignedTransactionAPI
 from eth.db.trie import make_trie_root_and_nodes
 from eth_keys.datatypes import PrivateKey
 
+from passport._utils.seals import seal_digest, seal_signer
 from passport.exceptions import NodeError, ReplicaDiverged, RpcError
 from passport.node.calls import CallPool
-from passport.node.chain import BlockRejected, NodeChain, PassportVM, seal_digest, seal_signer
+from passport.node.chain import BlockRejected, NodeChain, PassportVM
 from passport.node.config import CHAIN_DIR, Genesis, NodeConfig, is_loopback
 from passport.node.mempool import Mempool
 from passport.node.metrics import NodeMetrics

@@ -10,12 +10,14 @@ from eth_account.signers.local import LocalAccount
 
 from passport.core.document import PassportDocument
 from passport.core.policy import Policy, PolicyResult, check, load_policy
+from passport.evidence.trust import TrustAnchor
 from passport.sdk.assembly import assemble
 from passport.sdk.attestations import AttestationRequest, AttestationsApi, SignedAttestation, sign_attestation
 from passport.sdk.batches import BatchesApi
 from passport.sdk.client import Call, Client
 from passport.sdk.consortium import ConsortiumApi
 from passport.sdk.contracts import Contracts, Founder, attach, attach_records, deploy
+from passport.sdk.evidence import export_with_evidence, trust_anchor
 from passport.sdk.verify import VerificationReport, verify
 
 DERIVED_CACHE_SIZE = 32
@@ -49,6 +51,15 @@ class Sdk:
 
     def passport_for(self, batch_id: int, block: int | None = None) -> PassportDocument:
         return assemble(self.contracts, batch_id, block)
+
+    def export_with_evidence(self, batch_id: int, block: int | None = None) -> PassportDocument:
+        """The passport with the proofs that let a buyer verify it offline; see
+        :func:`passport.sdk.evidence.export_with_evidence`."""
+        return export_with_evidence(self.contracts, batch_id, block)
+
+    def trust_anchor(self, name: str) -> TrustAnchor:
+        """The consortium's trust anchor for offline verification (chain, validators, contracts)."""
+        return trust_anchor(self.contracts, name)
 
     def verify(self, document: PassportDocument) -> VerificationReport:
         """Re-derive every field from the chain; see :func:`passport.sdk.verify.verify`."""

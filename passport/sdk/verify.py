@@ -4,24 +4,12 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
 
+from passport.core.compare import Mismatch, diff
 from passport.core.document import PassportDocument
 from passport.exceptions import ContractRevert
 from passport.sdk.assembly import assemble
 from passport.sdk.contracts import Contracts
-
-
-@dataclass(frozen=True, slots=True)
-class Mismatch:
-    """A field whose value in the file differs from the chain's."""
-
-    path: str
-    in_file: Any
-    on_chain: Any
-
-    def __str__(self) -> str:
-        return f"{self.path}: file has {self.in_file!r}, chain has {self.on_chain!r}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,21 +59,5 @@ def verify(
     except ContractRevert as exc:
         mismatch = Mismatch("product.batch_id", document.product.batch_id, exc.name)
         return VerificationReport(document.product.batch_id, ref.as_of_block, False, [mismatch])
-    mismatches = list(_diff(document.model_dump(mode="json"), derived.model_dump(mode="json"), ""))
+    mismatches = list(diff(document.claims(), derived.claims()))
     return VerificationReport(document.product.batch_id, ref.as_of_block, not mismatches, mismatches)
-
-
-def _diff(a: Any, b: Any, path: str) -> list[Mismatch]:
-    if isinstance(a, dict) and isinstance(b, dict):
-        out: list[Mismatch] = []
-        for key in sorted(set(a) | set(b)):
-            out += _diff(a.get(key), b.get(key), f"{path}.{key}" if path else key)
-        return out
-    if isinstance(a, list) and isinstance(b, list):
-        out = []
-        for n in range(max(len(a), len(b))):
-            out += _diff(a[n] if n < len(a) else None, b[n] if n < len(b) else None, f"{path}[{n}]")
-        return out
-    if a != b or type(a) is not type(b):
-        return [Mismatch(path, a, b)]
-    return []

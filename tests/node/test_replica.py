@@ -13,8 +13,9 @@ from eth_account import Account
 from eth_keys import keys
 from web3 import Web3
 
+from passport._utils.seals import seal_digest
 from passport.exceptions import ReplicaDiverged
-from passport.node.chain import PassportVM, seal_digest
+from passport.node.chain import PassportVM
 from passport.node.config import GENESIS_FILE, Genesis, NodeConfig
 from passport.node.devchain import dev_validator
 from passport.node.service import Node

@@ -7,8 +7,8 @@ from typing import Any
 import rlp
 from eth_utils import to_checksum_address
 
+from passport._utils.seals import seal_signer
 from passport.exceptions import RpcError
-from passport.node.chain import seal_signer
 from passport.node.rpc.base import Namespace, method
 from passport.node.rpc.codes import SERVER_ERROR
 from passport.node.rpc.formatting import hex_bytes

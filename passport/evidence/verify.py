@@ -1,0 +1,242 @@
+"""Offline verification of a passport file against the consortium's trust anchor.
+
+Seals -> headers -> accounts (code hashes) -> storage and receipts -> decode -> re-derive every
+claim (``passport.core.derive``, as the SDK does online) -> compare field by field -> completeness
+-> policies. No network: the file and the anchor are all it reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from passport._utils.seals import seal_signer
+from passport.core.compare import diff
+from passport.core.derive import derive, history_count
+from passport.core.document import ChainRef, Evidence, PassportDocument
+from passport.core.policy import PolicyResult, check, load_policy
+from passport.core.types import BatchFlag
+from passport.evidence import layout
+from passport.evidence.proven import ProofError, ProvenChain, ProvenData, read_chain_data
+from passport.evidence.trust import TrustAnchor
+
+DEFAULT_POLICIES = ("dfars-2027", "eu-2017-821")
+UNSEALED_NOTE = "headers not sealed: trusted as exported"
+ATTESTATIONS_NOT_COMPLETE = (
+    "not proven complete: the registry keeps no per-subject index; each listed attestation is "
+    "proven included, and its record and validity are proven at the anchor block"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A claim or proof that does not hold, and why."""
+
+    where: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+@dataclass
+class OfflineReport:
+    batch_id: int
+    as_of_block: int
+    consortium: str
+    validators: int
+    sealed: bool
+    failures: list[Failure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    completeness: dict[str, str] = field(default_factory=dict)
+    policies: list[PolicyResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def completeness(proven: ProvenData, batch_id: int) -> tuple[dict[str, str], list[Failure]]:
+    """What the evidence proves complete, and how; and each list where events are missing.
+
+    Custody and regulatory lists (and splits) are counted per batch by MineralPassport's history
+    counter, read from the batch's Record slot; the lineage and its processing steps are read
+    from storage. The registry keeps no per-subject index, so attestations are not provable
+    complete.
+    """
+    data = proven.data
+    failures: list[Failure] = []
+    saturated: list[int] = []
+    for i in sorted(data.batches):
+        counted, listed = proven.history[i], history_count(data.events, i)
+        if counted >= layout.HISTORY_MAX:
+            saturated.append(i)
+            if listed < counted:
+                failures.append(
+                    Failure(
+                        f"history of batch {i}",
+                        f"{listed} events proven, the chain counts at least {counted}",
+                    )
+                )
+        elif listed != counted:
+            failures.append(
+                Failure(
+                    f"history of batch {i}",
+                    f"{listed} events proven, the chain counts {counted}"
+                    + (" (events omitted)" if listed < counted else ""),
+                )
+            )
+    processes = {b.parent_ref for b in data.batches.values() if BatchFlag.FROM_PROCESS in b.flags}
+    found = {int(e.args["processId"]) for e in data.events if e.name == "BatchesProcessed"}
+    for p in sorted(processes - found):
+        failures.append(Failure(f"transformations: process {p}", "its BatchesProcessed event is not proven"))
+    history = (
+        "complete: each batch's history events (mint, offers, cancellations, acceptances, "
+        "discrepancies, title transfers, split, freezes, unfreezes, taints) are counted by its "
+        "Record.history slot, proven at the anchor block"
+    )
+    if saturated:
+        history = (
+            f"not proven complete for batch(es) {', '.join(map(str, saturated))}: their history counter "
+            f"is saturated at {layout.HISTORY_MAX}; " + history.removeprefix("complete: ") + " for the others"
+        )
+    statements = {
+        "custody": history,
+        "regulatory": history,
+        "lineage": "complete: each batch's parents are read from storage (parentRef, processInputs)",
+        "transformations": (
+            "complete: each split is counted in its parent's history; each processing step of the "
+            "lineage is proven by its BatchesProcessed event"
+        ),
+        "attestations": ATTESTATIONS_NOT_COMPLETE,
+    }
+    return statements, failures
+
+
+def chain_ref(trust: TrustAnchor, anchor_number: int, anchor_hash: bytes, anchor_time: int) -> ChainRef:
+    return ChainRef(
+        chain_id=trust.chain_id,
+        consortium=trust.contracts["consortium"].address,
+        passport=trust.contracts["passport"].address,
+        registry=trust.contracts["registry"].address,
+        as_of_block=anchor_number,
+        as_of_block_hash="0x" + anchor_hash.hex(),
+        as_of_time=anchor_time,
+    )
+
+
+def verify_offline(
+    document: PassportDocument, trust: TrustAnchor, policies: tuple[str, ...] = DEFAULT_POLICIES
+) -> OfflineReport:
+    """Check every claim of ``document`` against its evidence and ``trust``; never raises for a
+    bad document, bundle or proof (each becomes a named failure)."""
+    report = OfflineReport(
+        batch_id=document.product.batch_id,
+        as_of_block=document.chain.as_of_block,
+        consortium=trust.name,
+        validators=len(trust.validators),
+        sealed=trust.sealed,
+    )
+    fail = report.failures.append
+    evidence = document.evidence
+    if evidence is None:
+        fail(Failure("evidence", "the file carries no evidence (export it with evidence to verify offline)"))
+        return report
+    ref = document.chain
+    if ref.chain_id != trust.chain_id:
+        fail(Failure("chain.chain_id", f"file has {ref.chain_id}, the trust anchor {trust.chain_id}"))
+    for name in ("consortium", "passport", "registry"):
+        if getattr(ref, name) != trust.contracts[name].address:
+            fail(
+                Failure(
+                    f"chain.{name}",
+                    f"file has {getattr(ref, name)}, the trust anchor {trust.contracts[name].address}",
+                )
+            )
+    if report.failures:
+        return report
+    try:
+        chain = ProvenChain(evidence)
+    except ProofError as exc:
+        fail(Failure(exc.what, exc.reason))
+        return report
+    _check_headers(chain, evidence, trust, report)
+    for name, anchor in trust.contracts.items():
+        try:
+            code_hash = chain.account(anchor.address)[3]
+        except ProofError as exc:
+            fail(Failure(exc.what, exc.reason))
+            continue
+        if "0x" + code_hash.hex() != anchor.code_hash:
+            fail(
+                Failure(f"{name} contract {anchor.address}", "its code hash differs from the trust anchor's")
+            )
+    if report.failures:
+        return report
+    a = chain.anchor
+    derived_ref = chain_ref(trust, a.number, a.hash, a.timestamp)
+    try:
+        proven = read_chain_data(chain, derived_ref, document.product.batch_id)
+    except ProofError as exc:
+        fail(Failure(exc.what, exc.reason))
+        return report
+    derived = derive(proven.data, document.product.batch_id)
+    for m in diff(document.claims(), derived.claims()):
+        fail(Failure(m.path, f"file has {m.in_file!r}, the proofs give {m.on_chain!r}"))
+    statements, missing = completeness(proven, document.product.batch_id)
+    report.completeness = statements
+    report.failures += missing
+    for name, statement in statements.items():
+        if evidence.completeness.get(name) != statement:
+            fail(
+                Failure(
+                    f"evidence.completeness.{name}", f"the file states {evidence.completeness.get(name)!r}"
+                )
+            )
+    for name in sorted(set(evidence.completeness) - set(statements)):
+        fail(Failure(f"evidence.completeness.{name}", "the file states a list the evidence does not cover"))
+    unread = chain.unread_nodes()
+    if unread:
+        fail(Failure("evidence.nodes", f"{unread} node(s) are part of no proof the claims need"))
+    _check_slot_list(chain, evidence, report)
+    if not trust.sealed:
+        report.notes.append(UNSEALED_NOTE)
+    if report.ok:
+        report.policies = [check(document, load_policy(p)) for p in policies]
+    return report
+
+
+def _check_headers(chain: ProvenChain, evidence: Evidence, trust: TrustAnchor, report: OfflineReport) -> None:
+    a = chain.anchor
+    cited = {bytes.fromhex(r.block[2:]) for r in evidence.receipts} | {a.hash}
+    for n, h in enumerate(chain.headers.values()):
+        if h.hash not in cited:
+            report.failures.append(
+                Failure(f"evidence.headers[{n}] (block {h.number})", "cited by no receipt")
+            )
+        what = f"evidence.headers[{n}] (block {h.number})"
+        if not trust.sealed:
+            continue
+        if h.seal is None:
+            report.failures.append(Failure(what, "no seal"))
+            continue
+        signer = seal_signer(trust.chain_id, h.hash, h.seal)
+        if signer is None:
+            report.failures.append(Failure(what, "the seal is not a valid signature"))
+        elif signer not in trust.validators:
+            report.failures.append(Failure(what, f"sealed by {signer}, not a validator of the trust anchor"))
+    if a.number == 0 and "0x" + a.hash.hex() != trust.genesis_hash:
+        report.failures.append(Failure("evidence.anchor", "block 0 is not the trust anchor's genesis"))
+
+
+def _check_slot_list(chain: ProvenChain, evidence: Evidence, report: OfflineReport) -> None:
+    """The bundle's list of proven slots must be exactly the slots the claims read."""
+    listed = {(k, int(s, 16)) for k, slots in evidence.slots.items() for s in slots}
+    read = {(k, s) for k, s in chain.read_slots}
+    if listed != read:
+        extra, missing = len(listed - read), len(read - listed)
+        report.failures.append(
+            Failure(
+                "evidence.slots",
+                f"lists {extra} slot(s) the claims do not read and omits {missing} they read",
+            )
+        )

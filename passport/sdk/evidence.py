@@ -1,0 +1,353 @@
+"""Exporting a passport with its evidence, and the consortium's trust anchor.
+
+The claims are gathered online as ``assemble`` gathers them; then the proofs that back each one
+are fetched at the same block: ``eth_getProof`` for the three contracts and every slot a claim
+reads, receipt and transaction proofs for every event a claim reads (``passport_getReceiptProof``
+on the passport node; on other chains the block's receipts and transactions are fetched and the
+tries rebuilt, checked against the header's roots), and the headers with their seals.
+
+Before the file is written, the offline verifier's own reader re-derives the document from the
+bundle alone; an export whose proofs do not reproduce the node's answers is refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import rlp
+from eth_hash.auto import keccak
+from trie.hexary import HexaryTrie
+
+from passport._utils.addresses import checksum
+from passport.core.compare import diff
+from passport.core.derive import ChainData, derive
+from passport.core.document import Evidence, PassportDocument, ReceiptRef, SealedHeader
+from passport.core.types import BatchFlag
+from passport.evidence import layout
+from passport.evidence.proven import ProofError, ProvenChain, read_chain_data
+from passport.evidence.trust import ContractAnchor, TrustAnchor
+from passport.evidence.verify import completeness
+from passport.exceptions import SdkError
+from passport.sdk.assembly import gather
+from passport.sdk.contracts import Contracts
+
+PROOF_SLOTS_PER_CALL = 500
+HEADER_FIELDS = (
+    "parentHash", "sha3Uncles", "miner", "stateRoot", "transactionsRoot", "receiptsRoot", "logsBloom",
+    "difficulty", "number", "gasLimit", "gasUsed", "timestamp", "extraData", "mixHash", "nonce",
+)  # fmt: skip
+# Added by later forks, in order; a header has a prefix of them.
+OPTIONAL_FIELDS = (
+    "baseFeePerGas", "withdrawalsRoot", "blobGasUsed", "excessBlobGas", "parentBeaconBlockRoot",
+    "requestsHash",
+)  # fmt: skip
+INT_FIELDS = {
+    "difficulty",
+    "number",
+    "gasLimit",
+    "gasUsed",
+    "timestamp",
+    "baseFeePerGas",
+    "blobGasUsed",
+    "excessBlobGas",
+}
+
+
+def _bytes(value: str) -> bytes:
+    return bytes.fromhex(value[2:])
+
+
+def header_rlp(block: dict[str, Any]) -> bytes:
+    """The RLP header whose keccak is ``block["hash"]``, from an eth_getBlockBy* answer.
+
+    Raises:
+        SdkError: the fields do not hash to the block's hash (a node answering inconsistently).
+    """
+    fields: list[Any] = []
+    for name in HEADER_FIELDS + tuple(f for f in OPTIONAL_FIELDS if block.get(f) is not None):
+        value = block[name]
+        fields.append(int(value, 16) if name in INT_FIELDS else _bytes(value))
+    encoded = rlp.encode(fields)
+    if "0x" + keccak(encoded).hex() != block["hash"]:
+        raise SdkError(f"block {int(block['number'], 16)}: its fields do not hash to its hash")
+    return bytes(encoded)
+
+
+class _Rpc:
+    def __init__(self, contracts: Contracts) -> None:
+        self.client = contracts.client
+
+    def one(self, method: str, params: list[Any]) -> Any:
+        response = self.client.w3.provider.make_request(method, params)  # type: ignore[arg-type]
+        if response.get("error"):
+            raise SdkError(f"{method}: {response['error'].get('message', response['error'])}")
+        return response.get("result")
+
+    def many(self, requests_: Sequence[tuple[str, list[Any]]]) -> list[Any]:
+        return self.client.raw_batch(list(requests_)) if requests_ else []
+
+
+class _Collector:
+    """Proof nodes, headers and receipts of one bundle, fetched at the anchor block."""
+
+    def __init__(self, contracts: Contracts, data: ChainData) -> None:
+        self.rpc = _Rpc(contracts)
+        self.data = data
+        self.block = data.chain.as_of_block
+        self.nodes: set[bytes] = set()
+        self.proven_slots: set[tuple[str, int]] = set()
+        self.headers: dict[int, dict[str, Any]] = {}
+        self.receipts: list[ReceiptRef] = []
+        self._has_receipt_proofs: bool | None = None
+
+    # ---------------------------------------------------------------- state
+
+    def storage(self, wanted: Iterable[tuple[str, int]]) -> None:
+        by_contract: dict[str, list[int]] = {}
+        for address, slot in sorted(set(wanted) - self.proven_slots):
+            by_contract.setdefault(address, []).append(slot)
+        calls = []
+        for address in (self.data.chain.consortium, self.data.chain.passport, self.data.chain.registry):
+            slots = by_contract.get(address, [])
+            chunks = [slots[n : n + PROOF_SLOTS_PER_CALL] for n in range(0, len(slots), PROOF_SLOTS_PER_CALL)]
+            for chunk in chunks or ([[]] if (address, -1) not in self.proven_slots else []):
+                keys = ["0x" + s.to_bytes(32, "big").hex() for s in chunk]
+                calls.append(("eth_getProof", [address, keys, hex(self.block)]))
+        for answer in self.rpc.many(calls):
+            address = answer["address"]
+            self.nodes.update(_bytes(n) for n in answer["accountProof"])
+            self.proven_slots.add((self._checksum(address), -1))
+            for entry in answer["storageProof"]:
+                self.nodes.update(_bytes(n) for n in entry["proof"])
+                self.proven_slots.add((self._checksum(address), int(entry["key"], 16)))
+
+    @staticmethod
+    def _checksum(address: str) -> str:
+        return checksum(address)
+
+    def planned_slots(self) -> list[tuple[str, int]]:
+        d = self.data
+        p, c, r = d.chain.passport, d.chain.consortium, d.chain.registry
+        out: list[tuple[str, int]] = [(p, layout.base_uri_slot())]
+        for i, b in d.batches.items():
+            out += [(p, layout.record_slot(i)), (p, layout.holding_slot(i)), (p, layout.content_hash_slot(i))]
+            if BatchFlag.FROM_PROCESS in b.flags:
+                slot = layout.process_inputs_slot(b.parent_ref)
+                start = layout.array_data(slot)
+                out += [(p, slot)] + [(p, start + n) for n in range(len(d.parents[i]))]
+        for f in d.facilities:
+            base = layout.facility_slot(f)
+            out += [(c, base), (c, base + 1)]
+        for s in d.schemas:
+            base = layout.schema_slot(s)
+            out += [(r, base), (r, base + 1)]
+        for uid, state in d.attestations.items():
+            out += [
+                (r, layout.attestation_slot(uid)),
+                (c, layout.accreditations_slot(state.certifier, state.schema_id)),
+            ]
+        return out
+
+    # ---------------------------------------------------------------- history
+
+    def blocks(self, numbers: Iterable[int]) -> None:
+        wanted = sorted(set(numbers) - set(self.headers))
+        blocks = self.rpc.many([("eth_getBlockByNumber", [hex(n), False]) for n in wanted])
+        seals = self._seals(wanted)
+        for n, block, seal in zip(wanted, blocks, seals, strict=True):
+            self.headers[n] = {"block": block, "rlp": header_rlp(block), "seal": seal}
+
+    def _seals(self, numbers: list[int]) -> list[str | None]:
+        if not numbers:
+            return []
+        try:
+            self.rpc.one("passport_getBlockSeal", [hex(numbers[0])])
+        except SdkError:
+            return [None] * len(numbers)  # not a passport node: unsealed headers
+        answers = self.rpc.many([("passport_getBlockSeal", [hex(n)]) for n in numbers])
+        return [a["signature"] if a else None for a in answers]
+
+    def receipt_proofs(self, tx_hashes: list[str]) -> None:
+        if not tx_hashes:
+            return
+        if self._has_receipt_proofs is None:
+            try:
+                self.rpc.one("passport_getReceiptProof", [tx_hashes[0]])
+                self._has_receipt_proofs = True
+            except SdkError:
+                self._has_receipt_proofs = False
+        if self._has_receipt_proofs:
+            answers = self.rpc.many([("passport_getReceiptProof", [h]) for h in tx_hashes])
+            for answer in answers:
+                self.nodes.update(_bytes(n) for n in answer["receiptProof"] + answer["transactionProof"])
+                self.receipts.append(
+                    ReceiptRef(block=answer["blockHash"], index=int(answer["transactionIndex"], 16))
+                )
+            return
+        self._rebuilt_receipt_proofs(tx_hashes)
+
+    def _rebuilt_receipt_proofs(self, tx_hashes: list[str]) -> None:
+        """For chains without receipt proofs: rebuild each block's receipt and transaction tries
+        from its receipts and raw transactions, and check them against the header's roots."""
+        receipts = self.rpc.many([("eth_getTransactionReceipt", [h]) for h in tx_hashes])
+        by_block: dict[int, list[int]] = {}
+        for receipt in receipts:
+            by_block.setdefault(int(receipt["blockNumber"], 16), []).append(
+                int(receipt["transactionIndex"], 16)
+            )
+        for number, indexes in sorted(by_block.items()):
+            block = self.headers[number]["block"]
+            all_receipts = self.rpc.one("eth_getBlockReceipts", [hex(number)])
+            raw_txs = self.rpc.many([("eth_getRawTransactionByHash", [h]) for h in block["transactions"]])
+            receipt_trie = _trie(
+                [_receipt_bytes(x) for x in all_receipts], _bytes(block["receiptsRoot"]), number
+            )
+            tx_trie = _trie([_bytes(x) for x in raw_txs], _bytes(block["transactionsRoot"]), number)
+            for index in sorted(set(indexes)):
+                key = rlp.encode(index)
+                for trie in (receipt_trie, tx_trie):
+                    self.nodes.update(rlp.encode(node) for node in trie.get_proof(key))  # type: ignore[no-untyped-call]
+                self.receipts.append(ReceiptRef(block=block["hash"], index=index))
+
+
+def _trie(items: list[bytes], root: bytes, number: int) -> HexaryTrie:
+    trie = HexaryTrie({})
+    with trie.squash_changes() as batch:
+        for n, item in enumerate(items):
+            batch[rlp.encode(n)] = item
+    if trie.root_hash != root:
+        raise SdkError(f"block {number}: its receipts or transactions do not rebuild the header's root")
+    return trie
+
+
+def _receipt_bytes(receipt: dict[str, Any]) -> bytes:
+    """A JSON-RPC receipt as the receipts trie holds it (EIP-2718 type byte, then RLP)."""
+    logs = [
+        [_bytes(log["address"]), [_bytes(t) for t in log["topics"]], _bytes(log["data"])]
+        for log in receipt["logs"]
+    ]
+    body = rlp.encode(
+        [
+            int(receipt["status"], 16),
+            int(receipt["cumulativeGasUsed"], 16),
+            _bytes(receipt["logsBloom"]),
+            logs,
+        ]
+    )
+    kind = int(receipt.get("type", "0x0"), 16)
+    return bytes(body) if kind == 0 else bytes([kind]) + body
+
+
+def export_with_evidence(contracts: Contracts, batch_id: int, block: int | None = None) -> PassportDocument:
+    """``batch_id``'s passport at ``block`` (default: latest) with the evidence that proves it.
+
+    Raises:
+        ContractRevert: ``BatchNotFound``.
+        SdkError: the node's proofs do not reproduce its own answers (refused, nothing written).
+    """
+    data = gather(contracts, batch_id, block)
+    document = derive(data, batch_id)
+    collector = _Collector(contracts, data)
+    collector.storage(collector.planned_slots())
+    tx_hashes = sorted({e.tx_hash for e in data.events}, key=lambda h: h)
+    collector.blocks([data.chain.as_of_block, *{e.block for e in data.events}])
+    collector.receipt_proofs(tx_hashes)
+
+    def bundle(statements: dict[str, str], slots: dict[str, list[str]]) -> Evidence:
+        numbers = sorted(collector.headers)
+        return Evidence(
+            anchor=data.chain.as_of_block_hash,
+            headers=[
+                SealedHeader(rlp="0x" + collector.headers[n]["rlp"].hex(), seal=collector.headers[n]["seal"])
+                for n in numbers
+            ],
+            slots=slots,
+            receipts=sorted(collector.receipts, key=lambda r: (r.block, r.index)),
+            nodes=sorted("0x" + n.hex() for n in collector.nodes),
+            completeness=statements,
+        )
+
+    # Read the bundle as the offline verifier will; fetch what the plan missed (long strings'
+    # data, accreditation windows), until the claims derive from proofs alone.
+    for _ in range(8):
+        chain = ProvenChain(bundle({}, {}))
+        try:
+            proven = read_chain_data(chain, data.chain, batch_id)
+            break
+        except ProofError:
+            missing = _missing_reads(chain, data, batch_id, collector)
+            if not missing:
+                raise
+            collector.storage(missing)
+    else:
+        raise SdkError("the evidence could not be completed")
+    derived = derive(proven.data, batch_id)
+    mismatches = diff(document.claims(), derived.claims())
+    if mismatches:
+        raise SdkError(f"the node's proofs do not reproduce its answers: {mismatches[0]}")
+    statements, failures = completeness(proven, batch_id)
+    if failures:
+        raise SdkError(f"the evidence is incomplete: {failures[0]}")
+    slots: dict[str, list[str]] = {}
+    for address, slot in sorted(chain.read_slots):
+        slots.setdefault(address, []).append("0x" + slot.to_bytes(32, "big").hex())
+    used = chain.pool.read
+    collector.nodes = {n for n in collector.nodes if keccak(n) in used}
+    return document.model_copy(update={"evidence": bundle(statements, slots)})
+
+
+def _missing_reads(
+    chain: ProvenChain, data: ChainData, batch_id: int, collector: _Collector
+) -> list[tuple[str, int]]:
+    """Slots the reader asked for that have no proof yet, found by reading with a recording
+    storage that answers from the node."""
+    asked: list[tuple[str, int]] = []
+    original = chain.storage
+
+    def recording(address: str, slot: int, what: str) -> int:
+        try:
+            return original(address, slot, what)
+        except ProofError:
+            asked.append((address, slot))
+            value = collector.rpc.one("eth_getStorageAt", [address, hex(slot), hex(data.chain.as_of_block)])
+            return int(value, 16)
+
+    chain.storage = recording  # type: ignore[method-assign]
+    with contextlib.suppress(ProofError):
+        read_chain_data(chain, data.chain, batch_id)
+    return asked
+
+
+def trust_anchor(contracts: Contracts, name: str) -> TrustAnchor:
+    """The consortium's trust anchor, read from the chain the SDK is attached to: genesis hash,
+    the validator set and seal scheme (from the passport node; other chains are unsealed), and the
+    three contracts with their code hashes."""
+    rpc = _Rpc(contracts)
+    client = contracts.client
+    genesis = rpc.one("eth_getBlockByNumber", ["0x0", False])
+    try:
+        info = rpc.one("passport_getGenesis", [])
+        validators = list(info["genesis"]["validators"])
+    except SdkError:
+        validators = []
+    anchors = {}
+    for key, contract in (
+        ("consortium", contracts.consortium),
+        ("passport", contracts.passport),
+        ("registry", contracts.registry),
+    ):
+        code = bytes(client.w3.eth.get_code(contract.address))
+        if not code:
+            raise SdkError(f"{key} contract {contract.address} has no code")
+        anchors[key] = ContractAnchor(address=contract.address, code_hash="0x" + keccak(code).hex())
+    return TrustAnchor(
+        name=name,
+        chain_id=client.chain_id,
+        genesis_hash=genesis["hash"],
+        sealed=bool(validators),
+        seal_scheme="passport-node/v1" if validators else None,
+        validators=validators,
+        contracts=anchors,  # type: ignore[arg-type]
+    )
