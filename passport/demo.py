@@ -15,12 +15,14 @@ from eth_account import Account
 from eth_utils import keccak
 
 from passport.core.types import FacilityKind, ProcessOutput, Role, Stage, SubjectKind
+from passport.evidence import verify_offline
+from passport.exceptions import SdkError
 from passport.sdk import AttestationRequest, Call, Client, Founder, PassportDocument, PolicyResult, Sdk
 from passport.sdk.accounts import DEV_ROLES, dev_accounts
 from passport.sdk.telemetry import MerkleTree, Reading, sign_reading
 
 DAY = 86_400
-STEPS = 9  # top-level messages `run` reports, for progress bars
+STEPS = 10  # top-level messages `run` reports, for progress bars
 # Seed of the demo devices' keys (a real weighbridge holds its own key in hardware).
 SCALE_KEY = keccak(b"mineral-passport demo weighbridge")
 
@@ -34,6 +36,8 @@ class DemoResult:
     signed_attestation: Path | None = None
     policy_results: list[PolicyResult] = field(default_factory=list)
     verified: bool = False
+    verified_offline: bool | None = None
+    trust_anchor: Path | None = None
     documents: dict[str, PassportDocument] = field(default_factory=dict)
 
 
@@ -198,4 +202,25 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
             result.policy_results.append(sdk.check(doc, policy))
     report = sdk.verify(PassportDocument.load(result.passports["wf6"]))
     result.verified = report.ok
+
+    say("The WF6 passport is exported with its evidence; a buyer checks it offline against the trust anchor")
+    try:
+        proven = sdk.export_with_evidence(result.batches["wf6"], doc_block(result))
+    except SdkError as exc:
+        say(f"  no evidence on this chain: {exc}")
+        return result
+    result.trust_anchor = out_dir / "consortium.trust.json"
+    anchor = sdk.trust_anchor("Demo tungsten consortium")
+    anchor.save(result.trust_anchor)
+    result.passports["wf6-with-evidence"] = (
+        out_dir / f"passport-wf6-batch-{proven.product.batch_id}.evidence.json"
+    )
+    proven.save(result.passports["wf6-with-evidence"])
+    offline = verify_offline(PassportDocument.load(result.passports["wf6-with-evidence"]), anchor)
+    result.verified_offline = offline.ok
     return result
+
+
+def doc_block(result: DemoResult) -> int:
+    """The block the demo's passports were read at."""
+    return result.documents["wf6"].chain.as_of_block

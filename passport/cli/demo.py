@@ -87,6 +87,8 @@ def _report(result: demo.DemoResult, chain: str, elapsed: float, as_json: bool) 
             for r in result.policy_results
         ],
         "wf6PassportVerified": result.verified,
+        "wf6PassportVerifiedOffline": result.verified_offline,
+        "trustAnchor": str(result.trust_anchor) if result.trust_anchor else None,
         "seconds": round(elapsed, 2),
     }
 
@@ -97,6 +99,11 @@ def _report(result: demo.DemoResult, chain: str, elapsed: float, as_json: bool) 
             stdout.print(f"passport ({label}): {path}")
         stdout.print(f"signed attestation: {result.signed_attestation}")
         stdout.print(f"WF6 passport re-verified against the chain: {'yes' if result.verified else 'NO'}")
+        if result.verified_offline is not None:
+            stdout.print(
+                f"WF6 passport verified offline from its evidence against {result.trust_anchor}: "
+                + ("yes" if result.verified_offline else "NO")
+            )
         stdout.print(f"[dim]{elapsed:.1f} s on {chain}[/]")
 
     emit(as_json, data, human)
