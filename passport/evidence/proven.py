@@ -236,7 +236,8 @@ def read_chain_data(chain: ProvenChain, ref: ChainRef, batch_id: int) -> ProvenD
         for i in frontier:
             record = chain.storage(p, layout.record_slot(i), f"batch {i} record")
             if layout.field(record, "Record", "owner") == 0:
-                raise ProofError(f"batch {i}", "BatchNotFound: the batch does not exist at the anchor block")
+                where = "product.batch_id" if i == batch_id else f"batch {i}"
+                raise ProofError(where, f"BatchNotFound: batch {i} does not exist at the anchor block")
             holding = chain.storage(p, layout.holding_slot(i), f"batch {i} holding")
             content = chain.storage(p, layout.content_hash_slot(i), f"batch {i} content hash")
             b = layout.batch_of(i, record, holding, content)

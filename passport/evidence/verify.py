@@ -194,6 +194,10 @@ def verify_offline(
             )
     for name in sorted(set(evidence.completeness) - set(statements)):
         fail(Failure(f"evidence.completeness.{name}", "the file states a list the evidence does not cover"))
+    cited = {bytes.fromhex(r.block[2:]) for r in evidence.receipts} | {chain.anchor.hash}
+    for n, h in enumerate(chain.headers.values()):
+        if h.hash not in cited:
+            fail(Failure(f"evidence.headers[{n}] (block {h.number})", "cited by no receipt"))
     unread = chain.unread_nodes()
     if unread:
         fail(Failure("evidence.nodes", f"{unread} node(s) are part of no proof the claims need"))
@@ -207,12 +211,7 @@ def verify_offline(
 
 def _check_headers(chain: ProvenChain, evidence: Evidence, trust: TrustAnchor, report: OfflineReport) -> None:
     a = chain.anchor
-    cited = {bytes.fromhex(r.block[2:]) for r in evidence.receipts} | {a.hash}
     for n, h in enumerate(chain.headers.values()):
-        if h.hash not in cited:
-            report.failures.append(
-                Failure(f"evidence.headers[{n}] (block {h.number})", "cited by no receipt")
-            )
         what = f"evidence.headers[{n}] (block {h.number})"
         if not trust.sealed:
             continue

@@ -247,16 +247,16 @@ def export_with_evidence(contracts: Contracts, batch_id: int, block: int | None 
         ContractRevert: ``BatchNotFound``.
         SdkError: the node's proofs do not reproduce its own answers (refused, nothing written).
     """
-    data = gather(contracts, batch_id, block)
-    document = derive(data, batch_id)
-    collector = _Collector(contracts, data)
     try:
-        collector.rpc.one("eth_getProof", [data.chain.passport, [], hex(data.chain.as_of_block)])
+        _Rpc(contracts).one("eth_getProof", [contracts.passport.address, [], "latest"])
     except Exception as exc:  # a provider may raise rather than answer with an error
         raise SdkError(
             f"{contracts.client.url}: the chain answers no eth_getProof ({exc}); a passport with evidence "
             "needs a chain that does (the passport node, anvil, geth, Besu), or export it without evidence"
         ) from exc
+    data = gather(contracts, batch_id, block)
+    document = derive(data, batch_id)
+    collector = _Collector(contracts, data)
     collector.storage(collector.planned_slots())
     tx_hashes = sorted({e.tx_hash for e in data.events}, key=lambda h: h)
     collector.blocks([data.chain.as_of_block, *{e.block for e in data.events}])
