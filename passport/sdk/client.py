@@ -191,6 +191,11 @@ class Client:
             decoded.append(values[0] if len(values) == 1 else values)
         return decoded
 
+    @property
+    def batches_requests(self) -> bool:
+        """Whether the provider sends JSON-RPC batches (HTTP does; the embedded chain does not)."""
+        return self._batching
+
     def raw_batch(self, requests_: Sequence[tuple[str, list[Any]]]) -> list[Any]:
         """Send JSON-RPC requests as one batch when the provider can (else one by one).
 
