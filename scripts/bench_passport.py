@@ -1,30 +1,41 @@
 #!/usr/bin/env python3
-"""Passport assembly over a 1,000-batch lineage, against a naive one-call-per-batch walk.
+"""Passport assembly over a 1,000-batch lineage, against a naive one-call-per-batch walk; and the
+passport with evidence: export time, bundle size, offline verify time and proof counts, for that
+lineage and for a typical 10-batch one.
 
-    scripts/bench_passport.py          table: this SDK vs the naive walk, same chain, same session
-    scripts/bench_passport.py --json   {"lineage_nodes": ..., "seconds": ..., "rpc_round_trips": ...}
+    scripts/bench_passport.py               tables, on anvil
+    scripts/bench_passport.py --node        the same on a fresh passport dev node (sealed headers)
+    scripts/bench_passport.py --json        {"lineage_nodes": ..., "seconds": ..., "rpc_round_trips": ...,
+                                             "evidence": {...}}
 
 The lineage: 100 concentrate lots (each with an origin attestation), each split in 4; the 400
 parts refined 4 at a time into 100 APT lots, each split in 3; the 300 parts converted 3 at a time
 into 100 oxide lots; the oxide reduced 50 at a time into 2 powder lots; the powder fluorinated into
-one WF6 lot. Runs on anvil from node_modules unless --rpc-url names another node.
+one WF6 lot. The typical lineage: two lots, each split in two, the four parts refined into one APT
+lot, split in two, one half converted to WF6 (10 batches). Runs on anvil from node_modules unless
+--node or --rpc-url names another chain.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gzip
 import json
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from eth_utils import keccak
 
 from passport.core.events import topic
 from passport.core.types import FacilityKind, ProcessOutput, Role, Stage, SubjectKind
-from passport.sdk import AttestationRequest, Call, Client, Founder, Sdk
+from passport.evidence import verify_offline
+from passport.sdk import AttestationRequest, Call, Client, Founder, PassportDocument, Sdk
 from passport.sdk.accounts import dev_accounts
 from passport.toolchain.anvil import Anvil
 
@@ -75,6 +86,63 @@ def build(client: Client, say: Callable[[str], None]) -> tuple[Sdk, int]:
     return sdk, wf6
 
 
+def build_typical(sdk: Sdk) -> int:
+    """The typical passport: 10 batches (see the module docstring), on the same deployment."""
+    _admin, producer, certifier = dev_accounts(3)
+    batches, mine, plant = sdk.batches, 1, 2
+    schema = sdk.attestations.schema_id("origin-verified")
+    lots = []
+    for n in range(2):
+        lot = batches.mint(producer, mine, Stage.CONCENTRATE, 2_000_000, 500_000, keccak(text=f"typical {n}"))
+        sdk.attestations.attest(
+            certifier, AttestationRequest(schema, lot, keccak(text=f"typical origin {n}"), 0)
+        )
+        lots.append(lot)
+    parts = [c for lot in lots for c in batches.split(producer, lot, [1_000_000] * 2)]
+    (apt,) = batches.process(producer, parts, plant, [ProcessOutput(Stage.APT, 2_700_000, 700_000)])
+    halves = batches.split(producer, apt, [1_350_000] * 2)
+    (wf6,) = batches.process(producer, halves[:1], plant, [ProcessOutput(Stage.WF6, 1_500_000, 617_000)])
+    return wf6
+
+
+def evidence(sdk: Sdk, batch_id: int, out: Path) -> dict[str, Any]:
+    """Export with evidence (median of 3), write it, verify it offline (median of 5)."""
+    exports = []
+    for _ in range(3):
+        t0 = time.monotonic()
+        doc = sdk.export_with_evidence(batch_id)
+        exports.append(time.monotonic() - t0)
+    path = out / f"passport-{batch_id}.json"
+    doc.save(path)
+    trust = sdk.trust_anchor("bench")
+    verifies = []
+    for _ in range(5):
+        t0 = time.monotonic()
+        loaded = PassportDocument.load(path)
+        report = verify_offline(loaded, trust)
+        verifies.append(time.monotonic() - t0)
+        if not report.ok:
+            raise SystemExit(f"offline verify failed: {report.failures[:3]}")
+    written = path.read_bytes()
+    ev = doc.evidence
+    assert ev is not None
+    return {
+        "lineage_nodes": len(doc.lineage.nodes),
+        "export_seconds": round(statistics.median(exports), 3),
+        "verify_seconds": round(statistics.median(verifies), 3),
+        "bytes": len(written),
+        "bytes_gzip": len(gzip.compress(written, 9)),
+        "claims_bytes": len(json.dumps(doc.claims())),
+        "headers": len(ev.headers),
+        "sealed_headers": sum(1 for h in ev.headers if h.seal),
+        "account_proofs": 3,
+        "storage_slots": sum(len(v) for v in ev.slots.values()),
+        "receipt_proofs": len(ev.receipts),
+        "trie_nodes": len(ev.nodes),
+        "trie_node_bytes": sum((len(n) - 2) // 2 for n in ev.nodes),
+    }
+
+
 def naive(sdk: Sdk, batch_id: int) -> int:
     """The baseline: one eth_call per field per batch, one eth_getLogs per batch."""
     client, p = sdk.client, sdk.contracts.passport
@@ -113,7 +181,12 @@ def measure(url: str, say: Callable[[str], None]) -> dict[str, Any]:
     naive_nodes = naive(sdk, wf6)
     naive_seconds, naive_trips = time.monotonic() - t0, client.rpc_round_trips - before
     depth = _depth(doc)
+    say("exporting with evidence and verifying offline")
+    with tempfile.TemporaryDirectory() as tmp:
+        large = evidence(sdk, wf6, Path(tmp))
+        typical = evidence(sdk, build_typical(sdk), Path(tmp))
     return {
+        "evidence": {"large": large, "typical": typical},
         "lineage_nodes": len(doc.lineage.nodes),
         "seconds": round(seconds, 3),
         "rpc_round_trips": trips,
@@ -169,27 +242,66 @@ def table(r: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n" + note
 
 
+def evidence_table(r: dict[str, Any], chain: str) -> str:
+    large, typical = r["evidence"]["large"], r["evidence"]["typical"]
+    rows = [
+        ("passport with evidence", f"{large['lineage_nodes']} batches", f"{typical['lineage_nodes']} batches")
+    ]
+    for label, key, fmt in (
+        ("export (s)", "export_seconds", "{:.3f}"),
+        ("offline verify (s)", "verify_seconds", "{:.3f}"),
+        ("file as written (bytes)", "bytes", "{:,}"),
+        ("file gzipped (bytes)", "bytes_gzip", "{:,}"),
+        ("of which claims (bytes)", "claims_bytes", "{:,}"),
+        ("headers (sealed)", "headers", "{}"),
+        ("account proofs", "account_proofs", "{}"),
+        ("storage slots proven", "storage_slots", "{}"),
+        ("receipt + transaction proofs", "receipt_proofs", "{}"),
+        ("distinct trie nodes", "trie_nodes", "{:,}"),
+    ):
+        cells = []
+        for e in (large, typical):
+            cell = fmt.format(e[key])
+            if key == "headers":
+                cell = f"{e['headers']} ({e['sealed_headers']})"
+            cells.append(cell)
+        rows.append((label, *cells))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |" for row in rows]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    note = f"chain: {chain}. Targets: offline verify < 1 s, file <= 2 MB as written."
+    return "\n".join(lines) + "\n" + note
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--rpc-url", help="use this node (dev accounts funded) instead of starting anvil")
+    parser.add_argument("--node", action="store_true", help="run on a fresh passport dev node")
     args = parser.parse_args()
 
     def say(message: str) -> None:
         print(message, file=sys.stderr)
 
-    if args.rpc_url:
-        result = measure(args.rpc_url, say)
-    else:
-        with Anvil() as node:
-            result = measure(node.url, say)
+    with contextlib.ExitStack() as stack:
+        if args.rpc_url:
+            url, chain = args.rpc_url, args.rpc_url
+        elif args.node:
+            from passport.node.service import Node
+
+            url, chain = stack.enter_context(Node.dev()).url, "passport dev node (sealed)"
+        else:
+            url, chain = stack.enter_context(Anvil()).url, "anvil (unsealed)"
+        result = measure(url, say)
     if args.json:
-        keys = ("lineage_nodes", "seconds", "rpc_round_trips")
-        print(json.dumps({k: result[k] for k in keys} | {"details": result}, indent=2))
+        keys = ("lineage_nodes", "seconds", "rpc_round_trips", "evidence")
+        print(json.dumps({k: result[k] for k in keys} | {"chain": chain, "details": result}, indent=2))
     else:
         print(table(result))
+        print()
+        print(evidence_table(result, chain))
     return 0
 
 

@@ -36,6 +36,10 @@ LOG_CHUNK = 200  # topic values per eth_getLogs filter
 ZERO_ADDRESS = "0x" + "00" * 20
 
 
+# Requests per JSON-RPC batch: geth's and the passport node's limit is 1,000.
+MAX_BATCH = 500
+
+
 @dataclass(frozen=True, slots=True)
 class Call:
     """A read of one contract function, for batching."""
@@ -204,6 +208,11 @@ class Client:
             SdkError: the node answered with another error.
         """
         provider = self.w3.provider
+        if self._batching and len(requests_) > MAX_BATCH:  # nodes cap batches (geth, Besu: 1,000)
+            out: list[Any] = []
+            for n in range(0, len(requests_), MAX_BATCH):
+                out += self.raw_batch(requests_[n : n + MAX_BATCH])
+            return out
         if self._batching and len(requests_) > 1:
             self.rpc_round_trips += 1
             try:
