@@ -12,7 +12,7 @@ The lineage: 100 concentrate lots (each with an origin attestation), each split 
 parts refined 4 at a time into 100 APT lots, each split in 3; the 300 parts converted 3 at a time
 into 100 oxide lots; the oxide reduced 50 at a time into 2 powder lots; the powder fluorinated into
 one WF6 lot. The typical lineage: two lots, each split in two, the four parts refined into one APT
-lot, split in two, one half converted to WF6 (10 batches). Runs on anvil from node_modules unless
+lot, split in two, both halves converted to WF6 (10 batches). Runs on anvil from node_modules unless
 --node or --rpc-url names another chain.
 """
 
@@ -34,7 +34,7 @@ from eth_utils import keccak
 
 from passport.core.events import topic
 from passport.core.types import FacilityKind, ProcessOutput, Role, Stage, SubjectKind
-from passport.evidence import verify_offline
+from passport.evidence import ProvenChain, read_chain_data, verify_offline
 from passport.sdk import AttestationRequest, Call, Client, Founder, PassportDocument, Sdk
 from passport.sdk.accounts import dev_accounts
 from passport.toolchain.anvil import Anvil
@@ -101,7 +101,7 @@ def build_typical(sdk: Sdk) -> int:
     parts = [c for lot in lots for c in batches.split(producer, lot, [1_000_000] * 2)]
     (apt,) = batches.process(producer, parts, plant, [ProcessOutput(Stage.APT, 2_700_000, 700_000)])
     halves = batches.split(producer, apt, [1_350_000] * 2)
-    (wf6,) = batches.process(producer, halves[:1], plant, [ProcessOutput(Stage.WF6, 1_500_000, 617_000)])
+    (wf6,) = batches.process(producer, halves, plant, [ProcessOutput(Stage.WF6, 3_000_000, 617_000)])
     return wf6
 
 
@@ -126,20 +126,23 @@ def evidence(sdk: Sdk, batch_id: int, out: Path) -> dict[str, Any]:
     written = path.read_bytes()
     ev = doc.evidence
     assert ev is not None
+    headers, seals, nodes = ev.unpack()
+    chain = ProvenChain(ev)
+    read_chain_data(chain, doc.chain, batch_id)
     return {
         "lineage_nodes": len(doc.lineage.nodes),
         "export_seconds": round(statistics.median(exports), 3),
         "verify_seconds": round(statistics.median(verifies), 3),
         "bytes": len(written),
         "bytes_gzip": len(gzip.compress(written, 9)),
-        "claims_bytes": len(json.dumps(doc.claims())),
-        "headers": len(ev.headers),
-        "sealed_headers": sum(1 for h in ev.headers if h.seal),
+        "claims_bytes": len(json.dumps(doc.claims(), indent=2, sort_keys=True)),
+        "headers": len(headers),
+        "sealed_headers": sum(1 for s in seals if s),
         "account_proofs": 3,
-        "storage_slots": sum(len(v) for v in ev.slots.values()),
+        "storage_slots": len(chain.read_slots),
         "receipt_proofs": len(ev.receipts),
-        "trie_nodes": len(ev.nodes),
-        "trie_node_bytes": sum((len(n) - 2) // 2 for n in ev.nodes),
+        "trie_nodes": len(nodes),
+        "proof_bytes": sum(map(len, headers)) + sum(map(len, seals)) + sum(map(len, nodes)),
     }
 
 
@@ -253,6 +256,7 @@ def evidence_table(r: dict[str, Any], chain: str) -> str:
         ("file as written (bytes)", "bytes", "{:,}"),
         ("file gzipped (bytes)", "bytes_gzip", "{:,}"),
         ("of which claims (bytes)", "claims_bytes", "{:,}"),
+        ("proofs before gzip (bytes)", "proof_bytes", "{:,}"),
         ("headers (sealed)", "headers", "{}"),
         ("account proofs", "account_proofs", "{}"),
         ("storage slots proven", "storage_slots", "{}"),

@@ -48,16 +48,17 @@ def export(batch_id: int, out: Path, evidence: bool, block: int | None, chain: C
     doc.save(out)
     data: dict[str, Any] = {"batchId": batch_id, "file": str(out), "asOfBlock": doc.chain.as_of_block}
     if doc.evidence is not None:
+        headers, seals, nodes = doc.evidence.unpack()
         data["evidence"] = {
-            "headers": len(doc.evidence.headers),
-            "slots": sum(len(v) for v in doc.evidence.slots.values()),
+            "headers": len(headers),
+            "sealedHeaders": sum(1 for s in seals if s),
             "receipts": len(doc.evidence.receipts),
-            "nodes": len(doc.evidence.nodes),
+            "trieNodes": len(nodes),
             "bytes": out.stat().st_size,
         }
     human = f"wrote {out}" + (
-        f" (evidence: {data['evidence']['headers']} headers, {data['evidence']['slots']} slots, "
-        f"{data['evidence']['receipts']} receipts)"
+        f" (evidence: {data['evidence']['headers']} headers, {data['evidence']['receipts']} receipts, "
+        f"{data['evidence']['trieNodes']} trie nodes)"
         if doc.evidence is not None
         else ""
     )

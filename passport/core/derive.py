@@ -143,25 +143,24 @@ def attested(
     ]
 
 
-def history_count(events: list[Event], batch_id: int) -> int:
-    """How many of ``events`` the batch's on-chain history counter counts: its history events,
+def history_counts(events: list[Event]) -> dict[int, int]:
+    """Per batch, how many of ``events`` its on-chain history counter counts: its history events,
     and Transfers of it that are not part of an ``accept`` (a title Transfer immediately followed
     by CustodyAccepted of the same batch)."""
     accepts = {
-        (e.tx_hash, e.log_index)
-        for e in events
-        if e.name == "CustodyAccepted" and e.args["batchId"] == batch_id
+        (e.tx_hash, e.log_index, int(e.args["batchId"])) for e in events if e.name == "CustodyAccepted"
     }
-    n = 0
+    counts: dict[int, int] = defaultdict(int)
     for e in events:
-        if (e.name in HISTORY_EVENTS and e.args.get("batchId") == batch_id) or (
+        if e.name in HISTORY_EVENTS:
+            counts[int(e.args["batchId"])] += 1
+        elif (
             e.name == "Transfer"
-            and e.args["tokenId"] == batch_id
             and int(e.args["from"], 16) != 0
-            and (e.tx_hash, e.log_index + 1) not in accepts
+            and (e.tx_hash, e.log_index + 1, int(e.args["tokenId"])) not in accepts
         ):
-            n += 1
-    return n
+            counts[int(e.args["tokenId"])] += 1
+    return dict(counts)
 
 
 def derive(data: ChainData, batch_id: int) -> PassportDocument:
@@ -461,7 +460,7 @@ __all__ = [
     "Schema",
     "attested",
     "derive",
-    "history_count",
+    "history_counts",
     "process_ids",
     "relevant",
 ]

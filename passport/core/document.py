@@ -6,10 +6,15 @@ by ``passport passport schema``; a test keeps it current.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import gzip
 import json
+import zlib
 from pathlib import Path
 from typing import Any, Literal
 
+import rlp
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from passport.exceptions import PassportFileInvalid
@@ -175,13 +180,6 @@ class Verification(_Model):
     )
 
 
-class SealedHeader(_Model):
-    """A block header (RLP, as hashed) and the validator's seal over its hash (None: unsealed)."""
-
-    rlp: str
-    seal: str | None = None
-
-
 class ReceiptRef(_Model):
     """A transaction whose receipt (receiptsRoot) and transaction (transactionsRoot) are proven."""
 
@@ -189,20 +187,63 @@ class ReceiptRef(_Model):
     index: int = Field(ge=0)
 
 
+# A bundle's proofs decompress to at most this many bytes (a gzip bomb is refused).
+MAX_PROOF_BYTES = 64 * 1024 * 1024
+
+
+class EvidenceFormatError(ValueError):
+    """The packed proofs are not base64, gzip, or the RLP lists they should be."""
+
+
 class Evidence(_Model):
-    """What proves the claims against the anchor block: headers with seals, and Merkle-Patricia
-    proof nodes (one pool, addressed by hash) for the three contracts' accounts, the storage slots
-    the claims read, and the receipts of the events they read."""
+    """What proves the claims against the anchor block.
+
+    ``proofs`` packs, as base64 of gzip of RLP, the list ``[headers, seals, nodes]``: block headers
+    (RLP, as hashed: the anchor block's and those of blocks whose events are cited), each
+    header's validator seal (empty when the chain does not seal), and one pool of Merkle-Patricia
+    trie nodes, addressed by their keccak, that proves the three contracts' accounts, every
+    storage slot the claims read, and the receipt and transaction of every event they read.
+    """
 
     kind: Literal["mineral-passport/evidence@1"] = "mineral-passport/evidence@1"
     anchor: Hex32 = Field(description="hash of the block the claims are read at")
-    headers: list[SealedHeader]
-    slots: dict[Address, list[Hex32]] = Field(description="contract -> storage slots proven")
     receipts: list[ReceiptRef]
-    nodes: list[str] = Field(description="trie nodes (RLP), state, storage, receipts and transactions")
     completeness: dict[str, str] = Field(
         description="list -> whether the evidence proves it complete, and how (or why not)"
     )
+    encoding: Literal["rlp+gzip+base64"] = "rlp+gzip+base64"
+    proofs: str = Field(description="base64(gzip(rlp([headers, seals, nodes])))")
+
+    @staticmethod
+    def pack(headers: list[bytes], seals: list[bytes], nodes: list[bytes]) -> str:
+        body = rlp.encode([headers, seals, nodes])
+        return base64.b64encode(gzip.compress(body, 9, mtime=0)).decode("ascii")
+
+    def unpack(self) -> tuple[list[bytes], list[bytes], list[bytes]]:
+        """(headers, seals, nodes).
+
+        Raises:
+            EvidenceFormatError: not base64, not gzip, too large, or not the three lists.
+        """
+        try:
+            packed = base64.b64decode(self.proofs, validate=True)
+            inflate = zlib.decompressobj(wbits=31)
+            body = inflate.decompress(packed, MAX_PROOF_BYTES)
+            if inflate.unconsumed_tail or not inflate.eof:
+                raise EvidenceFormatError(f"more than {MAX_PROOF_BYTES} bytes, or truncated")
+            lists = rlp.decode(body)
+        except (binascii.Error, zlib.error, rlp.exceptions.DecodingError) as exc:
+            raise EvidenceFormatError(str(exc)) from exc
+        if (
+            not isinstance(lists, list)
+            or len(lists) != 3
+            or not all(isinstance(x, list) and all(isinstance(i, bytes) for i in x) for x in lists)
+        ):
+            raise EvidenceFormatError("not the lists [headers, seals, nodes]")
+        headers, seals, nodes = lists
+        if len(seals) != len(headers):
+            raise EvidenceFormatError(f"{len(headers)} headers but {len(seals)} seals")
+        return headers, seals, nodes
 
 
 class PassportDocument(_Model):

@@ -20,7 +20,7 @@ from trie.hexary import HexaryTrie
 
 from passport._utils.addresses import checksum
 from passport.core.derive import AttestationState, ChainData, Schema, process_ids, relevant
-from passport.core.document import ChainRef, Evidence
+from passport.core.document import ChainRef, Evidence, EvidenceFormatError
 from passport.core.events import Event, decode
 from passport.core.types import Batch, BatchFlag, Facility
 from passport.evidence import layout
@@ -82,11 +82,12 @@ def decode_header(encoded: bytes, seal: bytes | None, what: str) -> Header:
 
 
 class _Pool(dict[bytes, bytes]):
-    """Trie nodes by their keccak; remembers which were read."""
+    """Trie nodes by their keccak; remembers which were read, and keeps them decoded."""
 
     def __init__(self, nodes: list[bytes]) -> None:
         super().__init__((keccak(n), n) for n in nodes)
         self.read: set[bytes] = set()
+        self.decoded: dict[bytes, Any] = {}
 
     def __getitem__(self, key: bytes) -> bytes:
         value = super().__getitem__(key)
@@ -94,23 +95,42 @@ class _Pool(dict[bytes, bytes]):
         return value
 
 
+class _ProofTrie(HexaryTrie):
+    """py-trie's traversal over the pool, decoding each node once: a node's bytes are fixed by
+    its hash, and the upper nodes of a contract's storage trie are on every slot's path."""
+
+    def get_node(self, node_hash: bytes) -> Any:
+        decoded = self.db.decoded
+        node = decoded.get(node_hash)
+        if node is None:
+            node = super().get_node(node_hash)  # type: ignore[no-untyped-call]
+            if len(node_hash) == 32:
+                decoded[node_hash] = node
+        return node
+
+
 class ProvenChain:
     """The chain as the bundle proves it, at its anchor block."""
 
     def __init__(self, evidence: Evidence) -> None:
         self.evidence = evidence
+        try:
+            headers, seals, nodes = evidence.unpack()
+        except EvidenceFormatError as exc:
+            raise ProofError("evidence.proofs", f"unreadable ({exc})") from exc
         self.headers: dict[bytes, Header] = {}
-        for n, h in enumerate(evidence.headers):
-            what = f"evidence.headers[{n}]"
-            header = decode_header(_hex(h.rlp, what), _hex(h.seal, f"{what}.seal") if h.seal else None, what)
+        self.order: list[bytes] = []
+        for n, (encoded, seal) in enumerate(zip(headers, seals, strict=True)):
+            header = decode_header(encoded, seal or None, f"evidence header {n}")
             if header.hash in self.headers:
-                raise ProofError(what, "the same header twice")
+                raise ProofError(f"evidence header {n}", "the same header twice")
             self.headers[header.hash] = header
+            self.order.append(header.hash)
         anchor = self.headers.get(_hex(evidence.anchor, "evidence.anchor"))
         if anchor is None:
             raise ProofError("evidence.anchor", "no header with the anchor block's hash")
         self.anchor = anchor
-        self.pool = _Pool([_hex(x, f"evidence.nodes[{n}]") for n, x in enumerate(evidence.nodes)])
+        self.pool = _Pool(nodes)
         self._accounts: dict[str, tuple[int, int, bytes, bytes]] = {}
         self._storage: dict[tuple[str, int], int] = {}
         self.read_slots: set[tuple[str, int]] = set()
@@ -120,7 +140,7 @@ class ProvenChain:
         if root == EMPTY_ROOT:
             return b""
         try:
-            return bytes(HexaryTrie(self.pool, root).get(key))
+            return bytes(_ProofTrie(self.pool, root).get(key))
         except MissingTrieNode as exc:
             raise ProofError(what, f"proof node 0x{exc.missing_node_hash.hex()} is missing") from exc
         except (rlp.exceptions.DecodingError, ValueError, TypeError, IndexError) as exc:

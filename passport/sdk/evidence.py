@@ -23,7 +23,7 @@ from trie.hexary import HexaryTrie
 from passport._utils.addresses import checksum
 from passport.core.compare import diff
 from passport.core.derive import ChainData, derive
-from passport.core.document import Evidence, PassportDocument, ReceiptRef, SealedHeader
+from passport.core.document import Evidence, PassportDocument, ReceiptRef
 from passport.core.types import BatchFlag
 from passport.evidence import layout
 from passport.evidence.proven import ProofError, ProvenChain, read_chain_data
@@ -265,24 +265,24 @@ def export_with_evidence(contracts: Contracts, batch_id: int, block: int | None 
     collector.blocks([data.chain.as_of_block, *{e.block for e in data.events}])
     collector.receipt_proofs(tx_hashes)
 
-    def bundle(statements: dict[str, str], slots: dict[str, list[str]]) -> Evidence:
+    def bundle(statements: dict[str, str]) -> Evidence:
         numbers = sorted(collector.headers)
+        seals = [collector.headers[n]["seal"] for n in numbers]
         return Evidence(
             anchor=data.chain.as_of_block_hash,
-            headers=[
-                SealedHeader(rlp="0x" + collector.headers[n]["rlp"].hex(), seal=collector.headers[n]["seal"])
-                for n in numbers
-            ],
-            slots=slots,
             receipts=sorted(collector.receipts, key=lambda r: (r.block, r.index)),
-            nodes=sorted("0x" + n.hex() for n in collector.nodes),
             completeness=statements,
+            proofs=Evidence.pack(
+                [collector.headers[n]["rlp"] for n in numbers],
+                [_bytes(seal) if seal else b"" for seal in seals],
+                sorted(collector.nodes),
+            ),
         )
 
     # Read the bundle as the offline verifier will; fetch what the plan missed (long strings'
     # data, accreditation windows), until the claims derive from proofs alone.
     for _ in range(8):
-        chain = ProvenChain(bundle({}, {}))
+        chain = ProvenChain(bundle({}))
         try:
             proven = read_chain_data(chain, data.chain, batch_id)
             break
@@ -300,14 +300,11 @@ def export_with_evidence(contracts: Contracts, batch_id: int, block: int | None 
     statements, failures = completeness(proven, batch_id)
     if failures:
         raise SdkError(f"the evidence is incomplete: {failures[0]}")
-    slots: dict[str, list[str]] = {}
-    for address, slot in sorted(chain.read_slots):
-        slots.setdefault(address, []).append("0x" + slot.to_bytes(32, "big").hex())
     for address in (data.chain.consortium, data.chain.passport, data.chain.registry):
         chain.account(address)  # the verifier checks all three code hashes
     used = chain.pool.read
     collector.nodes = {n for n in collector.nodes if keccak(n) in used}
-    return document.model_copy(update={"evidence": bundle(statements, slots)})
+    return document.model_copy(update={"evidence": bundle(statements)})
 
 
 def _missing_reads(

@@ -4,7 +4,9 @@ an event from a list the passport claims complete fails."""
 
 from __future__ import annotations
 
+import base64
 import copy
+import gzip
 import json
 import socket
 from collections.abc import Callable, Iterator
@@ -15,11 +17,13 @@ import pytest
 import rlp
 from click.testing import CliRunner
 from eth_account import Account
+from eth_hash.auto import keccak
 from pydantic import ValidationError
 
 from passport.cli import cli
 from passport.core.document import PassportDocument
 from passport.evidence import OfflineReport, TrustAnchor, verify_offline
+from passport.evidence.proven import ProvenChain
 from passport.evidence.verify import UNSEALED_NOTE
 from tests.evidence.conftest import Exported
 
@@ -144,52 +148,95 @@ def test_every_claim_field_tampered_fails_named(node_export: Exported) -> None:
     assert refused < len(paths) // 4  # only fields the schema itself pins (kinds, literals)
 
 
+def _repacked(
+    doc: PassportDocument, change: Callable[[list[bytes], list[bytes], list[bytes]], None]
+) -> PassportDocument:
+    """The document with its packed proofs changed by ``change(headers, seals, nodes)``."""
+    assert doc.evidence is not None
+    headers, seals, nodes = (list(x) for x in doc.evidence.unpack())
+    change(headers, seals, nodes)
+    evidence = doc.evidence.model_copy(update={"proofs": doc.evidence.pack(headers, seals, nodes)})
+    return doc.model_copy(update={"evidence": evidence})
+
+
 def test_every_proof_node_tampered_fails(node_export: Exported) -> None:
     doc, trust = node_export.wf6, node_export.trust
     assert doc.evidence is not None
-    for n, node in enumerate(doc.evidence.nodes):
-        raw = bytearray(bytes.fromhex(node[2:]))
+    _, _, nodes = doc.evidence.unpack()
+    assert len(nodes) > 50
+    for n, node in enumerate(nodes):
+        raw = bytearray(node)
         raw[(7 * n) % len(raw)] ^= 0x01
 
-        def change(d: dict[str, Any], n: int = n, raw: bytes = bytes(raw)) -> None:
-            d["evidence"]["nodes"][n] = "0x" + raw.hex()
+        def change(
+            _h: list[bytes], _s: list[bytes], ns: list[bytes], n: int = n, raw: bytes = bytes(raw)
+        ) -> None:
+            ns[n] = raw
 
-        report = _fails(_tampered(doc, change), trust)
+        report = _fails(_repacked(doc, change), trust)
         assert report is not None
-        assert any("proof" in str(f) or "evidence.nodes" in f.where for f in report.failures), n
+        assert any("proof" in str(f) for f in report.failures), (n, report.failures)
+
+    def drop(_h: list[bytes], _s: list[bytes], ns: list[bytes]) -> None:
+        del ns[len(ns) // 2]
+
+    report = _fails(_repacked(doc, drop), trust)
+    assert report is not None and any("is missing" in f.reason for f in report.failures)
 
 
 def test_every_header_field_and_seal_tampered_fails(node_export: Exported) -> None:
     doc, trust = node_export.wf6, node_export.trust
     assert doc.evidence is not None
-    for h, header in enumerate(doc.evidence.headers):
-        fields = rlp.decode(bytes.fromhex(header.rlp[2:]))
+    headers, seals, _ = doc.evidence.unpack()
+    for h, header in enumerate(headers):
+        fields = rlp.decode(header)
         for i in range(len(fields)):
             changed = list(fields)
             changed[i] = fields[i][:-1] + bytes([fields[i][-1] ^ 1]) if fields[i] else b"\x01"
 
-            def change(d: dict[str, Any], h: int = h, changed: list[bytes] = changed) -> None:
-                d["evidence"]["headers"][h]["rlp"] = "0x" + rlp.encode(changed).hex()
+            def change(
+                hs: list[bytes], _s: list[bytes], _n: list[bytes], h: int = h, c: list[bytes] = changed
+            ) -> None:
+                hs[h] = rlp.encode(c)
 
-            report = _fails(_tampered(doc, change), trust)
+            report = _fails(_repacked(doc, change), trust)
             assert report is not None and report.failures, (h, i)
-        assert header.seal is not None
+        assert seals[h]
         for position in (0, 31, 32, 63, 64):
-            seal = bytearray(bytes.fromhex(header.seal[2:]))
+            seal = bytearray(seals[h])
             seal[position] ^= 0x01
 
-            def reseal(d: dict[str, Any], h: int = h, seal: bytes = bytes(seal)) -> None:
-                d["evidence"]["headers"][h]["seal"] = "0x" + seal.hex()
+            def reseal(
+                _h: list[bytes], ss: list[bytes], _n: list[bytes], h: int = h, seal: bytes = bytes(seal)
+            ) -> None:
+                ss[h] = seal
 
-            report = _fails(_tampered(doc, reseal), trust)
+            report = _fails(_repacked(doc, reseal), trust)
             assert report is not None
             assert any("seal" in f.reason or "validator" in f.reason for f in report.failures), (h, position)
 
-        def unseal(d: dict[str, Any], h: int = h) -> None:
-            d["evidence"]["headers"][h]["seal"] = None
+        def unseal(_h: list[bytes], ss: list[bytes], _n: list[bytes], h: int = h) -> None:
+            ss[h] = b""
 
-        report = _fails(_tampered(doc, unseal), trust)
+        report = _fails(_repacked(doc, unseal), trust)
         assert report is not None and any(f.reason == "no seal" for f in report.failures)
+
+
+def test_unreadable_proofs_fail_named(node_export: Exported) -> None:
+    doc, trust = node_export.wf6, node_export.trust
+    assert doc.evidence is not None
+    bomb = base64.b64encode(gzip.compress(b"\x00" * (80 * 1024 * 1024))).decode()
+    for proofs in (
+        "not base64!",
+        base64.b64encode(b"not gzip").decode(),
+        bomb,
+        doc.evidence.pack([], [], []),
+    ):
+        evidence = doc.evidence.model_copy(update={"proofs": proofs})
+        report = _fails(doc.model_copy(update={"evidence": evidence}), trust)
+        assert report is not None and report.failures[0].where in ("evidence.proofs", "evidence.anchor"), (
+            proofs[:20]
+        )
 
 
 def test_trust_anchor_tampered_fails(node_export: Exported) -> None:
@@ -227,10 +274,6 @@ def test_evidence_swapped_from_another_batch_or_block_fails(node_export: Exporte
 def test_evidence_lists_tampered_fail(node_export: Exported) -> None:
     doc, trust = node_export.wf6, node_export.trust
 
-    def drop_slot(d: dict[str, Any]) -> None:
-        contract = next(iter(d["evidence"]["slots"]))
-        d["evidence"]["slots"][contract].pop()
-
     def restate(d: dict[str, Any]) -> None:
         d["evidence"]["completeness"]["attestations"] = "complete"
 
@@ -241,7 +284,6 @@ def test_evidence_lists_tampered_fail(node_export: Exported) -> None:
         d["evidence"]["anchor"] = "0x" + "11" * 32
 
     for change, where in (
-        (drop_slot, "evidence.slots"),
         (restate, "evidence.completeness.attestations"),
         (reindex, "evidence.receipts[0]"),
         (reanchor, "evidence.anchor"),
@@ -272,13 +314,9 @@ def test_omitted_custody_event_fails_completeness(node_export: Exported) -> None
 
 
 def _tx_of(doc: PassportDocument, block_hash: str, index: int) -> str:
-    from passport.evidence.proven import ProvenChain
-
     assert doc.evidence is not None
     chain = ProvenChain(doc.evidence)
     header = chain.headers[bytes.fromhex(block_hash[2:])]
-    from eth_hash.auto import keccak
-
     raw = chain.walk(header.transactions_root, rlp.encode(index), "tx")
     return "0x" + keccak(raw).hex()
 
