@@ -62,24 +62,38 @@ def _value(kind: str, value: Any) -> Any:
     return value
 
 
+@cache
+def _layout(topic0: bytes) -> tuple[str, list[str], list[str], list[str], list[str], list[tuple[str, str]]]:
+    """An event's name, indexed names and types, data names and types, and (name, type) in order."""
+    item = topic_table()[topic0]
+    indexed = [i for i in item["inputs"] if i["indexed"]]
+    plain = [i for i in item["inputs"] if not i["indexed"]]
+    return (
+        item["name"],
+        [i["name"] for i in indexed],
+        [abi_type(i) for i in indexed],
+        [i["name"] for i in plain],
+        [abi_type(i) for i in plain],
+        [(i["name"], i["type"]) for i in item["inputs"]],
+    )
+
+
 def decode(log: dict[str, Any]) -> Event | None:
     """Decode a raw log (hex strings, as JSON-RPC returns them); None for unknown events."""
     topics = [bytes.fromhex(t[2:]) for t in log["topics"]]
     if not topics or topics[0] not in topic_table():
         return None
-    item = topic_table()[topics[0]]
-    indexed = [i for i in item["inputs"] if i["indexed"]]
-    plain = [i for i in item["inputs"] if not i["indexed"]]
-    args: dict[str, Any] = {}
-    for i, raw in zip(indexed, topics[1:], strict=True):
-        (args[i["name"]],) = abi_decode([abi_type(i)], raw)
+    name, indexed_names, indexed_types, plain_names, plain_types, inputs = _layout(topics[0])
+    if len(topics) - 1 != len(indexed_types):
+        return None  # same signature, other indexing: not one of ours
+    # Indexed arguments of these events are all static (one word each): decode them as a tuple.
+    values = abi_decode(indexed_types, b"".join(topics[1:])) if indexed_types else ()
+    args: dict[str, Any] = dict(zip(indexed_names, values, strict=True))
     data = bytes.fromhex(log["data"][2:])
-    for i, v in zip(plain, abi_decode([abi_type(i) for i in plain], data), strict=True):
-        args[i["name"]] = v
-    args = {i["name"]: _value(i["type"], args[i["name"]]) for i in item["inputs"]}
+    args.update(zip(plain_names, abi_decode(plain_types, data), strict=True))
     return Event(
-        name=item["name"],
-        args=args,
+        name=name,
+        args={n: _value(t, args[n]) for n, t in inputs},
         block=int(log["blockNumber"], 16),
         log_index=int(log["logIndex"], 16),
         tx_hash=log["transactionHash"],
