@@ -254,9 +254,12 @@ def test_demo_as_a_real_process(tmp_path: Path) -> None:
     assert "Passport of batch 7" in proc.stdout
     assert "WF6 passport re-verified against the chain: yes" in proc.stdout
     assert "Traceback" not in proc.stderr
+    assert "verified offline from its evidence" in " ".join(proc.stdout.split())
     assert sorted(p.name for p in tmp_path.glob("*.json")) == [
         "attestation-origin-batch-1.json",
+        "consortium.trust.json",
         "passport-apt-mine-a-batch-6.json",
+        "passport-wf6-batch-7.evidence.json",
         "passport-wf6-batch-7.json",
         "telemetry-mine-a.json",
         "telemetry-mine-b.json",

@@ -67,6 +67,10 @@ OVER_UINT256 = hex(2**256)
     [
         ("eth_getStorageAt", [ADDRESS, OVER_UINT256, "latest"], "slot"),
         ("eth_getStorageAt", [ADDRESS, "0xzz", "latest"], "slot"),
+        ("eth_getProof", [ADDRESS, ["0x0", OVER_UINT256], "latest"], "storageKeys[1]"),
+        ("eth_getProof", [ADDRESS, "0x0", "latest"], "storageKeys"),
+        ("eth_getProof", [ADDRESS, [], "0xzz"], "block"),
+        ("passport_getReceiptProof", ["0x12"], "transactionHash"),
         ("eth_call", [{"to": ADDRESS, "value": OVER_UINT256}, "latest"], "call.value"),
         ("eth_call", [{"to": ADDRESS, "gas": hex(2**64)}, "latest"], "call.gas"),
         ("eth_call", [{"to": ADDRESS, "data": "0x1"}, "latest"], "call.data"),
@@ -212,6 +216,8 @@ VALID: dict[str, list[Any]] = {
     "perm_addAccountsToAllowlist": [[ADDRESS]],
     "perm_removeAccountsFromAllowlist": [["0x" + "77" * 20]],
     "passport_getBlockSeal": [HASH],
+    "eth_getProof": [ADDRESS, ["0x0", "0x" + "01" * 32], "latest"],
+    "passport_getReceiptProof": [HASH],
     "passport_getBlocksRlp": ["0x0", "0x2"],
     "passport_reportReplicaHead": ["fuzz", "0x1"],
 }
