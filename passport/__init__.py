@@ -1,7 +1,9 @@
 """Mineral Passport: verifiable provenance for critical minerals on a permissioned EVM chain."""
 
+import importlib
 import os
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 # Keccak through eth-hash's C backend (safe-pysha3): about 8x faster than the pycryptodome
 # backend eth-hash picks first when both are installed. Chosen on the first hash, process-wide;
@@ -28,20 +30,43 @@ from passport.exceptions import (
     ToolchainError,
     TransactionFailed,
 )
-from passport.sdk import (
-    AttestationRequest,
-    Call,
-    Client,
-    Founder,
-    PassportDocument,
-    Policy,
-    PolicyResult,
-    Sdk,
-    SignedAttestation,
-    VerificationReport,
-    sign_attestation,
-)
-from passport.toolchain import Artifact, artifact_names, load_artifact
+
+if TYPE_CHECKING:
+    from passport.sdk import (
+        AttestationRequest,
+        Call,
+        Client,
+        Founder,
+        PassportDocument,
+        Policy,
+        PolicyResult,
+        Sdk,
+        SignedAttestation,
+        VerificationReport,
+        sign_attestation,
+    )
+    from passport.toolchain import Artifact, artifact_names, load_artifact
+
+# The SDK (web3) and the toolchain (py-solc-x) load on first use, so that ``passport.evidence``
+# (the offline verifier a buyer embeds) and ``passport.node`` import neither.
+_LAZY = {
+    **dict.fromkeys(
+        (
+            "AttestationRequest", "Call", "Client", "Founder", "PassportDocument", "Policy", "PolicyResult",
+            "Sdk", "SignedAttestation", "VerificationReport", "sign_attestation",
+        ),
+        "passport.sdk",
+    ),
+    **dict.fromkeys(("Artifact", "artifact_names", "load_artifact"), "passport.toolchain"),
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'passport' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 try:
     __version__ = version("mineral-passport")
