@@ -80,7 +80,20 @@ def _layout(topic0: bytes) -> tuple[str, list[str], list[str], list[str], list[s
 
 def decode(log: dict[str, Any]) -> Event | None:
     """Decode a raw log (hex strings, as JSON-RPC returns them); None for unknown events."""
-    topics = [bytes.fromhex(t[2:]) for t in log["topics"]]
+    return decode_parts(
+        bytes.fromhex(log["address"][2:]),
+        [bytes.fromhex(t[2:]) for t in log["topics"]],
+        bytes.fromhex(log["data"][2:]),
+        int(log["blockNumber"], 16),
+        int(log["logIndex"], 16),
+        log["transactionHash"],
+    )
+
+
+def decode_parts(
+    address: bytes, topics: list[bytes], data: bytes, block: int, log_index: int, tx_hash: str
+) -> Event | None:
+    """Decode a log given as bytes (as a proven receipt holds it); None for unknown events."""
     if not topics or topics[0] not in topic_table():
         return None
     name, indexed_names, indexed_types, plain_names, plain_types, inputs = _layout(topics[0])
@@ -89,13 +102,12 @@ def decode(log: dict[str, Any]) -> Event | None:
     # Indexed arguments of these events are all static (one word each): decode them as a tuple.
     values = abi_decode(indexed_types, b"".join(topics[1:])) if indexed_types else ()
     args: dict[str, Any] = dict(zip(indexed_names, values, strict=True))
-    data = bytes.fromhex(log["data"][2:])
     args.update(zip(plain_names, abi_decode(plain_types, data), strict=True))
     return Event(
         name=name,
         args={n: _value(t, args[n]) for n, t in inputs},
-        block=int(log["blockNumber"], 16),
-        log_index=int(log["logIndex"], 16),
-        tx_hash=log["transactionHash"],
-        address=checksum(log["address"]),
+        block=block,
+        log_index=log_index,
+        tx_hash=tx_hash,
+        address=checksum(address),
     )

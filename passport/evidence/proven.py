@@ -21,7 +21,7 @@ from trie.hexary import HexaryTrie
 from passport._utils.addresses import checksum
 from passport.core.derive import AttestationState, ChainData, Schema, process_ids, relevant
 from passport.core.document import ChainRef, Evidence, EvidenceFormatError
-from passport.core.events import Event, decode
+from passport.core.events import Event, decode_parts
 from passport.core.types import Batch, BatchFlag, Facility
 from passport.evidence import layout
 
@@ -184,6 +184,7 @@ class ProvenChain:
         out: list[Event] = []
         blocks: set[int] = set()
         seen: set[tuple[bytes, int]] = set()
+        ours = {bytes.fromhex(a[2:]) for a in (chain.passport, chain.consortium, chain.registry)}
         for n, ref in enumerate(self.evidence.receipts):
             what = f"receipt proof evidence.receipts[{n}]"
             header = self.headers.get(_hex(ref.block, what))
@@ -203,19 +204,13 @@ class ProvenChain:
                 raise ProofError(what, f"block {header.number} has no transaction {ref.index}")
             tx_hash = "0x" + keccak(tx).hex()
             blocks.add(header.number)
-            for position, log in enumerate(_logs(receipt, what)):
-                address, topics, data = log
-                event = decode(
-                    {
-                        "address": "0x" + address.hex(),
-                        "topics": ["0x" + t.hex() for t in topics],
-                        "data": "0x" + data.hex(),
-                        "blockNumber": hex(header.number),
-                        "logIndex": hex((ref.index << 16) + position),
-                        "transactionHash": tx_hash,
-                    }
+            for position, (address, topics, data) in enumerate(_logs(receipt, what)):
+                if address not in ours:
+                    continue
+                event = decode_parts(
+                    address, topics, data, header.number, (ref.index << 16) + position, tx_hash
                 )
-                if event is not None and event.address in (chain.passport, chain.consortium, chain.registry):
+                if event is not None:
                     out.append(event)
         return sorted(out, key=lambda e: (e.block, e.log_index)), blocks
 

@@ -36,8 +36,8 @@ LOG_CHUNK = 200  # topic values per eth_getLogs filter
 ZERO_ADDRESS = "0x" + "00" * 20
 
 
-# Requests per JSON-RPC batch: geth's and the passport node's limit is 1,000.
-MAX_BATCH = 500
+# Requests per JSON-RPC batch: the limit of geth and of the passport node.
+MAX_BATCH = 1000
 
 
 @dataclass(frozen=True, slots=True)
