@@ -21,11 +21,18 @@ from trie.hexary import HexaryTrie
 from passport._utils.addresses import checksum
 from passport.core.derive import AttestationState, ChainData, Schema, process_ids, relevant
 from passport.core.document import ChainRef, Evidence, EvidenceFormatError
-from passport.core.events import Event, decode_parts
+from passport.core.events import Event, decode_parts, topic
 from passport.core.types import Batch, BatchFlag, Facility
 from passport.evidence import layout
 
 EMPTY_ROOT = keccak(rlp.encode(b""))
+# Logs no claim reads, skipped before decoding: Transfers from address zero (a batch's creation;
+# the claims read its BatchMinted, BatchSplit or BatchesProcessed) and BatchProduced.
+UNREAD = {topic("Transfer"), topic("BatchProduced")}
+
+
+def _unread(topics: list[bytes]) -> bool:
+    return topics[0] == topic("BatchProduced") or (len(topics) > 1 and not any(topics[1]))
 
 
 class ProofError(Exception):
@@ -205,7 +212,7 @@ class ProvenChain:
             tx_hash = "0x" + keccak(tx).hex()
             blocks.add(header.number)
             for position, (address, topics, data) in enumerate(_logs(receipt, what)):
-                if address not in ours:
+                if address not in ours or (topics and topics[0] in UNREAD and _unread(topics)):
                     continue
                 event = decode_parts(
                     address, topics, data, header.number, (ref.index << 16) + position, tx_hash

@@ -4,6 +4,7 @@ eth_getProof is refused with a clear error."""
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 from pathlib import Path
@@ -23,6 +24,7 @@ from tests.evidence.conftest import Exported
 pytestmark = pytest.mark.slow
 
 
+@functools.cache
 def _forge_layout(contract: str) -> dict[str, object]:
     out = subprocess.run(
         [str(REPO_ROOT / "node_modules" / ".bin" / "forge"), "inspect", contract, "storageLayout", "--json"],
