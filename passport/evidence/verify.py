@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from passport._utils.seals import seal_signer
 from passport.core.compare import diff
 from passport.core.derive import derive, history_counts
-from passport.core.document import ChainRef, Evidence, PassportDocument
+from passport.core.document import ChainRef, PassportDocument
 from passport.core.policy import PolicyResult, check, load_policy
 from passport.core.types import BatchFlag
 from passport.evidence import layout
@@ -160,7 +160,7 @@ def verify_offline(
     except ProofError as exc:
         fail(Failure(exc.what, exc.reason))
         return report
-    _check_headers(chain, evidence, trust, report)
+    _check_headers(chain, trust, report)
     for name, anchor in trust.contracts.items():
         try:
             code_hash = chain.account(anchor.address)[3]
@@ -209,7 +209,8 @@ def verify_offline(
     return report
 
 
-def _check_headers(chain: ProvenChain, evidence: Evidence, trust: TrustAnchor, report: OfflineReport) -> None:
+def _check_headers(chain: ProvenChain, trust: TrustAnchor, report: OfflineReport) -> None:
+    """Each header's seal recovers to a validator of the anchor (on a sealed chain)."""
     a = chain.anchor
     for n, h in enumerate(chain.headers.values()):
         what = f"evidence header {n} (block {h.number})"
