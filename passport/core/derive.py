@@ -143,23 +143,31 @@ def attested(
     ]
 
 
-def history_counts(events: list[Event]) -> dict[int, int]:
-    """Per batch, how many of ``events`` its on-chain history counter counts: its history events,
-    and Transfers of it that are not part of an ``accept`` (a title Transfer immediately followed
-    by CustodyAccepted of the same batch)."""
+def title_transfers(events: list[Event]) -> list[Event]:
+    """Transfers that move a batch's title on their own: not a creation (from address zero), and
+    not part of an ``accept`` (a Transfer immediately followed by CustodyAccepted of the same
+    batch in the same transaction)."""
     accepts = {
         (e.tx_hash, e.log_index, int(e.args["batchId"])) for e in events if e.name == "CustodyAccepted"
     }
+    return [
+        e
+        for e in events
+        if e.name == "Transfer"
+        and int(e.args["from"], 16) != 0
+        and (e.tx_hash, e.log_index + 1, int(e.args["tokenId"])) not in accepts
+    ]
+
+
+def history_counts(events: list[Event]) -> dict[int, int]:
+    """Per batch, how many of ``events`` its on-chain history counter counts: its history events
+    and its title transfers."""
     counts: dict[int, int] = defaultdict(int)
     for e in events:
         if e.name in HISTORY_EVENTS:
             counts[int(e.args["batchId"])] += 1
-        elif (
-            e.name == "Transfer"
-            and int(e.args["from"], 16) != 0
-            and (e.tx_hash, e.log_index + 1, int(e.args["tokenId"])) not in accepts
-        ):
-            counts[int(e.args["tokenId"])] += 1
+    for e in title_transfers(events):
+        counts[int(e.args["tokenId"])] += 1
     return dict(counts)
 
 
@@ -266,11 +274,7 @@ def _stage_countries(batches: dict[int, Batch], product: Batch) -> dict[str, lis
 
 
 def _custody(events: list[Event], ids: set[int], times: dict[int, int]) -> list[CustodyEvent]:
-    # A title Transfer immediately followed by CustodyAccepted of the same batch is that
-    # acceptance's, not a separate title transfer.
-    accepts = {
-        (e.tx_hash, e.log_index, int(e.args["batchId"])) for e in events if e.name == "CustodyAccepted"
-    }
+    titles = {(e.tx_hash, e.log_index) for e in title_transfers(events)}
     out: list[CustodyEvent] = []
     for e in events:
         common: dict[str, Any] = {"block": e.block, "time": times[e.block], "tx": e.tx_hash}
@@ -317,12 +321,7 @@ def _custody(events: list[Event], ids: set[int], times: dict[int, int]) -> list[
                     **common,
                 )
             )
-        elif (
-            e.name == "Transfer"
-            and a["tokenId"] in ids
-            and int(a["from"], 16) != 0
-            and (e.tx_hash, e.log_index + 1, a["tokenId"]) not in accepts
-        ):
+        elif (e.tx_hash, e.log_index) in titles and a["tokenId"] in ids:
             out.append(
                 CustodyEvent(
                     batch_id=a["tokenId"], type="title-transfer", sender=a["from"], receiver=a["to"], **common
@@ -463,4 +462,5 @@ __all__ = [
     "history_counts",
     "process_ids",
     "relevant",
+    "title_transfers",
 ]

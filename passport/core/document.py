@@ -11,13 +11,12 @@ import binascii
 import gzip
 import json
 import zlib
-from pathlib import Path
 from typing import Any, Literal
 
 import rlp
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from passport.exceptions import PassportFileInvalid
+from passport.core.files import JsonFile
 
 KIND = "mineral-passport/passport@1"
 Hex32 = str
@@ -246,7 +245,7 @@ class Evidence(_Model):
         return headers, seals, nodes
 
 
-class PassportDocument(_Model):
+class PassportDocument(JsonFile):
     kind: Literal["mineral-passport/passport@1"] = "mineral-passport/passport@1"
     chain: ChainRef
     product: Product
@@ -268,33 +267,6 @@ class PassportDocument(_Model):
     def claims(self) -> dict[str, Any]:
         """The document without its evidence: what verification compares."""
         return self.model_dump(mode="json", exclude={"evidence"})
-
-    def to_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
-
-    def save(self, path: Path) -> None:
-        """Write atomically (a reader never sees half a file)."""
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(self.to_json())
-        tmp.replace(path)
-
-    @classmethod
-    def load(cls, path: Path) -> PassportDocument:
-        """Read and validate a passport file.
-
-        Raises:
-            PassportFileInvalid: unreadable, not JSON, or not of the passport schema.
-        """
-        try:
-            return cls.model_validate(json.loads(path.read_text()))
-        except FileNotFoundError as exc:
-            raise PassportFileInvalid(str(path), "no such file") from exc
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(map(str, first["loc"])) or "document"
-            raise PassportFileInvalid(str(path), f"{where}: {first['msg']}") from exc
-        except (OSError, ValueError) as exc:
-            raise PassportFileInvalid(str(path), f"not JSON ({exc})") from exc
 
 
 def json_schema() -> str:

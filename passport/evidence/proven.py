@@ -116,13 +116,20 @@ class _ProofTrie(HexaryTrie):
         return node
 
 
+Parts = tuple[list[bytes], list[bytes], list[bytes]]  # headers, seals, trie nodes
+
+
 class ProvenChain:
     """The chain as the bundle proves it, at its anchor block."""
 
-    def __init__(self, evidence: Evidence) -> None:
+    def __init__(
+        self, evidence: Evidence, parts: tuple[list[bytes], list[bytes], list[bytes]] | None = None
+    ) -> None:
+        """``parts``: the (headers, seals, nodes) themselves, for an exporter that has not packed
+        them yet; otherwise they are unpacked from ``evidence.proofs``."""
         self.evidence = evidence
         try:
-            headers, seals, nodes = evidence.unpack()
+            headers, seals, nodes = parts if parts is not None else evidence.unpack()
         except EvidenceFormatError as exc:
             raise ProofError("evidence.proofs", f"unreadable ({exc})") from exc
         self.headers: dict[bytes, Header] = {}

@@ -7,13 +7,13 @@ eth-tester) gets an anchor with ``sealed: false``; passports checked against it 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from passport._utils.addresses import checksum
+from passport.core.files import JsonFile
 from passport.exceptions import PassportFileInvalid
 
 KIND = "mineral-passport/trust-anchor@1"
@@ -34,9 +34,7 @@ class ContractAnchor(BaseModel):
         return checksum(value)
 
 
-class TrustAnchor(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class TrustAnchor(JsonFile):
     kind: Literal["mineral-passport/trust-anchor@1"] = "mineral-passport/trust-anchor@1"
     name: str = Field(description="the consortium's name, as shown to readers")
     chain_id: int = Field(gt=0)
@@ -51,32 +49,14 @@ class TrustAnchor(BaseModel):
     def _validators(cls, value: list[str]) -> list[str]:
         return [checksum(v) for v in value]
 
-    def to_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
-
-    def save(self, path: Path) -> None:
-        """Write atomically (a reader never sees half a file)."""
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(self.to_json())
-        tmp.replace(path)
-
     @classmethod
     def load(cls, path: Path) -> TrustAnchor:
         """Read and validate a trust anchor file.
 
         Raises:
-            PassportFileInvalid: unreadable, not JSON, or not a trust anchor.
+            PassportFileInvalid: unreadable, not JSON, not a trust anchor, or incomplete.
         """
-        try:
-            anchor = cls.model_validate(json.loads(path.read_text()))
-        except FileNotFoundError as exc:
-            raise PassportFileInvalid(str(path), "no such file") from exc
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(map(str, first["loc"])) or "document"
-            raise PassportFileInvalid(str(path), f"{where}: {first['msg']}") from exc
-        except (OSError, ValueError) as exc:
-            raise PassportFileInvalid(str(path), f"not JSON ({exc})") from exc
+        anchor = super().load(path)
         if set(anchor.contracts) != {"consortium", "passport", "registry"}:
             raise PassportFileInvalid(str(path), "contracts: needs consortium, passport and registry")
         if anchor.sealed and (not anchor.validators or anchor.seal_scheme is None):

@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 
 from passport._utils.seals import seal_signer
 from passport.core.compare import diff
-from passport.core.derive import derive, history_counts
+from passport.core.derive import derive, history_counts, process_ids
 from passport.core.document import ChainRef, PassportDocument
 from passport.core.policy import PolicyResult, check, load_policy
-from passport.core.types import BatchFlag
 from passport.evidence import layout
 from passport.evidence.proven import ProofError, ProvenChain, ProvenData, read_chain_data
 from passport.evidence.trust import TrustAnchor
@@ -86,9 +85,8 @@ def completeness(proven: ProvenData, batch_id: int) -> tuple[dict[str, str], lis
                     + (" (events omitted)" if listed < counted else ""),
                 )
             )
-    processes = {b.parent_ref for b in data.batches.values() if BatchFlag.FROM_PROCESS in b.flags}
     found = {int(e.args["processId"]) for e in data.events if e.name == "BatchesProcessed"}
-    for p in sorted(processes - found):
+    for p in sorted(set(process_ids(data.batches)) - found):
         failures.append(Failure(f"transformations: process {p}", "its BatchesProcessed event is not proven"))
     history = (
         "complete: each batch's history events (mint, offers, cancellations, acceptances, "

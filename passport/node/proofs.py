@@ -19,6 +19,7 @@ from trie.exceptions import MissingTrieNode
 from trie.hexary import HexaryTrie
 
 from passport.exceptions import NodeError
+from passport.node.tries import ordered_trie
 
 
 def _encode_nodes(nodes: Sequence[Any]) -> list[bytes]:
@@ -69,13 +70,12 @@ def account_proof(
 
 
 def _trie_of(items: Sequence[bytes], root: bytes, what: str, number: int) -> HexaryTrie:
-    trie = HexaryTrie({}, BLANK_ROOT_HASH)
-    with trie.squash_changes() as batch:
-        for n, item in enumerate(items):
-            batch[rlp.encode(n)] = item
-    if trie.root_hash != root:
+    """The block's trie of ``items`` (built in one pass, as the chain builds it), checked against
+    the header's ``root``."""
+    built, nodes = ordered_trie(items)
+    if built != root:
         raise NodeError(f"block {number}: the stored {what} do not match the header's root")
-    return trie
+    return HexaryTrie(nodes, built)
 
 
 def receipt_proof(

@@ -121,14 +121,10 @@ class _Collector:
         for answer in self.rpc.many(calls):
             address = answer["address"]
             self.nodes.update(_bytes(n) for n in answer["accountProof"])
-            self.proven_slots.add((self._checksum(address), -1))
+            self.proven_slots.add((checksum(address), -1))
             for entry in answer["storageProof"]:
                 self.nodes.update(_bytes(n) for n in entry["proof"])
-                self.proven_slots.add((self._checksum(address), int(entry["key"], 16)))
-
-    @staticmethod
-    def _checksum(address: str) -> str:
-        return checksum(address)
+                self.proven_slots.add((checksum(address), int(entry["key"], 16)))
 
     def planned_slots(self) -> list[tuple[str, int]]:
         d = self.data
@@ -142,10 +138,10 @@ class _Collector:
                 out += [(p, slot)] + [(p, start + n) for n in range(len(d.parents[i]))]
         for f in d.facilities:
             base = layout.facility_slot(f)
-            out += [(c, base), (c, base + 1)]
+            out += [(c, base), (c, layout.member_slot(base, "Facility", "locationHash"))]
         for s in d.schemas:
             base = layout.schema_slot(s)
-            out += [(r, base), (r, base + 1)]
+            out += [(r, base), (r, layout.member_slot(base, "Schema", "revocable"))]
         for uid, state in d.attestations.items():
             out += [
                 (r, layout.attestation_slot(uid)),
@@ -265,24 +261,24 @@ def export_with_evidence(contracts: Contracts, batch_id: int, block: int | None 
     collector.blocks([data.chain.as_of_block, *{e.block for e in data.events}])
     collector.receipt_proofs(tx_hashes)
 
-    def bundle(statements: dict[str, str]) -> Evidence:
+    def parts() -> tuple[list[bytes], list[bytes], list[bytes]]:
         numbers = sorted(collector.headers)
-        seals = [collector.headers[n]["seal"] for n in numbers]
+        headers = [collector.headers[n]["rlp"] for n in numbers]
+        seals = [
+            _bytes(collector.headers[n]["seal"]) if collector.headers[n]["seal"] else b"" for n in numbers
+        ]
+        return headers, seals, sorted(collector.nodes)
+
+    def bundle(statements: dict[str, str], proofs: str = "") -> Evidence:
+        receipts = sorted(collector.receipts, key=lambda r: (r.block, r.index))
         return Evidence(
-            anchor=data.chain.as_of_block_hash,
-            receipts=sorted(collector.receipts, key=lambda r: (r.block, r.index)),
-            completeness=statements,
-            proofs=Evidence.pack(
-                [collector.headers[n]["rlp"] for n in numbers],
-                [_bytes(seal) if seal else b"" for seal in seals],
-                sorted(collector.nodes),
-            ),
+            anchor=data.chain.as_of_block_hash, receipts=receipts, completeness=statements, proofs=proofs
         )
 
     # Read the bundle as the offline verifier will; fetch what the plan missed (long strings'
     # data, accreditation windows), until the claims derive from proofs alone.
     for _ in range(8):
-        chain = ProvenChain(bundle({}))
+        chain = ProvenChain(bundle({}), parts())
         try:
             proven = read_chain_data(chain, data.chain, batch_id)
             break
@@ -304,7 +300,7 @@ def export_with_evidence(contracts: Contracts, batch_id: int, block: int | None 
         chain.account(address)  # the verifier checks all three code hashes
     used = chain.pool.read
     collector.nodes = {n for n in collector.nodes if keccak(n) in used}
-    return document.model_copy(update={"evidence": bundle(statements)})
+    return document.model_copy(update={"evidence": bundle(statements, Evidence.pack(*parts()))})
 
 
 def _missing_reads(

@@ -89,6 +89,16 @@ class Namespace:
             raise RpcError(SERVER_ERROR, f"header not found: block {ref.number} is beyond the head")
         return header
 
+    def located(self, tx_hash: bytes) -> tuple[BlockHeaderAPI, Any, Any, int] | None:
+        """(header, block, receipts, index) of a mined transaction, or None; call with the chain
+        lock held."""
+        location = self.chain.transaction_location(tx_hash)
+        if location is None:
+            return None
+        header = self.require(self.chain.header_by_number(location[0]))
+        block_, receipts = self.chain.block_and_receipts(header)
+        return header, block_, receipts, location[1]
+
     @staticmethod
     def require(header: BlockHeaderAPI | None) -> BlockHeaderAPI:
         if header is None:

@@ -50,14 +50,14 @@ class BlockMethods(Namespace):
     @method("eth_getTransactionByHash", TX_HASH)
     def get_transaction(self, tx_hash: bytes) -> Any:
         with self.chain.lock:
-            location = self.chain.transaction_location(tx_hash)
-            if location is None:
+            found = self.located(tx_hash)
+            if found is None:
                 pending = self.node.pending_transaction(tx_hash)
                 return None if pending is None else tx_json(pending, None, None, None, None)
-            header = self.require(self.chain.header_by_number(location[0]))
-            block_, _ = self.chain.block_and_receipts(header)
-            tx = block_.transactions[location[1]]
-            return tx_json(tx, header.hash, header.block_number, location[1], base_fee(header))
+            header, block_, _, index = found
+            return tx_json(
+                block_.transactions[index], header.hash, header.block_number, index, base_fee(header)
+            )
 
     @method("eth_getTransactionByBlockNumberAndIndex", BLOCK, Param("index", uint64))
     def get_transaction_by_index(self, ref: BlockRef, index: int) -> Any:
@@ -73,12 +73,11 @@ class BlockMethods(Namespace):
     @method("eth_getTransactionReceipt", TX_HASH)
     def get_receipt(self, tx_hash: bytes) -> Any:
         with self.chain.lock:
-            location = self.chain.transaction_location(tx_hash)
-            if location is None:
+            found = self.located(tx_hash)
+            if found is None:
                 return None
-            header = self.require(self.chain.header_by_number(location[0]))
-            block_, receipts = self.chain.block_and_receipts(header)
-            return receipt_json(header, block_.transactions, receipts, location[1])
+            header, block_, receipts, index = found
+            return receipt_json(header, block_.transactions, receipts, index)
 
     @method("eth_getBlockReceipts", BLOCK)
     def get_block_receipts(self, ref: BlockRef) -> Any:

@@ -30,9 +30,8 @@ class ProofMethods(Namespace):
     @method("passport_getReceiptProof", Param("transactionHash", hash32))
     def get_receipt_proof(self, tx_hash: bytes) -> Any:
         with self.chain.lock:
-            location = self.chain.transaction_location(tx_hash)
-            if location is None:
+            found = self.located(tx_hash)
+            if found is None:
                 return None
-            header = self.require(self.chain.header_by_number(location[0]))
-            block_, receipts = self.chain.block_and_receipts(header)
-            return receipt_proof(header, block_.transactions, receipts, location[1])
+            header, block_, receipts, index = found
+            return receipt_proof(header, block_.transactions, receipts, index)
