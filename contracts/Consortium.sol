@@ -24,6 +24,8 @@ contract Consortium is IConsortium {
     uint256 private _activeAdmins;
     uint256 private _proposalCount;
     uint32 private _facilityCount;
+    /// @dev Root of each member's salted profile record (see `setProfileRoot`).
+    mapping(address account => bytes32) private _profileRoots;
 
     /// @notice Registers the founding members and the approval threshold.
     /// @param founders Members to register; at least `threshold_` of them must be admins.
@@ -73,13 +75,13 @@ contract Consortium is IConsortium {
     }
 
     /// @inheritdoc IConsortium
-    function proposeAddFacility(address operator, bytes2 country, uint8 kind, bytes32 locationHash)
+    function proposeAddFacility(address operator, bytes2 country, uint8 kind, bytes32 recordRoot)
         external
         onlyAdmin
         returns (uint256)
     {
         _checkNewFacility(operator, country, kind);
-        return _propose(ProposalKind.ADD_FACILITY, abi.encode(operator, country, kind, locationHash));
+        return _propose(ProposalKind.ADD_FACILITY, abi.encode(operator, country, kind, recordRoot));
     }
 
     /// @inheritdoc IConsortium
@@ -134,6 +136,22 @@ contract Consortium is IConsortium {
         p.executed = true;
         _apply(p.kind, p.data);
         emit ProposalExecuted(proposalId, msg.sender);
+    }
+
+    // ---------------------------------------------------------------- records
+
+    /// @inheritdoc IConsortium
+    function setProfileRoot(bytes32 profileRoot_) external {
+        _requireMember(msg.sender, 0);
+        _profileRoots[msg.sender] = profileRoot_;
+        emit MemberProfileChanged(msg.sender, profileRoot_);
+    }
+
+    /// @inheritdoc IConsortium
+    function setFacilityRecord(uint32 facilityId, bytes32 recordRoot) external {
+        Facility storage f = _requireOperator(msg.sender, facilityId, 0);
+        f.recordRoot = recordRoot;
+        emit FacilityRecordChanged(facilityId, msg.sender, recordRoot);
     }
 
     // ---------------------------------------------------------------- devices
@@ -224,6 +242,11 @@ contract Consortium is IConsortium {
     function facility(uint32 facilityId) external view returns (Facility memory) {
         if (_facilities[facilityId].operator == address(0)) revert ConsortiumUnknownFacility(facilityId);
         return _facilities[facilityId];
+    }
+
+    /// @inheritdoc IConsortium
+    function profileRoot(address account) external view returns (bytes32) {
+        return _profileRoots[account];
     }
 
     /// @inheritdoc IConsortium
@@ -319,7 +342,7 @@ contract Consortium is IConsortium {
             }
             emit MemberSanctionChanged(account, sanctioned);
         } else if (kind == ProposalKind.ADD_FACILITY) {
-            (address operator, bytes2 country, uint8 kind_, bytes32 locationHash) =
+            (address operator, bytes2 country, uint8 kind_, bytes32 recordRoot) =
                 abi.decode(data, (address, bytes2, uint8, bytes32));
             _checkNewFacility(operator, country, kind_);
             uint32 facilityId = ++_facilityCount;
@@ -329,10 +352,10 @@ contract Consortium is IConsortium {
                 kind: FacilityKind(kind_),
                 sanctioned: false,
                 operatorSanctioned: _members[operator].sanctioned,
-                locationHash: locationHash
+                recordRoot: recordRoot
             });
             _operatedFacilities[operator].push(facilityId);
-            emit FacilityAdded(facilityId, operator, country, FacilityKind(kind_), locationHash);
+            emit FacilityAdded(facilityId, operator, country, FacilityKind(kind_), recordRoot);
         } else if (kind == ProposalKind.SET_FACILITY_SANCTIONED) {
             (uint32 facilityId, bool sanctioned) = abi.decode(data, (uint32, bool));
             _checkFacilitySanction(facilityId, sanctioned);

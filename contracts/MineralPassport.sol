@@ -261,6 +261,14 @@ contract MineralPassport is IMineralPassport, IERC721Metadata, IERC721Errors {
     }
 
     /// @inheritdoc IMineralPassport
+    function addDocuments(uint256 batchId, bytes32 documentRoot) external {
+        if (_existingMemory(batchId).owner != msg.sender) revert BatchNotHolder(batchId, msg.sender);
+        if (documentRoot == 0) revert BatchEmptyDocumentRoot(batchId);
+        consortium.requireMember(msg.sender, 0);
+        emit BatchDocumentsAdded(batchId, msg.sender, documentRoot);
+    }
+
+    /// @inheritdoc IMineralPassport
     function freeze(uint256 batchId, bytes32 reason) external {
         consortium.requireMember(msg.sender, Roles.REGULATOR);
         Record storage r = _existing(batchId);

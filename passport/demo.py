@@ -12,17 +12,23 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_keys.datatypes import PrivateKey
 from eth_utils import keccak
 
 from passport.core.types import FacilityKind, ProcessOutput, Role, Stage, SubjectKind
 from passport.evidence import verify_offline
 from passport.exceptions import SdkError
+from passport.records.disclosure import Package, load_tier
+from passport.records.envelope import decrypt, encrypt
+from passport.records.vault import Vault
 from passport.sdk import AttestationRequest, Call, Client, Founder, PassportDocument, PolicyResult, Sdk
 from passport.sdk.accounts import DEV_ROLES, dev_accounts
+from passport.sdk.records import resolve_documents
 from passport.sdk.telemetry import MerkleTree, Reading, sign_reading
 
 DAY = 86_400
-STEPS = 10  # top-level messages `run` reports, for progress bars
+STEPS = 11  # top-level messages `run` reports, for progress bars
 # Seed of the demo devices' keys (a real weighbridge holds its own key in hardware).
 SCALE_KEY = keccak(b"mineral-passport demo weighbridge")
 
@@ -39,6 +45,114 @@ class DemoResult:
     verified_offline: bool | None = None
     trust_anchor: Path | None = None
     documents: dict[str, PassportDocument] = field(default_factory=dict)
+    packages: list[Path] = field(default_factory=list)
+
+
+# Fictional members and sites: no real company, licence or smelter id.
+PROFILES: dict[str, dict[str, object]] = {
+    "mine-a": {
+        "legalName": "Lang Son Tungsten Joint Stock Company",
+        "tradingName": "Lang Son Tungsten",
+        "registration": {"scheme": "VN-ERC", "id": "4900990001"},
+        "address": {"street": "12 Tran Dang Ninh", "city": "Lang Son", "country": "VN"},
+        "website": "https://langson-tungsten.example",
+    },
+    "mine-b": {
+        "legalName": "Song Cau Minerals Company Limited",
+        "tradingName": "Song Cau Minerals",
+        "registration": {"scheme": "VN-ERC", "id": "4600990002"},
+        "address": {"city": "Thai Nguyen", "country": "VN"},
+    },
+    "refinery": {
+        "legalName": "Red River Tungsten Refining Company Limited",
+        "tradingName": "Red River Refining",
+        "registration": {"scheme": "LEI", "id": "9845009999RRTR000001"},
+        "address": {"street": "Lot B4, Dai An Industrial Park", "city": "Hai Duong", "country": "VN"},
+    },
+    "converter": {
+        "legalName": "Hanul Fluoride Materials Co., Ltd.",
+        "tradingName": "Hanul Fluoride",
+        "registration": {"scheme": "KR-BRN", "id": "610-99-00003"},
+        "address": {"city": "Ulsan", "country": "KR"},
+    },
+    "fab": {
+        "legalName": "Polder Semiconductor Manufacturing B.V.",
+        "registration": {"scheme": "NL-KVK", "id": "99000004"},
+        "address": {"city": "Eindhoven", "country": "NL"},
+    },
+}
+SITES: dict[str, dict[str, object]] = {
+    "mine-a": {
+        "name": "Mine A",
+        "kind": "MINE",
+        "address": {"city": "Lang Son", "region": "Lang Son Province", "country": "VN"},
+        "coordinates": {"latitude": 21.8537, "longitude": 106.7615},
+        "licence": {"number": "GP-0990/BTNMT", "authority": "Ministry of Natural Resources and Environment"},
+    },
+    "mine-b": {
+        "name": "Mine B",
+        "kind": "MINE",
+        "address": {"city": "Dai Tu", "region": "Thai Nguyen Province", "country": "VN"},
+        "coordinates": {"latitude": 21.6345, "longitude": 105.6421},
+        "licence": {"number": "GP-0991/BTNMT", "authority": "Ministry of Natural Resources and Environment"},
+    },
+    "refinery": {
+        "name": "Hai Duong APT refinery",
+        "kind": "REFINERY",
+        "address": {"city": "Hai Duong", "country": "VN"},
+        "coordinates": {"latitude": 20.9373, "longitude": 106.3146},
+        "licence": {"number": "MT-0992/2030", "authority": "Hai Duong Department of Industry and Trade"},
+        "rmiSmelterId": "CID999001",
+    },
+    "wf6-plant": {
+        "name": "Ulsan WF6 plant",
+        "kind": "CONVERTER",
+        "address": {"city": "Ulsan", "country": "KR"},
+        "coordinates": {"latitude": 35.5384, "longitude": 129.3114},
+        "licence": {"number": "UL-HZ-0993", "authority": "Ulsan Metropolitan City"},
+    },
+}
+
+
+FAB_POLICY = {
+    "name": "fab-disclosure",
+    "description": "Every mine's licence number and every refinery's RMI smelter id disclosed.",
+    "rules": [
+        {"type": "disclosed-field", "field": "licence.number", "kinds": ["MINE"]},
+        {"type": "disclosed-field", "field": "rmiSmelterId", "kinds": ["REFINERY"]},
+    ],
+}
+
+
+def _hand_over(
+    sdk: Sdk,
+    vaults: dict[str, Vault],
+    seller: str,
+    buyer: str,
+    batch_id: int,
+    out_dir: Path,
+    key: str | None = None,
+) -> Path:
+    """The seller's disclosure package for ``batch_id`` at the buyer tier, received by the buyer
+    (encrypted to the buyer's key when ``key`` is its public key)."""
+    document = sdk.passport_for(batch_id)
+    package = sdk.records.share(vaults[seller], document, load_tier("buyer"))
+    path = out_dir / "packages" / f"{seller}-to-{buyer}-batch-{batch_id}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if key is None:
+        package.save(path)
+        received = Package.load(path)
+    else:
+        encrypt(package, key).save(path)
+        from passport.records.envelope import EncryptedPackage
+
+        received = decrypt(EncryptedPackage.load(path), _account(buyer), str(path))
+    sdk.records.receive(vaults[buyer], received, document)
+    return path
+
+
+def _account(name: str) -> LocalAccount:
+    return dev_accounts()[DEV_ROLES.index(name)]
 
 
 def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: None) -> DemoResult:
@@ -69,8 +183,21 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
         ("refinery", refinery, "VN", FacilityKind.REFINERY),
         ("wf6-plant", converter, "KR", FacilityKind.CONVERTER),
     ):
-        gov.propose_facility(admin, operator.address, country, kind, keccak(text=f"{name} site survey"))
+        gov.propose_facility(admin, operator.address, country, kind)
         fac[name] = gov.facility_count()
+
+    say("Members put their profiles and site records in their vaults; only salted Merkle roots go on chain")
+    vaults = {
+        name: Vault(out_dir / "vaults" / name)
+        for name in ("mine-a", "mine-b", "refinery", "converter", "fab")
+    }
+    operators = {"mine-a": mine_a, "mine-b": mine_b, "refinery": refinery, "wf6-plant": converter, "fab": fab}
+    for name, profile in PROFILES.items():
+        acct = operators["wf6-plant" if name == "converter" else name]
+        sdk.records.put(vaults[name], acct, "member", acct.address, profile)
+    for name, site in SITES.items():
+        owner = "converter" if name == "wf6-plant" else name
+        sdk.records.put(vaults[owner], operators[name], "facility", str(fac[name]), site)
 
     say("Registering attestation schemas and accrediting the certifier")
     schemas = {
@@ -104,6 +231,28 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
     conc_b = batches.mint(mine_b, fac["mine-b"], Stage.CONCENTRATE, 8_000_000, 515_600, trees["mine-b"].root)
     tree = trees["mine-a"]
     result.batches.update({"concentrate-a": conc_a, "concentrate-b": conc_b})
+    for name, operator, lot in (("mine-a", mine_a, conc_a), ("mine-b", mine_b, conc_b)):
+        documents = out_dir / "documents"
+        documents.mkdir(parents=True, exist_ok=True)
+        assay = documents / f"assay-{name}-lot-{lot}.txt"
+        assay.write_text(
+            f"Assay certificate, lot {lot} ({name}): WO3 65.0 %, Sn 0.12 %, As 0.05 % (fictional)\n"
+        )
+        licence = documents / f"export-licence-{name}-lot-{lot}.txt"
+        licence.write_text(f"Export licence for lot {lot} ({name}) (fictional)\n")
+        record = resolve_documents(
+            vaults[name],
+            {
+                "documents": {
+                    "assayCertificate": {"file": assay.name},
+                    "exportLicence": {"file": licence.name},
+                },
+                "telemetryRoot": "0x" + trees[name].root.hex(),
+            },
+            documents,
+        )
+        sdk.records.put(vaults[name], operator, "batch", str(lot), record)
+    say("  each mine appends its lot's documents (assay certificate, export licence, telemetry root) by root")
     proof_ok = sdk.client.call(
         Call(sdk.contracts.passport, "verifyTelemetry", (conc_a, readings["mine-a"][0].leaf(), tree.proof(0)))
     )
@@ -114,11 +263,14 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
     batches.accept(carrier, conc_a, 12_000_000)
     batches.offer(mine_a, conc_a, refinery.address)
     discrepancy = batches.accept(refinery, conc_a, 11_880_000)  # 1 % short: beyond the 0.5 % tolerance
+    result.packages.append(_hand_over(sdk, vaults, "mine-a", "refinery", conc_a, out_dir))
     say(f"  lot A arrives 120 kg light: discrepancy recorded = {discrepancy}")
     batches.offer_custody(mine_b, conc_b, carrier.address)
     batches.accept(carrier, conc_b, 8_000_000)
     batches.offer(mine_b, conc_b, refinery.address)
     batches.accept(refinery, conc_b, 7_990_000)
+    result.packages.append(_hand_over(sdk, vaults, "mine-b", "refinery", conc_b, out_dir))
+    say("  each mine hands the refinery a buyer-tier disclosure package with its lot")
 
     say("Certifier attests: due diligence at both mines, a labour audit, and batch origin signed offline")
     att.attest(
@@ -176,6 +328,7 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
     say("The WF6 plant in Korea buys the blended APT and converts it for chip fabs")
     batches.offer(refinery, apt_blend, converter.address)
     batches.accept(converter, apt_blend, 10_500_000)
+    result.packages.append(_hand_over(sdk, vaults, "refinery", "converter", apt_blend, out_dir))
     wf6_mass = 10_500_000 * 700_000 * 95 // 100 // 617_000  # 95 % yield; WF6 is 61.7 % W
     (wf6,) = batches.process(
         converter,
@@ -185,6 +338,9 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
     )
     batches.offer(converter, wf6, fab.address)
     batches.accept(fab, wf6, wf6_mass)
+    fab_key = "0x" + PrivateKey(fab.key).public_key.to_bytes().hex()
+    result.packages.append(_hand_over(sdk, vaults, "converter", "fab", wf6, out_dir, fab_key))
+    say("  disclosures travel with the goods: refinery to converter, converter to fab (encrypted to its key)")
     result.batches["wf6"] = wf6
 
     say("The labour audit of mine B is withdrawn; then the regulator learns who controls mine B")
@@ -218,6 +374,26 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
     proven.save(result.passports["wf6-with-evidence"])
     offline = verify_offline(PassportDocument.load(result.passports["wf6-with-evidence"]), anchor)
     result.verified_offline = offline.ok
+    for tier in ("public", "buyer"):
+        package = sdk.records.share(vaults["fab"], sdk.passport_for(wf6, doc_block(result)), load_tier(tier))
+        disclosed = sdk.export_with_evidence(wf6, doc_block(result), package.disclosures, tier)
+        path = out_dir / f"passport-wf6-batch-{wf6}.{tier}.json"
+        disclosed.save(path)
+        result.passports[f"wf6-{tier}"] = path
+        result.documents[f"wf6-{tier}"] = PassportDocument.load(path)
+        ok = verify_offline(result.documents[f"wf6-{tier}"], anchor).ok
+        result.verified_offline = result.verified_offline and ok
+        count = len(disclosed.disclosures)
+        say(f"  the fab exports it at the {tier} tier ({count} records): verified offline {ok}")
+    # The fab's own policy demands disclosure: licence numbers of the mines, the refinery's RMI id.
+    policy_path = out_dir / "fab-disclosure.policy.json"
+    policy_path.write_text(json.dumps(FAB_POLICY, indent=2) + "\n")
+    buyer_doc = result.documents["wf6-buyer"]
+    result.policy_results = [
+        *(sdk.check(buyer_doc, p) for p in ("dfars-2027", "eu-2017-821", str(policy_path))),
+        sdk.check(result.documents["wf6-public"], str(policy_path)),
+        *(r for r in result.policy_results if r.batch_id != wf6),
+    ]
     return result
 
 

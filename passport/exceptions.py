@@ -183,3 +183,12 @@ class ReplicaDiverged(NodeError):
         self.field = field
         self.detail = detail
         super().__init__(f"block {number} failed verification on {field}: {detail}")
+
+
+class RecordError(PassportError):
+    """A record, tier, disclosure, disclosure package or vault entry is malformed or does not verify."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        self.what = what
+        self.reason = reason
+        super().__init__(f"{what}: {reason}")

@@ -34,6 +34,9 @@ TARGETS: dict[str, tuple[int | None, str]] = {
     "attest": (85_000, "EAS 161,950"),
     "attest_by_sig": (95_000, "EAS 283,188"),
     "revoke": (35_000, ""),
+    "set_profile_root": (50_000, "first root: one new slot"),
+    "set_facility_record": (35_000, "overwrites the root slot"),
+    "add_documents": (35_000, "event only, nothing stored"),
 }
 OFFER_PLUS_ACCEPT_CEILING = 130_000
 # Fixed times (2033-05-18) keep calldata, and so gas, identical from run to run.
@@ -96,6 +99,10 @@ def measure(url: str) -> dict[str, int]:
         Call(sdk.contracts.registry, "attestationDigest", (request.as_tuple(), certifier.address, 0))
     )
     record("revoke", certifier, registry.revoke(uid))
+    consortium = sdk.contracts.consortium.functions
+    record("set_profile_root", miner, consortium.setProfileRoot(b"\x55" * 32))
+    record("set_facility_record", miner, consortium.setFacilityRecord(mine, b"\x66" * 32))
+    record("add_documents", refiner, passport.addDocuments(8, b"\x77" * 32))
     return gas
 
 

@@ -52,7 +52,7 @@ interface IConsortium {
         FacilityKind kind;
         bool sanctioned;
         bool operatorSanctioned;
-        bytes32 locationHash;
+        bytes32 recordRoot;
     }
 
     /// @notice An IoT device key bound to a facility.
@@ -94,8 +94,12 @@ interface IConsortium {
     event MemberSanctionChanged(address indexed account, bool sanctioned);
     /// @notice Emitted when a facility is registered.
     event FacilityAdded(
-        uint32 indexed facilityId, address indexed operator, bytes2 country, FacilityKind kind, bytes32 locationHash
+        uint32 indexed facilityId, address indexed operator, bytes2 country, FacilityKind kind, bytes32 recordRoot
     );
+    /// @notice Emitted when a facility's operator sets a new record root.
+    event FacilityRecordChanged(uint32 indexed facilityId, address indexed operator, bytes32 recordRoot);
+    /// @notice Emitted when a member sets a new profile root.
+    event MemberProfileChanged(address indexed account, bytes32 profileRoot);
     /// @notice Emitted when a facility's sanction flag changes.
     event FacilitySanctionChanged(uint32 indexed facilityId, bool sanctioned);
     /// @notice Emitted when a device key is bound to a facility.
@@ -191,9 +195,10 @@ interface IConsortium {
     /// @param operator The member operating it.
     /// @param country ISO 3166-1 alpha-2 country code of the site.
     /// @param kind A FacilityKind value.
-    /// @param locationHash Hash of the off-chain location record (coordinates, licence).
+    /// @param recordRoot Merkle root of the facility's salted off-chain record (name, address,
+    ///        coordinates, licence); zero when none yet. The operator updates it later.
     /// @return proposalId The new proposal's id.
-    function proposeAddFacility(address operator, bytes2 country, uint8 kind, bytes32 locationHash)
+    function proposeAddFacility(address operator, bytes2 country, uint8 kind, bytes32 recordRoot)
         external
         returns (uint256 proposalId);
 
@@ -230,6 +235,16 @@ interface IConsortium {
     /// @notice Executes a proposal approved by at least `threshold` current admins.
     /// @param proposalId The proposal.
     function execute(uint256 proposalId) external;
+
+    /// @notice Sets the caller's profile root: the Merkle root (OpenZeppelin StandardMerkleTree
+    ///         hashing) of its salted member profile (legal name, registration, address).
+    /// @param profileRoot The new root; zero withdraws the profile.
+    function setProfileRoot(bytes32 profileRoot) external;
+
+    /// @notice Sets the record root of a facility the caller operates (same tree format).
+    /// @param facilityId The facility.
+    /// @param recordRoot The new root.
+    function setFacilityRecord(uint32 facilityId, bytes32 recordRoot) external;
 
     /// @notice Binds an IoT device key to a facility the caller operates.
     /// @param device The device's signing address.
@@ -306,6 +321,11 @@ interface IConsortium {
     /// @param facilityId The facility.
     /// @return facility The record.
     function facility(uint32 facilityId) external view returns (Facility memory facility);
+
+    /// @notice A member's profile root (zero when none was set).
+    /// @param account The member.
+    /// @return root The root.
+    function profileRoot(address account) external view returns (bytes32 root);
 
     /// @notice A device's binding (zeroed when unknown).
     /// @param device The device key.

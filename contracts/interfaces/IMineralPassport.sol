@@ -94,6 +94,8 @@ interface IMineralPassport {
         bool tainted,
         bytes32 contentHash
     );
+    /// @notice Emitted when a batch's holder appends a document root.
+    event BatchDocumentsAdded(uint256 indexed batchId, address indexed holder, bytes32 documentRoot);
     /// @notice Emitted when a regulator freezes a batch.
     event BatchFrozen(uint256 indexed batchId, address indexed regulator, bytes32 reason);
     /// @notice Emitted when a regulator lifts a freeze.
@@ -103,6 +105,8 @@ interface IMineralPassport {
 
     /// @notice Thrown when a batch id does not exist.
     error BatchNotFound(uint256 batchId);
+    /// @notice Thrown when a document root is zero.
+    error BatchEmptyDocumentRoot(uint256 batchId);
     /// @notice Thrown when the caller does not hold the batch's title.
     error BatchNotHolder(uint256 batchId, address caller);
     /// @notice Thrown when the caller neither holds the title nor has physical custody.
@@ -235,6 +239,13 @@ interface IMineralPassport {
     /// @param batchId The batch.
     /// @return tainted True when tainted.
     function isTainted(uint256 batchId) external view returns (bool tainted);
+
+    /// @notice Appends a document root to a batch's append-only log (an event; nothing is stored):
+    ///         the Merkle root of a salted record of the batch's documents (assay certificate,
+    ///         export licence, audit reports, telemetry root). Only the holder, while a member.
+    /// @param batchId The batch.
+    /// @param documentRoot The record's root (non-zero).
+    function addDocuments(uint256 batchId, bytes32 documentRoot) external;
 
     /// @notice Whether `leaf` (a telemetry reading or document hash) is in the Merkle tree whose root
     ///         is the batch's content hash (a split child uses its parent's). OpenZeppelin MerkleProof.

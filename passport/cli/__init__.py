@@ -16,6 +16,7 @@ from passport.cli.facility import facility
 from passport.cli.member import member
 from passport.cli.node import node
 from passport.cli.passport_cmd import passport_group
+from passport.cli.records import records
 from passport.cli.telemetry import telemetry
 from passport.cli.trust import trust
 from passport.exceptions import PassportError
@@ -36,6 +37,7 @@ for command in (
     attest,
     telemetry,
     passport_group,
+    records,
     trust,
     compile_command,
     demo_command,

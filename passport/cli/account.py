@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from eth_keys.datatypes import PrivateKey
 from rich.table import Table
 
 from passport.cli._common import emit, json_option, stdout
@@ -42,7 +43,12 @@ def new(keystore: Path, as_json: bool) -> None:
 def show(keystore: Path, as_json: bool) -> None:
     """Decrypt KEYSTORE and print its address (checks the password)."""
     acct = load_keystore(keystore, _password(confirm=False))
-    emit(as_json, {"address": acct.address, "keystore": str(keystore)}, acct.address)
+    public_key = "0x" + PrivateKey(acct.key).public_key.to_bytes().hex()
+    emit(
+        as_json,
+        {"address": acct.address, "public_key": public_key, "keystore": str(keystore)},
+        f"{acct.address}\npublic key {public_key}",
+    )
 
 
 @account.command("dev")

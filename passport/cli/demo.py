@@ -93,7 +93,7 @@ def _report(result: demo.DemoResult, chain: str, elapsed: float, as_json: bool) 
     }
 
     def human() -> None:
-        stdout.print(lineage_tree(result.documents["wf6"]))
+        stdout.print(lineage_tree(result.documents.get("wf6-buyer", result.documents["wf6"])))
         stdout.print(policy_table(result.policy_results))
         for label, path in result.passports.items():
             stdout.print(f"passport ({label}): {path}")

@@ -20,16 +20,20 @@ def facility() -> None:
 @click.option(
     "--kind", type=click.Choice([k.name for k in FacilityKind], case_sensitive=False), required=True
 )
-@click.option("--location-hash", default="0x" + "00" * 32, help="Hash of the location record (32 bytes hex).")
+@click.option(
+    "--record-root",
+    default="0x" + "00" * 32,
+    help="Root of the facility record (32 bytes hex); `passport records put facility` sets it later.",
+)
 @chain_options
 @signer_options
 def add(
-    operator: str, country: str, kind: str, location_hash: str, chain: ChainArgs, sender: SignerArgs
+    operator: str, country: str, kind: str, record_root: str, chain: ChainArgs, sender: SignerArgs
 ) -> None:
     """Propose registering a facility."""
     sdk = chain.sdk()
     result = sdk.consortium.propose_facility(
-        sender.account(), operator, country, FacilityKind[kind.upper()], hex32(location_hash)
+        sender.account(), operator, country, FacilityKind[kind.upper()], hex32(record_root)
     )
     _proposal(chain.as_json, result, f"register {kind.upper()} in {country} operated by {operator}")
 

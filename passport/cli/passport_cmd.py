@@ -10,10 +10,13 @@ from typing import Any
 import click
 
 from passport.cli._common import ChainArgs, chain_options, emit, json_option, stdout
+from passport.cli.records import vault_option
 from passport.cli.render import lineage_tree, policy_table
 from passport.core.document import PassportDocument, json_schema
 from passport.core.policy import builtin_policies
 from passport.evidence import TrustAnchor, verify_offline
+from passport.records.disclosure import Disclosure, load_tier
+from passport.records.vault import Vault
 
 
 @click.group("passport")
@@ -40,11 +43,37 @@ def show(batch_id: int, chain: ChainArgs) -> None:
     help="Carry the proofs (headers, seals, state and receipt proofs) for offline verification.",
 )
 @click.option("--block", type=click.IntRange(min=0), default=None, help="Read the passport at this block.")
+@click.option(
+    "--tier",
+    default=None,
+    help="Include the vault's disclosures of the lineage at this tier (public, buyer, authority, or a file).",
+)
+@vault_option
 @chain_options
-def export(batch_id: int, out: Path, evidence: bool, block: int | None, chain: ChainArgs) -> None:
-    """Write BATCH_ID's passport as JSON (schemas/passport.schema.json), with its evidence."""
+def export(
+    batch_id: int,
+    out: Path,
+    evidence: bool,
+    block: int | None,
+    tier: str | None,
+    vault_dir: Path,
+    chain: ChainArgs,
+) -> None:
+    """Write BATCH_ID's passport as JSON (schemas/passport.schema.json), with its evidence and,
+    with --tier, the disclosed fields of its lineage's records."""
+    if tier is not None and not evidence:
+        raise click.UsageError("--tier needs the evidence: the disclosures' roots are proven by it")
     sdk = chain.sdk()
-    doc = sdk.export_with_evidence(batch_id, block) if evidence else sdk.passport_for(batch_id, block)
+    if evidence:
+        if block is None:
+            block = sdk.client.head()[0]
+        disclosures: list[Disclosure] = []
+        if tier is not None:
+            share = sdk.records.share(Vault(vault_dir), sdk.passport_for(batch_id, block), load_tier(tier))
+            disclosures = share.disclosures
+        doc = sdk.export_with_evidence(batch_id, block, disclosures, share.tier if tier is not None else None)
+    else:
+        doc = sdk.passport_for(batch_id, block)
     doc.save(out)
     data: dict[str, Any] = {"batchId": batch_id, "file": str(out), "asOfBlock": doc.chain.as_of_block}
     if doc.evidence is not None:

@@ -252,7 +252,7 @@ def derive(data: ChainData, batch_id: int) -> PassportDocument:
                 kind=f.kind.name,
                 sanctioned=f.sanctioned,
                 operator_sanctioned=f.operator_sanctioned,
-                location_hash=f.location_hash,
+                record_root=f.record_root,
             )
             for f in facilities.values()
         ],

@@ -17,6 +17,7 @@ import rlp
 from pydantic import BaseModel, ConfigDict, Field
 
 from passport.core.files import JsonFile
+from passport.records.disclosure import Disclosure
 
 KIND = "mineral-passport/passport@1"
 Hex32 = str
@@ -146,7 +147,7 @@ class FacilityEntry(_Model):
     kind: str
     sanctioned: bool
     operator_sanctioned: bool
-    location_hash: Hex32
+    record_root: Hex32
 
 
 class TaintSource(_Model):
@@ -263,10 +264,15 @@ class PassportDocument(JsonFile):
     )
     verification: Verification = Verification()
     evidence: Evidence | None = None
+    tier: str | None = Field(default=None, description="the disclosure tier the passport was exported at")
+    disclosures: list[Disclosure] = Field(
+        default_factory=list,
+        description="revealed and withheld fields of the lineage's member, facility and batch records",
+    )
 
     def claims(self) -> dict[str, Any]:
-        """The document without its evidence: what verification compares."""
-        return self.model_dump(mode="json", exclude={"evidence"})
+        """The document without its evidence and disclosures: what verification re-derives."""
+        return self.model_dump(mode="json", exclude={"evidence", "tier", "disclosures"})
 
 
 def json_schema() -> str:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from passport.core.document import PassportDocument
 from passport.exceptions import PolicyError
+from passport.records.names import WITHHELD, Names
 
 
 class _Rule(BaseModel):
@@ -42,12 +43,25 @@ class OriginAttestation(_Rule):
     subject: Literal["facility", "batch"] = "facility"
 
 
+class DisclosedField(_Rule):
+    """Every facility of the lineage of one of ``kinds`` (e.g. every refinery) has its record
+    disclosed in the passport with ``field`` revealed (e.g. ``rmiSmelterId``, ``licence.number``).
+    Disclosures are checked against the chain by ``passport passport verify``."""
+
+    type: Literal["disclosed-field"]
+    record: Literal["facility"] = "facility"
+    field: str = Field(min_length=1)
+    kinds: list[
+        Literal["MINE", "CONCENTRATOR", "REFINERY", "CONVERTER", "RECYCLER", "WAREHOUSE", "FABRICATOR"]
+    ] = Field(min_length=1)
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
     description: str = ""
-    rules: list[ForbiddenCountries | Untainted | OriginAttestation] = Field(min_length=1)
+    rules: list[ForbiddenCountries | Untainted | OriginAttestation | DisclosedField] = Field(min_length=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +70,7 @@ class PolicyResult:
     batch_id: int
     passed: bool
     reasons: list[str]
+    tier: str | None = None  # the disclosure tier of the passport checked
 
 
 def builtin_policies() -> list[str]:
@@ -98,7 +113,7 @@ def check(document: PassportDocument, policy: Policy) -> PolicyResult:
     reasons: list[str] = []
     for rule in policy.rules:
         reasons += _evaluate(rule, document)
-    return PolicyResult(policy.name, document.product.batch_id, not reasons, reasons)
+    return PolicyResult(policy.name, document.product.batch_id, not reasons, reasons, document.tier)
 
 
 def _evaluate(rule: Any, doc: PassportDocument) -> list[str]:
@@ -112,14 +127,21 @@ def _evaluate(rule: Any, doc: PassportDocument) -> list[str]:
         ]
     if isinstance(rule, Untainted):
         out = []
+        countries = {f.facility_id: f.country for f in doc.facilities}
+        names = Names(doc)
         for s in doc.taint.sources:
-            if s.reason == "sanctioned-facility":
-                out.append(f"tainted: batch {s.batch_id} comes from sanctioned facility {s.facility_id}")
+            if s.reason == "sanctioned-facility" and s.facility_id is not None:
+                site = str(s.facility_id)
+                if names.disclosed("facility", s.facility_id):
+                    site = names.facility(s.facility_id, countries.get(s.facility_id, "??"))
+                out.append(f"tainted: batch {s.batch_id} comes from sanctioned facility {site}")
             elif s.reason == "regulator":
                 out.append(f"tainted: batch {s.batch_id} was flagged by a regulator")
         if doc.taint.tainted and not out:
             out.append("tainted: an ancestor carries inherited taint")
         return out
+    if isinstance(rule, DisclosedField):
+        return _disclosed(rule, doc)
     assert isinstance(rule, OriginAttestation)
     wanted_kind = "FACILITY" if rule.subject == "facility" else "BATCH"
     valid = {
@@ -132,9 +154,24 @@ def _evaluate(rule: Any, doc: PassportDocument) -> list[str]:
         subject = origin.facility_id if rule.subject == "facility" else origin.batch_id
         if subject not in valid:
             what = (
-                f"facility {origin.facility_id} ({origin.country})"
+                Names(doc).facility(origin.facility_id, origin.country)
                 if rule.subject == "facility"
                 else f"batch {origin.batch_id}"
             )
             out.append(f"origin batch {origin.batch_id}: no valid {rule.schema_name!r} attestation on {what}")
+    return out
+
+
+def _disclosed(rule: DisclosedField, doc: PassportDocument) -> list[str]:
+    names = Names(doc)
+    out = []
+    for f in doc.facilities:
+        if f.kind not in rule.kinds:
+            continue
+        value = names.field("facility", f.facility_id, rule.field)
+        who = names.facility(f.facility_id, f.country)
+        if value is None:
+            out.append(f"{who}: no record disclosed ({rule.field} required)")
+        elif value == WITHHELD:
+            out.append(f"{who}: {rule.field} withheld")
     return out

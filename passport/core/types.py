@@ -98,7 +98,7 @@ class Facility:
     kind: FacilityKind
     sanctioned: bool
     operator_sanctioned: bool
-    location_hash: str
+    record_root: str
 
 
 @dataclass(frozen=True, slots=True)

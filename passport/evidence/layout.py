@@ -36,7 +36,7 @@ VARIABLES: dict[str, dict[str, int]] = {
         "_processInputs": 4,
         "_baseTokenURI": 9,
     },
-    "Consortium": {"_facilities": 1, "_accreditations": 3},
+    "Consortium": {"_facilities": 1, "_accreditations": 3, "_profileRoots": 10},
     "AttestationRegistry": {"_schemas": 2, "_attestations": 4},
 }
 
@@ -58,7 +58,7 @@ STRUCTS: dict[str, tuple[Member, ...]] = {
         Member("kind", 0, 22, 1),
         Member("sanctioned", 0, 23, 1),
         Member("operatorSanctioned", 0, 24, 1),
-        Member("locationHash", 1, 0, 32),
+        Member("recordRoot", 1, 0, 32),
     ),
     "Accreditation": (Member("validFrom", 0, 0, 5), Member("validUntil", 0, 5, 5)),
     "Attestation": (
@@ -160,6 +160,10 @@ def facility_slot(facility_id: int) -> int:
     return mapping_slot(VARIABLES["Consortium"]["_facilities"], facility_id)
 
 
+def profile_root_slot(member: str) -> int:
+    return mapping_slot(VARIABLES["Consortium"]["_profileRoots"], int(member, 16))
+
+
 def facility_of(facility_id: int, word0: int, word1: int) -> Facility:
     return Facility(
         facility_id=facility_id,
@@ -168,7 +172,7 @@ def facility_of(facility_id: int, word0: int, word1: int) -> Facility:
         kind=FacilityKind(field(word0, "Facility", "kind")),
         sanctioned=bool(field(word0, "Facility", "sanctioned")),
         operator_sanctioned=bool(field(word0, "Facility", "operatorSanctioned")),
-        location_hash="0x" + _word(field(word1, "Facility", "locationHash")).hex(),
+        record_root="0x" + _word(field(word1, "Facility", "recordRoot")).hex(),
     )
 
 

@@ -293,9 +293,7 @@ def read_chain_data(chain: ProvenChain, ref: ChainRef, batch_id: int) -> ProvenD
     for f in sorted({b.facility_id for b in batches.values()}):
         base = layout.facility_slot(f)
         word0 = chain.storage(c, base, f"facility {f}")
-        word1 = chain.storage(
-            c, layout.member_slot(base, "Facility", "locationHash"), f"facility {f} location"
-        )
+        word1 = chain.storage(c, layout.member_slot(base, "Facility", "recordRoot"), f"facility {f} location")
         if layout.field(word0, "Facility", "operator") == 0:
             raise ProofError(f"facility {f}", "ConsortiumUnknownFacility at the anchor block")
         facilities[f] = layout.facility_of(f, word0, word1)

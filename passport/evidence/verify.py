@@ -15,6 +15,7 @@ from passport.core.derive import derive, history_counts, process_ids
 from passport.core.document import ChainRef, PassportDocument
 from passport.core.policy import PolicyResult, check, load_policy
 from passport.evidence import layout
+from passport.evidence.disclosed import check_disclosures
 from passport.evidence.proven import ProofError, ProvenChain, ProvenData, read_chain_data
 from passport.evidence.trust import TrustAnchor
 
@@ -193,6 +194,8 @@ def verify_offline(
             )
     for name in sorted(set(evidence.completeness) - set(statements)):
         fail(Failure(f"evidence.completeness.{name}", "the file states a list the evidence does not cover"))
+    for where, why in check_disclosures(chain, proven.data, document.product.batch_id, document.disclosures):
+        fail(Failure(where, why))
     cited = {bytes.fromhex(r.block[2:]) for r in evidence.receipts} | {chain.anchor.hash}
     for n, h in enumerate(chain.headers.values()):
         if h.hash not in cited:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from eth_account.signers.local import LocalAccount
 from passport.core.document import PassportDocument
 from passport.core.policy import Policy, PolicyResult, check, load_policy
 from passport.evidence.trust import TrustAnchor
+from passport.records.disclosure import Disclosure
 from passport.sdk.assembly import assemble
 from passport.sdk.attestations import AttestationRequest, AttestationsApi, SignedAttestation, sign_attestation
 from passport.sdk.batches import BatchesApi
@@ -18,6 +20,7 @@ from passport.sdk.client import Call, Client
 from passport.sdk.consortium import ConsortiumApi
 from passport.sdk.contracts import Contracts, Founder, attach, attach_records, deploy
 from passport.sdk.evidence import export_with_evidence, trust_anchor
+from passport.sdk.records import RecordsApi
 from passport.sdk.verify import VerificationReport, verify
 
 DERIVED_CACHE_SIZE = 32
@@ -37,6 +40,7 @@ class Sdk:
         self.consortium = ConsortiumApi(contracts)
         self.batches = BatchesApi(contracts)
         self.attestations = AttestationsApi(contracts)
+        self.records = RecordsApi(contracts)
         self._derived: OrderedDict[tuple[int, int, str], PassportDocument] = OrderedDict()
 
     @classmethod
@@ -52,10 +56,16 @@ class Sdk:
     def passport_for(self, batch_id: int, block: int | None = None) -> PassportDocument:
         return assemble(self.contracts, batch_id, block)
 
-    def export_with_evidence(self, batch_id: int, block: int | None = None) -> PassportDocument:
-        """The passport with the proofs that let a buyer verify it offline; see
-        :func:`passport.sdk.evidence.export_with_evidence`."""
-        return export_with_evidence(self.contracts, batch_id, block)
+    def export_with_evidence(
+        self,
+        batch_id: int,
+        block: int | None = None,
+        disclosures: Sequence[Disclosure] = (),
+        tier: str | None = None,
+    ) -> PassportDocument:
+        """The passport with the proofs that let a buyer verify it offline, and the disclosures
+        given; see :func:`passport.sdk.evidence.export_with_evidence`."""
+        return export_with_evidence(self.contracts, batch_id, block, disclosures, tier)
 
     def trust_anchor(self, name: str) -> TrustAnchor:
         """The consortium's trust anchor for offline verification (chain, validators, contracts)."""

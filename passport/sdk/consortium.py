@@ -74,11 +74,11 @@ class ConsortiumApi:
         operator: str,
         country: str,
         kind: FacilityKind,
-        location_hash: bytes = b"\x00" * 32,
+        record_root: bytes = b"\x00" * 32,
         execute: bool = True,
     ) -> ProposalResult:
         fn = self.contract.functions.proposeAddFacility(
-            checksum(operator), country.encode(), int(kind), location_hash
+            checksum(operator), country.encode(), int(kind), record_root
         )
         return self._propose(admin, fn, execute)
 
@@ -154,7 +154,7 @@ def facility_from(facility_id: int, raw: tuple[object, ...]) -> Facility:
         kind=FacilityKind(int(kind)),  # type: ignore[call-overload]
         sanctioned=bool(sanctioned),
         operator_sanctioned=bool(operator_sanctioned),
-        location_hash="0x" + bytes(location).hex(),  # type: ignore[call-overload]
+        record_root="0x" + bytes(location).hex(),  # type: ignore[call-overload]
     )
 
 

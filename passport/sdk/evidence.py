@@ -26,10 +26,12 @@ from passport.core.derive import ChainData, derive
 from passport.core.document import Evidence, PassportDocument, ReceiptRef
 from passport.core.types import BatchFlag
 from passport.evidence import layout
+from passport.evidence.disclosed import check_disclosures
 from passport.evidence.proven import ProofError, ProvenChain, read_chain_data
 from passport.evidence.trust import ContractAnchor, TrustAnchor
 from passport.evidence.verify import completeness
 from passport.exceptions import SdkError
+from passport.records.disclosure import Disclosure
 from passport.sdk.assembly import gather
 from passport.sdk.contracts import Contracts
 
@@ -138,7 +140,7 @@ class _Collector:
                 out += [(p, slot)] + [(p, start + n) for n in range(len(d.parents[i]))]
         for f in d.facilities:
             base = layout.facility_slot(f)
-            out += [(c, base), (c, layout.member_slot(base, "Facility", "locationHash"))]
+            out += [(c, base), (c, layout.member_slot(base, "Facility", "recordRoot"))]
         for s in d.schemas:
             base = layout.schema_slot(s)
             out += [(r, base), (r, layout.member_slot(base, "Schema", "revocable"))]
@@ -239,8 +241,15 @@ def _receipt_bytes(receipt: dict[str, Any]) -> bytes:
     return bytes(body) if kind == 0 else bytes([kind]) + body
 
 
-def export_with_evidence(contracts: Contracts, batch_id: int, block: int | None = None) -> PassportDocument:
-    """``batch_id``'s passport at ``block`` (default: latest) with the evidence that proves it.
+def export_with_evidence(
+    contracts: Contracts,
+    batch_id: int,
+    block: int | None = None,
+    disclosures: Sequence[Disclosure] = (),
+    tier: str | None = None,
+) -> PassportDocument:
+    """``batch_id``'s passport at ``block`` (default: latest) with the evidence that proves it,
+    and ``disclosures`` (made at ``tier``) with the proofs of the roots they hang from.
 
     Raises:
         ContractRevert: ``BatchNotFound``.
@@ -256,9 +265,18 @@ def export_with_evidence(contracts: Contracts, batch_id: int, block: int | None 
     data = gather(contracts, batch_id, block)
     document = derive(data, batch_id)
     collector = _Collector(contracts, data)
-    collector.storage(collector.planned_slots())
-    tx_hashes = sorted({e.tx_hash for e in data.events}, key=lambda h: h)
-    collector.blocks([data.chain.as_of_block, *{e.block for e in data.events}])
+    c = data.chain.consortium
+    collector.storage(
+        collector.planned_slots()
+        + [(c, layout.profile_root_slot(d.subject)) for d in disclosures if d.kind == "member"]
+    )
+    appended = sorted({d.anchor_tx for d in disclosures if d.anchor_tx is not None})
+    appended_blocks = [
+        int(r["blockNumber"], 16)
+        for r in collector.rpc.many([("eth_getTransactionReceipt", [h]) for h in appended])
+    ]
+    tx_hashes = sorted({e.tx_hash for e in data.events} | set(appended), key=lambda h: h)
+    collector.blocks([data.chain.as_of_block, *{e.block for e in data.events}, *appended_blocks])
     collector.receipt_proofs(tx_hashes)
 
     def parts() -> tuple[list[bytes], list[bytes], list[bytes]]:
@@ -296,11 +314,20 @@ def export_with_evidence(contracts: Contracts, batch_id: int, block: int | None 
     statements, failures = completeness(proven, batch_id)
     if failures:
         raise SdkError(f"the evidence is incomplete: {failures[0]}")
+    refused = check_disclosures(chain, proven.data, batch_id, list(disclosures))
+    if refused:
+        raise SdkError(f"a disclosure does not verify against the chain: {refused[0][0]}: {refused[0][1]}")
     for address in (data.chain.consortium, data.chain.passport, data.chain.registry):
         chain.account(address)  # the verifier checks all three code hashes
     used = chain.pool.read
     collector.nodes = {n for n in collector.nodes if keccak(n) in used}
-    return document.model_copy(update={"evidence": bundle(statements, Evidence.pack(*parts()))})
+    return document.model_copy(
+        update={
+            "evidence": bundle(statements, Evidence.pack(*parts())),
+            "tier": tier,
+            "disclosures": list(disclosures),
+        }
+    )
 
 
 def _missing_reads(

@@ -190,7 +190,7 @@ contract ConsortiumTest is BaseTest {
         assertEq(f.operator, miner);
         assertEq(f.country, bytes2("VN"));
         assertEq(uint8(f.kind), uint8(IConsortium.FacilityKind.CONCENTRATOR));
-        assertEq(f.locationHash, bytes32("loc"));
+        assertEq(f.recordRoot, bytes32("loc"));
         assertEq(consortium.facilityCount(), 5);
     }
 
@@ -237,6 +237,54 @@ contract ConsortiumTest is BaseTest {
     function test_RevertWhen_FacilityViewUnknown() public {
         vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumUnknownFacility.selector, 0));
         consortium.facility(0);
+    }
+
+    // ------------------------------------------------------------ records
+
+    function test_SetProfileRoot() public {
+        assertEq(consortium.profileRoot(miner), bytes32(0));
+        vm.expectEmit(address(consortium));
+        emit IConsortium.MemberProfileChanged(miner, bytes32("profile-1"));
+        vm.prank(miner);
+        consortium.setProfileRoot(bytes32("profile-1"));
+        assertEq(consortium.profileRoot(miner), bytes32("profile-1"));
+        assertEq(consortium.profileRoot(refiner), bytes32(0));
+        vm.prank(miner);
+        consortium.setProfileRoot(bytes32("profile-2"));
+        assertEq(consortium.profileRoot(miner), bytes32("profile-2"));
+    }
+
+    function test_RevertWhen_SetProfileRootNotMember() public {
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumNotMember.selector, outsider));
+        vm.prank(outsider);
+        consortium.setProfileRoot(bytes32("x"));
+    }
+
+    function test_RevertWhen_SetProfileRootSanctioned() public {
+        _sanctionMember(miner);
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumMemberSanctioned.selector, miner));
+        vm.prank(miner);
+        consortium.setProfileRoot(bytes32("x"));
+    }
+
+    function test_SetFacilityRecord() public {
+        vm.expectEmit(address(consortium));
+        emit IConsortium.FacilityRecordChanged(mine, miner, bytes32("record-2"));
+        vm.prank(miner);
+        consortium.setFacilityRecord(mine, bytes32("record-2"));
+        IConsortium.Facility memory f = consortium.facility(mine);
+        assertEq(f.recordRoot, bytes32("record-2"));
+        assertEq(f.operator, miner);
+        assertEq(f.country, bytes2("VN"));
+    }
+
+    function test_RevertWhen_SetFacilityRecordNotOperator() public {
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumNotOperator.selector, mine, refiner));
+        vm.prank(refiner);
+        consortium.setFacilityRecord(mine, bytes32("x"));
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumUnknownFacility.selector, 42));
+        vm.prank(miner);
+        consortium.setFacilityRecord(42, bytes32("x"));
     }
 
     // ------------------------------------------------------------ devices

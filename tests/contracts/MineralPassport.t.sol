@@ -645,6 +645,33 @@ contract MineralPassportTest is BaseTest {
         passport.taint(id, "again");
     }
 
+    function test_AddDocuments() public {
+        uint256 id = _mint(MASS, GRADE);
+        vm.expectEmit(address(passport));
+        emit IMineralPassport.BatchDocumentsAdded(id, miner, bytes32("docs-1"));
+        vm.prank(miner);
+        passport.addDocuments(id, bytes32("docs-1"));
+        // Nothing is stored: the record, and its history counter, are unchanged.
+        assertEq(_history(id), 1);
+    }
+
+    function test_RevertWhen_AddDocumentsNotHolderOrEmpty() public {
+        uint256 id = _mint(MASS, GRADE);
+        vm.expectRevert(abi.encodeWithSelector(IMineralPassport.BatchNotHolder.selector, id, refiner));
+        vm.prank(refiner);
+        passport.addDocuments(id, bytes32("docs"));
+        vm.expectRevert(abi.encodeWithSelector(IMineralPassport.BatchEmptyDocumentRoot.selector, id));
+        vm.prank(miner);
+        passport.addDocuments(id, bytes32(0));
+        vm.expectRevert(abi.encodeWithSelector(IMineralPassport.BatchNotFound.selector, 999));
+        vm.prank(miner);
+        passport.addDocuments(999, bytes32("docs"));
+        _sanctionMember(miner);
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumMemberSanctioned.selector, miner));
+        vm.prank(miner);
+        passport.addDocuments(id, bytes32("docs"));
+    }
+
     function test_RevertWhen_FreezeByNonRegulator() public {
         uint256 id = _mint(MASS, GRADE);
         vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumMissingRole.selector, miner, Roles.REGULATOR));

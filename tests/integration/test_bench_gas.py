@@ -19,6 +19,9 @@ CEILINGS = {
     "revoke": 35_000,
     "mint": 150_000,
     "split_1_to_3": 260_000,
+    "set_profile_root": 50_000,
+    "set_facility_record": 35_000,
+    "add_documents": 35_000,
 }
 
 
@@ -43,6 +46,9 @@ def test_bench_json_keys_and_ceilings() -> None:
         "attest",
         "attest_by_sig",
         "revoke",
+        "set_profile_root",
+        "set_facility_record",
+        "add_documents",
     ]
     assert all(isinstance(v, int) and v > 21_000 for v in gas.values())
     for key, ceiling in CEILINGS.items():
