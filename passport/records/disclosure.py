@@ -111,14 +111,14 @@ class Disclosure(_Model):
         """A narrower disclosure revealing only the revealed fields that match ``patterns``."""
         keep = {p: f for p, f in self.revealed.items() if _matches(p, patterns)}
         drop = {p: f.leaf for p, f in self.revealed.items() if p not in keep}
-        return _build(self.kind, self.subject, self.anchor_tx, keep, {**self.withheld, **drop})
+        return build_disclosure(self.kind, self.subject, self.anchor_tx, keep, {**self.withheld, **drop})
 
 
 def _matches(path: str, patterns: list[str]) -> bool:
     return any(fnmatch.fnmatchcase(path, p) or path.startswith(p + ".") for p in patterns)
 
 
-def _build(
+def build_disclosure(
     kind: Kind, subject: str, anchor_tx: str | None, revealed: dict[str, Revealed], withheld: dict[str, str]
 ) -> Disclosure:
     leaves = {p: bytes.fromhex(f.leaf[2:]) for p, f in revealed.items()}
@@ -144,7 +144,7 @@ def disclose(record: SaltedRecord, patterns: list[str], anchor_tx: str | None = 
         if _matches(p, patterns)
     }
     withheld = {p: "0x" + f.leaf(p).hex() for p, f in record.fields.items() if p not in revealed}
-    return _build(record.kind, record.subject, anchor_tx, revealed, withheld)
+    return build_disclosure(record.kind, record.subject, anchor_tx, revealed, withheld)
 
 
 # -------------------------------------------------------------------- tiers

@@ -21,16 +21,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import signal
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
 from passport.exceptions import RecordError
-from passport.records.disclosure import Disclosure
+from passport.records.disclosure import Disclosure, build_disclosure
 from passport.records.fields import KINDS, SaltedRecord
 
 FORMAT = "mineral-passport-vault/1"
@@ -190,7 +188,9 @@ class Vault:
             if set(revealed) == set(old.revealed):
                 return False
             withheld = {p: h for p, h in {**old.withheld, **disclosure.withheld}.items() if p not in revealed}
-            merged = _rebuild(disclosure, revealed, withheld)
+            merged = build_disclosure(
+                disclosure.kind, disclosure.subject, disclosure.anchor_tx, revealed, withheld
+            )
         index[disclosure.root] = self.put_object(merged.model_dump_json().encode())
         self._write(path, (json.dumps(index, sort_keys=True, indent=1) + "\n").encode())
         return True
@@ -219,12 +219,3 @@ class Vault:
             for path in sorted(folder.glob("*.json")) if folder.exists() else []:
                 out += [self.disclosure(d) for d in self._index(path).values()]
         return out
-
-    def wipe(self) -> None:
-        shutil.rmtree(self.root)
-
-
-def _rebuild(template: Disclosure, revealed: dict[str, Any], withheld: dict[str, str]) -> Disclosure:
-    from passport.records.disclosure import _build
-
-    return _build(template.kind, template.subject, template.anchor_tx, revealed, withheld)

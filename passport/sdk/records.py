@@ -71,9 +71,7 @@ class RecordsApi:
             root = bytes(self.client.call(Call(c, "profileRoot", (checksum(subject),)), block))
             return [OnChainRoot(root, None)] if root != ZERO else []
         if kind == "facility":
-            raw = self.client.call(Call(c, "facility", (int(subject),)), block)
-            if int(str(raw[0]), 16) == 0:
-                raise RecordError(f"facility {subject}", "no such facility on chain")
+            raw = self.client.call(Call(c, "facility", (int(subject),)), block)  # reverts when unknown
             root = bytes(raw[-1])
             return [OnChainRoot(root, None)] if root != ZERO else []
         if kind == "batch":

@@ -258,9 +258,12 @@ def test_demo_as_a_real_process(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.glob("*.json")) == [
         "attestation-origin-batch-1.json",
         "consortium.trust.json",
+        "fab-disclosure.policy.json",
         "passport-apt-mine-a-batch-6.json",
+        "passport-wf6-batch-7.buyer.json",
         "passport-wf6-batch-7.evidence.json",
         "passport-wf6-batch-7.json",
+        "passport-wf6-batch-7.public.json",
         "telemetry-mine-a.json",
         "telemetry-mine-b.json",
     ]

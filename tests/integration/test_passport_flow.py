@@ -10,6 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from passport.core.document import PassportDocument
+from passport.core.policy import check, load_policy
 from passport.core.types import ProcessOutput, Stage
 from passport.exceptions import ContractRevert
 from passport.sdk.accounts import dev_accounts
@@ -22,11 +23,20 @@ pytestmark = pytest.mark.slow
 def test_policies_fail_for_the_product_of_the_sanctioned_mine(demo_run: DemoRun) -> None:
     results = {(r.batch_id, r.policy): r for r in demo_run.result.policy_results}
     wf6, apt = demo_run.result.batches["wf6"], demo_run.result.batches["apt-mine-a"]
+    # Where the chain answers proofs, the demo checks the buyer-tier passport, which names the
+    # site and its operator; on the embedded chain (no eth_getProof) the passport without tiers.
+    tiered = "wf6-buyer" in demo_run.result.documents
+    site = "Mine B — Song Cau Minerals (Dai Tu, VN)" if tiered else "2"
     for policy in ("dfars-2027", "eu-2017-821"):
         assert not results[(wf6, policy)].passed
-        assert results[(wf6, policy)].reasons == ["tainted: batch 2 comes from sanctioned facility 2"]
+        assert results[(wf6, policy)].reasons == [f"tainted: batch 2 comes from sanctioned facility {site}"]
+        assert results[(wf6, policy)].tier == ("buyer" if tiered else None)
         assert results[(apt, policy)].passed
         assert results[(apt, policy)].reasons == []
+    plain = PassportDocument.load(demo_run.result.passports["wf6"])
+    assert check(plain, load_policy("dfars-2027")).reasons == [
+        "tainted: batch 2 comes from sanctioned facility 2"
+    ]
 
 
 def test_wf6_passport_content(demo_run: DemoRun) -> None:
