@@ -26,10 +26,19 @@ def passport_group() -> None:
 
 @passport_group.command("show")
 @click.argument("batch_id", type=int)
+@click.option(
+    "--tier", default=None, help="Show the vault's disclosures of the lineage at this tier (names)."
+)
+@vault_option
 @chain_options
-def show(batch_id: int, chain: ChainArgs) -> None:
-    """Assemble BATCH_ID's passport from the chain and print it (a lineage tree, or --json)."""
-    doc = chain.sdk().passport_for(batch_id)
+def show(batch_id: int, tier: str | None, vault_dir: Path, chain: ChainArgs) -> None:
+    """Assemble BATCH_ID's passport from the chain and print it (a lineage tree, or --json); with
+    --tier, with the names and records the vault may disclose at that tier."""
+    sdk = chain.sdk()
+    doc = sdk.passport_for(batch_id)
+    if tier is not None:
+        package = sdk.records.share(Vault(vault_dir), doc, load_tier(tier))
+        doc = doc.model_copy(update={"tier": package.tier, "disclosures": package.disclosures})
     emit(chain.as_json, doc, lambda: stdout.print(lineage_tree(doc)))
 
 
@@ -144,6 +153,11 @@ def _verify_offline(file: Path, doc: PassportDocument, anchor: TrustAnchor, as_j
         "notes": report.notes,
         "completeness": report.completeness,
         "policies": report.policies,
+        "tier": doc.tier,
+        "disclosures": [
+            {"record": d.label(), "revealed": sorted(d.revealed), "withheld": sorted(d.withheld)}
+            for d in doc.disclosures
+        ],
     }
 
     def human() -> None:
@@ -160,6 +174,15 @@ def _verify_offline(file: Path, doc: PassportDocument, anchor: TrustAnchor, as_j
             stdout.print(f"  note: {note}", markup=False, highlight=False)
         for name, statement in report.completeness.items():
             stdout.print(f"  {name}: {statement}", markup=False, highlight=False)
+        if doc.disclosures and report.ok:
+            fields = sum(len(d.revealed) for d in doc.disclosures)
+            withheld = sum(len(d.withheld) for d in doc.disclosures)
+            stdout.print(
+                f"  disclosed (tier {doc.tier}): {len(doc.disclosures)} records, {fields} fields "
+                f"proven against their on-chain roots, {withheld} withheld",
+                markup=False,
+                highlight=False,
+            )
         if report.policies:
             stdout.print(policy_table(report.policies))
 
