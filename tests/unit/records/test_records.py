@@ -267,3 +267,13 @@ def test_received_disclosures_merge_per_root(tmp_path: Path) -> None:
     assert vault.receive(disclose(record, ["licence.number"]))
     (merged,) = vault.received()
     assert set(merged.revealed) == {"name", "licence.number"} and merged.check() == []
+
+
+def test_published_record_schemas_are_the_package_ones() -> None:
+    from passport.toolchain.compiler import REPO_ROOT
+
+    package = REPO_ROOT / "passport" / "records" / "schemas"
+    published = REPO_ROOT / "schemas" / "records"
+    assert sorted(p.name for p in package.glob("*.json")) == sorted(p.name for p in published.glob("*.json"))
+    for path in package.glob("*.json"):
+        assert (published / path.name).read_text() == path.read_text(), f"copy {path} to {published}"
