@@ -56,12 +56,7 @@ def show(keystore: Path, as_json: bool) -> None:
 def dev(as_json: bool) -> None:
     """The development accounts (standard test mnemonic) and their demo roles; no keys shown."""
     rows = [
-        {
-            "name": n,
-            "index": i,
-            "address": a.address,
-            "public_key": "0x" + PrivateKey(a.key).public_key.to_bytes().hex(),
-        }
+        {"name": n, "index": i, "address": a.address}
         for i, (n, a) in enumerate(zip(DEV_ROLES, dev_accounts(), strict=True))
     ]
 
