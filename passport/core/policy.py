@@ -131,10 +131,10 @@ def _evaluate(rule: Any, doc: PassportDocument) -> list[str]:
         names = Names(doc)
         for s in doc.taint.sources:
             if s.reason == "sanctioned-facility" and s.facility_id is not None:
-                site = str(s.facility_id)
+                site = f"facility {s.facility_id}"
                 if names.disclosed("facility", s.facility_id):
                     site = names.facility(s.facility_id, countries.get(s.facility_id, "??"))
-                out.append(f"tainted: batch {s.batch_id} comes from sanctioned facility {site}")
+                out.append(f"tainted: batch {s.batch_id} comes from sanctioned {site}")
             elif s.reason == "regulator":
                 out.append(f"tainted: batch {s.batch_id} was flagged by a regulator")
         if doc.taint.tainted and not out:
