@@ -9,12 +9,22 @@ from typing import Any
 
 import click
 
-from passport.cli._common import ChainArgs, chain_options, emit, json_option, stdout
+from passport.cli._common import (
+    ChainArgs,
+    SignerArgs,
+    chain_options,
+    emit,
+    json_option,
+    signer_options,
+    stdout,
+)
 from passport.cli.records import vault_option
 from passport.cli.render import lineage_tree, policy_table
 from passport.core.document import PassportDocument, json_schema
-from passport.core.policy import builtin_policies
-from passport.evidence import TrustAnchor, verify_offline
+from passport.core.policy import builtin_policies, load_policy
+from passport.evidence import OfflineReport, TrustAnchor, verify_offline
+from passport.exceptions import PassportFileInvalid
+from passport.formats import untp
 from passport.records.disclosure import Disclosure, load_tier
 from passport.records.vault import Vault
 
@@ -46,6 +56,15 @@ def show(batch_id: int, tier: str | None, vault_dir: Path, chain: ChainArgs) -> 
 @click.argument("batch_id", type=int)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["passport", "untp-dpp"]),
+    default="passport",
+    show_default=True,
+    help="passport: our JSON (schemas/passport.schema.json); untp-dpp: a UNTP Digital Product Passport "
+    "as a vc+jwt signed by the exporting member (--keystore or --dev-account).",
+)
+@click.option(
     "--evidence/--no-evidence",
     default=True,
     show_default=True,
@@ -57,34 +76,65 @@ def show(batch_id: int, tier: str | None, vault_dir: Path, chain: ChainArgs) -> 
     default=None,
     help="Include the vault's disclosures of the lineage at this tier (public, buyer, authority, or a file).",
 )
+@click.option(
+    "--policy",
+    "policies",
+    multiple=True,
+    help="untp-dpp: a policy (shipped name or file) stated as a conformity claim; default: the shipped ones.",
+)
 @vault_option
+@signer_options
 @chain_options
 def export(
     batch_id: int,
     out: Path,
+    fmt: str,
     evidence: bool,
     block: int | None,
     tier: str | None,
+    policies: tuple[str, ...],
     vault_dir: Path,
+    sender: SignerArgs,
     chain: ChainArgs,
 ) -> None:
-    """Write BATCH_ID's passport as JSON (schemas/passport.schema.json), with its evidence and,
-    with --tier, the disclosed fields of its lineage's records."""
+    """Write BATCH_ID's passport as JSON with its evidence (and, with --tier, the disclosed fields
+    of its lineage's records), or as a signed UNTP credential (--format untp-dpp). Prints the
+    passport version's hash (SHA-256 of its RFC 8785 form)."""
     if tier is not None and not evidence:
         raise click.UsageError("--tier needs the evidence: the disclosures' roots are proven by it")
+    if fmt == "untp-dpp" and not evidence:
+        raise click.UsageError("--format untp-dpp embeds the evidence; drop --no-evidence")
+    signer = sender.account() if fmt == "untp-dpp" else None
     sdk = chain.sdk()
     if evidence:
         if block is None:
             block = sdk.client.head()[0]
         disclosures: list[Disclosure] = []
+        tier_name = None
         if tier is not None:
             share = sdk.records.share(Vault(vault_dir), sdk.passport_for(batch_id, block), load_tier(tier))
-            disclosures = share.disclosures
-        doc = sdk.export_with_evidence(batch_id, block, disclosures, share.tier if tier is not None else None)
+            disclosures, tier_name = share.disclosures, share.tier
+        members = [signer.address] if signer is not None else []
+        doc = sdk.export_with_evidence(batch_id, block, disclosures, tier_name, members)
     else:
-        doc = sdk.passport_for(batch_id, block)
-    doc.save(out)
-    data: dict[str, Any] = {"batchId": batch_id, "file": str(out), "asOfBlock": doc.chain.as_of_block}
+        doc = sdk.passport_for(batch_id, block).versioned()
+    assert doc.version is not None
+    data: dict[str, Any] = {
+        "batchId": batch_id,
+        "file": str(out),
+        "format": fmt,
+        "asOfBlock": doc.chain.as_of_block,
+        "versionHash": doc.version.hash,
+    }
+    if signer is not None:
+        chosen = [load_policy(p) for p in (policies or builtin_policies())]
+        token = untp.sign(untp.dpp_credential(doc, signer.address, chosen), signer.key)
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_text(token + "\n")
+        tmp.replace(out)
+        data["issuer"] = untp.did_pkh(doc.chain.chain_id, signer.address)
+    else:
+        doc.save(out)
     if doc.evidence is not None:
         headers, seals, nodes = doc.evidence.unpack()
         data["evidence"] = {
@@ -100,6 +150,9 @@ def export(
         if doc.evidence is not None
         else ""
     )
+    if signer is not None:
+        human += f"\nissuer {data['issuer']}"
+    human += f"\nversion {doc.version.hash}"
     emit(chain.as_json, data, human)
 
 
@@ -113,11 +166,22 @@ def export(
 )
 @chain_options
 def verify(file: Path, trust: Path | None, chain: ChainArgs) -> None:
-    """Verify FILE: offline against a trust anchor (--trust), or by re-deriving every field from
-    the chain. Exit 1 and list each failure when any claim does not hold."""
+    """Verify FILE (a passport, or a UNTP credential .jwt): offline against a trust anchor
+    (--trust), or by re-deriving every field from the chain. Exit 1 and list each failure when
+    any claim does not hold."""
+    try:
+        head = file.read_bytes()[:3]
+    except OSError as exc:
+        raise PassportFileInvalid(str(file), exc.strerror or "unreadable") from exc
+    if head == b"eyJ":  # a compact JWS: base64url of '{"'
+        if trust is None:
+            raise click.UsageError("a credential is verified offline: give --trust ANCHOR")
+        credential = untp.verify_credential(file.read_text(), TrustAnchor.load(trust))
+        _print_offline(file, credential, untp.embedded_passport(file.read_text()), chain.as_json)
+        return
     doc = PassportDocument.load(file)
     if trust is not None:
-        _verify_offline(file, doc, TrustAnchor.load(trust), chain.as_json)
+        _print_offline(file, verify_offline(doc, TrustAnchor.load(trust)), doc, chain.as_json)
         return
     report = chain.sdk().verify(doc)
     data = {
@@ -139,9 +203,8 @@ def verify(file: Path, trust: Path | None, chain: ChainArgs) -> None:
         sys.exit(1)
 
 
-def _verify_offline(file: Path, doc: PassportDocument, anchor: TrustAnchor, as_json: bool) -> None:
-    report = verify_offline(doc, anchor)
-    when = datetime.fromtimestamp(doc.chain.as_of_time, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+def _print_offline(file: Path, report: OfflineReport, doc: PassportDocument | None, as_json: bool) -> None:
+    when = datetime.fromtimestamp(doc.chain.as_of_time, tz=UTC).strftime("%Y-%m-%d %H:%M UTC") if doc else "?"
     data = {
         "ok": report.ok,
         "batchId": report.batch_id,
@@ -153,11 +216,12 @@ def _verify_offline(file: Path, doc: PassportDocument, anchor: TrustAnchor, as_j
         "notes": report.notes,
         "completeness": report.completeness,
         "policies": report.policies,
-        "tier": doc.tier,
+        "tier": doc.tier if doc else None,
         "disclosures": [
             {"record": d.label(), "revealed": sorted(d.revealed), "withheld": sorted(d.withheld)}
-            for d in doc.disclosures
+            for d in (doc.disclosures if doc else [])
         ],
+        "versionHash": doc.version.hash if doc and doc.version else None,
     }
 
     def human() -> None:
@@ -174,7 +238,7 @@ def _verify_offline(file: Path, doc: PassportDocument, anchor: TrustAnchor, as_j
             stdout.print(f"  note: {note}", markup=False, highlight=False)
         for name, statement in report.completeness.items():
             stdout.print(f"  {name}: {statement}", markup=False, highlight=False)
-        if doc.disclosures and report.ok:
+        if doc is not None and doc.disclosures and report.ok:
             fields = sum(len(d.revealed) for d in doc.disclosures)
             withheld = sum(len(d.withheld) for d in doc.disclosures)
             stdout.print(

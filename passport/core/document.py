@@ -9,10 +9,12 @@ from __future__ import annotations
 import base64
 import binascii
 import gzip
+import hashlib
 import json
 import zlib
 from typing import Any, Literal
 
+import rfc8785
 import rlp
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -246,6 +248,13 @@ class Evidence(_Model):
         return headers, seals, nodes
 
 
+class Version(_Model):
+    """The passport version's hash: what a registry (the EU DPP registry) stores per version."""
+
+    hash: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+    method: Literal["sha256(rfc8785(claims))"] = "sha256(rfc8785(claims))"
+
+
 class PassportDocument(JsonFile):
     kind: Literal["mineral-passport/passport@1"] = "mineral-passport/passport@1"
     chain: ChainRef
@@ -264,6 +273,10 @@ class PassportDocument(JsonFile):
     )
     verification: Verification = Verification()
     evidence: Evidence | None = None
+    version: Version | None = Field(
+        default=None,
+        description="SHA-256 of the RFC 8785 form of the claims: equal for equal passport versions",
+    )
     tier: str | None = Field(default=None, description="the disclosure tier the passport was exported at")
     disclosures: list[Disclosure] = Field(
         default_factory=list,
@@ -272,7 +285,16 @@ class PassportDocument(JsonFile):
 
     def claims(self) -> dict[str, Any]:
         """The document without its evidence and disclosures: what verification re-derives."""
-        return self.model_dump(mode="json", exclude={"evidence", "tier", "disclosures"})
+        return self.model_dump(mode="json", exclude={"evidence", "version", "tier", "disclosures"})
+
+    def versioned(self) -> PassportDocument:
+        """The document with its version hash recorded."""
+        return self.model_copy(update={"version": Version(hash=version_hash(self))})
+
+
+def version_hash(document: PassportDocument) -> str:
+    """``sha256:`` and the SHA-256 of the RFC 8785 (JCS) form of the passport's claims."""
+    return "sha256:" + hashlib.sha256(rfc8785.dumps(document.claims())).hexdigest()
 
 
 def json_schema() -> str:

@@ -36,7 +36,7 @@ VARIABLES: dict[str, dict[str, int]] = {
         "_processInputs": 4,
         "_baseTokenURI": 9,
     },
-    "Consortium": {"_facilities": 1, "_accreditations": 3, "_profileRoots": 10},
+    "Consortium": {"_members": 0, "_facilities": 1, "_accreditations": 3, "_profileRoots": 10},
     "AttestationRegistry": {"_schemas": 2, "_attestations": 4},
 }
 
@@ -50,6 +50,13 @@ STRUCTS: dict[str, tuple[Member, ...]] = {
         Member("facilityId", 0, 25, 4),
         Member("country", 0, 29, 2),
         Member("history", 0, 31, 1),
+    ),
+    "Member": (
+        Member("roles", 0, 0, 1),
+        Member("active", 0, 1, 1),
+        Member("sanctioned", 0, 2, 1),
+        Member("jurisdiction", 0, 3, 2),
+        Member("joinedAt", 0, 5, 5),
     ),
     "Holding": (Member("custodian", 0, 0, 20), Member("massGrams", 0, 20, 8), Member("parentRef", 0, 28, 4)),
     "Facility": (
@@ -158,6 +165,10 @@ def batch_of(batch_id: int, record: int, holding: int, content_hash: int) -> Bat
 
 def facility_slot(facility_id: int) -> int:
     return mapping_slot(VARIABLES["Consortium"]["_facilities"], facility_id)
+
+
+def member_record_slot(member: str) -> int:
+    return mapping_slot(VARIABLES["Consortium"]["_members"], int(member, 16))
 
 
 def profile_root_slot(member: str) -> int:

@@ -7,12 +7,13 @@ claim (``passport.core.derive``, as the SDK does online) -> compare field by fie
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from passport._utils.seals import seal_signer
 from passport.core.compare import diff
 from passport.core.derive import derive, history_counts, process_ids
-from passport.core.document import ChainRef, PassportDocument
+from passport.core.document import ChainRef, PassportDocument, version_hash
 from passport.core.policy import PolicyResult, check, load_policy
 from passport.evidence import layout
 from passport.evidence.disclosed import check_disclosures
@@ -125,10 +126,14 @@ def chain_ref(trust: TrustAnchor, anchor_number: int, anchor_hash: bytes, anchor
 
 
 def verify_offline(
-    document: PassportDocument, trust: TrustAnchor, policies: tuple[str, ...] = DEFAULT_POLICIES
+    document: PassportDocument,
+    trust: TrustAnchor,
+    policies: tuple[str, ...] = DEFAULT_POLICIES,
+    also: Callable[[ProvenChain, ProvenData], list[Failure]] | None = None,
 ) -> OfflineReport:
     """Check every claim of ``document`` against its evidence and ``trust``; never raises for a
-    bad document, bundle or proof (each becomes a named failure)."""
+    bad document, bundle or proof (each becomes a named failure). ``also`` checks more against
+    the same proofs (a credential's issuer, say) before unused proof nodes are counted."""
     report = OfflineReport(
         batch_id=document.product.batch_id,
         as_of_block=document.chain.as_of_block,
@@ -196,6 +201,15 @@ def verify_offline(
         fail(Failure(f"evidence.completeness.{name}", "the file states a list the evidence does not cover"))
     for where, why in check_disclosures(chain, proven.data, document.product.batch_id, document.disclosures):
         fail(Failure(where, why))
+    if document.version is not None and document.version.hash != version_hash(document):
+        fail(
+            Failure(
+                "version.hash",
+                f"the file states {document.version.hash}, the claims hash to {version_hash(document)}",
+            )
+        )
+    if also is not None:
+        report.failures += also(chain, proven)
     cited = {bytes.fromhex(r.block[2:]) for r in evidence.receipts} | {chain.anchor.hash}
     for n, h in enumerate(chain.headers.values()):
         if h.hash not in cited:
@@ -227,3 +241,24 @@ def _check_headers(chain: ProvenChain, trust: TrustAnchor, report: OfflineReport
             report.failures.append(Failure(what, f"sealed by {signer}, not a validator of the trust anchor"))
     if a.number == 0 and "0x" + a.hash.hex() != trust.genesis_hash:
         report.failures.append(Failure("evidence.anchor", "block 0 is not the trust anchor's genesis"))
+
+
+def active_member(address: str, consortium: str) -> Callable[[ProvenChain, ProvenData], list[Failure]]:
+    """A check for ``verify_offline``: ``address`` is an active, unsanctioned member of the
+    consortium at the anchor block, by the storage proof of its member slot."""
+
+    def check_member(chain: ProvenChain, _proven: ProvenData) -> list[Failure]:
+        what = f"member {address}"
+        try:
+            word = chain.storage(consortium, layout.member_record_slot(address), f"{what} record")
+        except ProofError as exc:
+            return [Failure(exc.what, exc.reason)]
+        if layout.field(word, "Member", "joinedAt") == 0:
+            return [Failure(what, "not a member of the consortium at the passport's block")]
+        if not layout.field(word, "Member", "active"):
+            return [Failure(what, "not an active member at the passport's block")]
+        if layout.field(word, "Member", "sanctioned"):
+            return [Failure(what, "under sanction at the passport's block")]
+        return []
+
+    return check_member

@@ -62,10 +62,11 @@ class Sdk:
         block: int | None = None,
         disclosures: Sequence[Disclosure] = (),
         tier: str | None = None,
+        members: Sequence[str] = (),
     ) -> PassportDocument:
         """The passport with the proofs that let a buyer verify it offline, and the disclosures
         given; see :func:`passport.sdk.evidence.export_with_evidence`."""
-        return export_with_evidence(self.contracts, batch_id, block, disclosures, tier)
+        return export_with_evidence(self.contracts, batch_id, block, disclosures, tier, members)
 
     def trust_anchor(self, name: str) -> TrustAnchor:
         """The consortium's trust anchor for offline verification (chain, validators, contracts)."""

@@ -29,7 +29,7 @@ from passport.evidence import layout
 from passport.evidence.disclosed import check_disclosures
 from passport.evidence.proven import ProofError, ProvenChain, read_chain_data
 from passport.evidence.trust import ContractAnchor, TrustAnchor
-from passport.evidence.verify import completeness
+from passport.evidence.verify import active_member, completeness
 from passport.exceptions import SdkError
 from passport.records.disclosure import Disclosure
 from passport.sdk.assembly import gather
@@ -247,9 +247,11 @@ def export_with_evidence(
     block: int | None = None,
     disclosures: Sequence[Disclosure] = (),
     tier: str | None = None,
+    members: Sequence[str] = (),
 ) -> PassportDocument:
     """``batch_id``'s passport at ``block`` (default: latest) with the evidence that proves it,
-    and ``disclosures`` (made at ``tier``) with the proofs of the roots they hang from.
+    and ``disclosures`` (made at ``tier``) with the proofs of the roots they hang from, and the
+    member records of ``members`` (a credential's issuer) with theirs. The version hash is recorded.
 
     Raises:
         ContractRevert: ``BatchNotFound``.
@@ -269,6 +271,7 @@ def export_with_evidence(
     collector.storage(
         collector.planned_slots()
         + [(c, layout.profile_root_slot(d.subject)) for d in disclosures if d.kind == "member"]
+        + [(c, layout.member_record_slot(m)) for m in members]
     )
     appended = sorted({d.anchor_tx for d in disclosures if d.anchor_tx is not None})
     appended_blocks = [
@@ -317,6 +320,10 @@ def export_with_evidence(
     refused = check_disclosures(chain, proven.data, batch_id, list(disclosures))
     if refused:
         raise SdkError(f"a disclosure does not verify against the chain: {refused[0][0]}: {refused[0][1]}")
+    for member in members:
+        refused_member = active_member(member, c)(chain, proven)
+        if refused_member:
+            raise SdkError(f"{refused_member[0]}")
     for address in (data.chain.consortium, data.chain.passport, data.chain.registry):
         chain.account(address)  # the verifier checks all three code hashes
     used = chain.pool.read
@@ -327,7 +334,7 @@ def export_with_evidence(
             "tier": tier,
             "disclosures": list(disclosures),
         }
-    )
+    ).versioned()
 
 
 def _missing_reads(

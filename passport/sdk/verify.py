@@ -6,7 +6,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 
 from passport.core.compare import Mismatch, diff
-from passport.core.document import PassportDocument
+from passport.core.document import PassportDocument, version_hash
 from passport.exceptions import ContractRevert
 from passport.sdk.assembly import assemble
 from passport.sdk.contracts import Contracts
@@ -60,4 +60,6 @@ def verify(
         mismatch = Mismatch("product.batch_id", document.product.batch_id, exc.name)
         return VerificationReport(document.product.batch_id, ref.as_of_block, False, [mismatch])
     mismatches = list(diff(document.claims(), derived.claims()))
+    if document.version is not None and document.version.hash != version_hash(derived):
+        mismatches.append(Mismatch("version.hash", document.version.hash, version_hash(derived)))
     return VerificationReport(document.product.batch_id, ref.as_of_block, not mismatches, mismatches)

@@ -1,0 +1,422 @@
+"""The passport as a UNTP Digital Product Passport: a W3C VC 2.0 credential, secured with VC-JOSE
+(``vc+jwt``, ES256K) and signed by the exporting member's chain key.
+
+- The issuer is the member's account as ``did:pkh:eip155:<chainId>:<address>`` (CAIP-10). The JWS
+  carries the public key (``jwk``); its keccak must be the DID's address.
+- The credential carries the proof-carrying passport it was made from (``evidence``). A verifier
+  checks the passport offline against the trust anchor, checks the issuer is an active member at
+  the passport's block (storage proof), and rebuilds the credential from the verified passport:
+  any difference is a named failure. Policies are embedded, so a custom policy is re-run too.
+- ``materialsProvenance`` splits the batch's contained tungsten by origin mine through the on-chain
+  lineage (processing blends by the inputs' contained tungsten; a split child keeps its parent's
+  composition).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import rfc8785
+from eth_keys.datatypes import PrivateKey, PublicKey
+from eth_utils import to_checksum_address
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey
+
+from passport.core.compare import diff
+from passport.core.document import PassportDocument, version_hash
+from passport.core.policy import Policy, check
+from passport.evidence.trust import TrustAnchor
+from passport.evidence.verify import Failure, OfflineReport, active_member, verify_offline
+from passport.records.names import Names
+
+CONTEXT = ["https://www.w3.org/ns/credentials/v2", "https://test.uncefact.org/vocabulary/untp/dpp/working/"]
+TYPE = ["DigitalProductPassport", "VerifiableCredential"]
+ALG = "ES256K"
+MEDIA_TYPE = "vc+jwt"
+URN = "urn:mineral-passport"
+STEPS = {
+    "mined": "mining",
+    "refined": "refining",
+    "converted": "conversion",
+    "recycled": "recycling",
+    "produced": "production",
+}
+REGULATIONS: dict[str, dict[str, Any]] = {
+    "dfars-2027": {
+        "type": ["Regulation"],
+        "id": "https://www.acquisition.gov/dfars/225.7018-restriction-acquisition-certain-magnets-tantalum-and-tungsten.",
+        "name": "DFARS 225.7018: restriction on acquisition of certain magnets, tantalum and tungsten",
+        "jurisdictionCountry": "US",
+        "administeredBy": {"id": "https://www.acq.osd.mil/dpap/", "name": "US Department of Defense (DPCAP)"},
+        "effectiveDate": "2027-01-01",
+    },
+    "eu-2017-821": {
+        "type": ["Regulation"],
+        "id": "https://eur-lex.europa.eu/eli/reg/2017/821/oj",
+        "name": "Regulation (EU) 2017/821 (conflict minerals: tin, tantalum, tungsten and gold)",
+        "jurisdictionCountry": "EU",
+        "administeredBy": {"id": "https://commission.europa.eu/", "name": "European Commission"},
+        "effectiveDate": "2021-01-01",
+    },
+}
+
+
+class CredentialError(ValueError):
+    """A credential cannot be read at all (not a compact JWS, or not a VC)."""
+
+
+def did_pkh(chain_id: int, address: str) -> str:
+    return f"did:pkh:eip155:{chain_id}:{to_checksum_address(address)}"
+
+
+def parse_did_pkh(did: str) -> tuple[int, str]:
+    parts = did.split(":")
+    if len(parts) != 5 or parts[:3] != ["did", "pkh", "eip155"] or not parts[3].isdigit():
+        raise CredentialError(f"issuer {did!r} is not a did:pkh:eip155 DID")
+    try:
+        return int(parts[3]), to_checksum_address(parts[4])
+    except ValueError:
+        raise CredentialError(f"issuer {did!r}: not an address") from None
+
+
+def _date(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%d")
+
+
+def _datetime(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(rfc8785.dumps(value)).hexdigest()
+
+
+def compositions(document: PassportDocument) -> dict[int, float]:
+    """Origin batch id -> share of the product's contained tungsten, through the lineage."""
+    nodes = {n.batch_id: n for n in document.lineage.nodes}
+    parents: dict[int, list[tuple[int, str]]] = {}
+    for e in document.lineage.edges:
+        parents.setdefault(e.child, []).append((e.parent, e.via))
+    memo: dict[int, dict[int, float]] = {}
+
+    def of(batch_id: int) -> dict[int, float]:
+        if batch_id in memo:
+            return memo[batch_id]
+        ins = parents.get(batch_id, [])
+        if not ins:
+            out = {batch_id: 1.0}
+        elif ins[0][1] == "split":
+            out = of(ins[0][0])
+        else:
+            weights = {p: nodes[p].mass_grams * nodes[p].grade_ppm for p, _ in ins}
+            total = sum(weights.values()) or 1
+            out = {}
+            for p, w in weights.items():
+                for origin, share in of(p).items():
+                    out[origin] = out.get(origin, 0.0) + share * w / total
+        memo[batch_id] = out
+        return out
+
+    return of(document.product.batch_id)
+
+
+def dpp_credential(document: PassportDocument, issuer: str, policies: Sequence[Policy]) -> dict[str, Any]:
+    """The UNTP DPP credential of ``document`` (which carries its evidence), issued by the member
+    ``issuer``. Deterministic: the same passport, issuer and policies give the same credential."""
+    ref, p = document.chain, document.product
+    names = Names(document)
+    version = version_hash(document)
+    issuer_did = did_pkh(ref.chain_id, issuer)
+    issuer_name = names.member(issuer)
+    batch_urn = f"{URN}:batch:{ref.chain_id}:{ref.passport}:{p.batch_id}"
+    created = next(
+        (
+            t.event_time
+            for t in document.transformations
+            if any(q.batch_id == p.batch_id for q in t.output_quantity_list)
+        ),
+        next(
+            (c.time for c in document.custody if c.batch_id == p.batch_id and c.type == "minted"),
+            ref.as_of_time,
+        ),
+    )
+    facility = {f.facility_id: f for f in document.facilities}[p.facility_id]
+    site = names.facility(facility.facility_id, facility.country)
+    shares = compositions(document)
+    origins = {o.batch_id: o for o in document.origins}
+    materials = [
+        {
+            "type": ["Material"],
+            "name": f"tungsten from {origins[b].stage.lower()} batch {b}, "
+            + names.facility(origins[b].facility_id, origins[b].country),
+            "originCountry": origins[b].country,
+            "massFraction": round(share, 6),
+            "mass": {"value": round(p.contained_tungsten_grams * share / 1000, 3), "unit": "KGM"},
+            "hazardous": False,
+        }
+        for b, share in sorted(shares.items())
+    ]
+    kinds = {f.facility_id: f.kind for f in document.facilities}
+    step_of = {
+        "MINE": "mining",
+        "CONCENTRATOR": "concentration",
+        "REFINERY": "refining",
+        "CONVERTER": "conversion",
+        "RECYCLER": "recycling",
+    }
+    steps: dict[str, list[dict[str, Any]]] = {}
+    for c in document.custody:
+        if c.type == "minted":
+            origin = (
+                next(o for o in document.origins if o.batch_id == c.batch_id)
+                if c.batch_id in origins
+                else None
+            )
+            step = step_of.get(origin.facility_kind, "production") if origin else "production"
+            steps.setdefault(step, []).append(
+                _link(
+                    ref.chain_id,
+                    c.tx,
+                    f"batch {c.batch_id} minted, block {c.block}",
+                    c.model_dump(mode="json"),
+                )
+            )
+    for t in document.transformations:
+        step = (
+            step_of.get(kinds.get(t.biz_location, ""), "production")
+            if t.biz_step == "transforming"
+            else "splitting"
+        )
+        what = f"{t.biz_step} at {names.facility(t.biz_location, t.country)}, block {t.block}"
+        steps.setdefault(step, []).append(_link(ref.chain_id, t.tx, what, t.model_dump(mode="json")))
+    traceability = [
+        {
+            "type": ["TraceabilityPerformance"],
+            "valueChainProcess": step,
+            "verifiedRatio": 1.0,
+            "traceabilityEvent": links,
+        }
+        for step, links in steps.items()
+    ]
+    claims = []
+    for policy in policies:
+        result = check(document, policy)
+        claim: dict[str, Any] = {
+            "type": ["Claim", "Declaration"],
+            "id": f"{URN}:claim:{ref.chain_id}:{p.batch_id}:{policy.name}",
+            "description": policy.description or policy.name,
+            "conformityTopic": "governance.compliance",
+            "assessmentDate": _date(ref.as_of_time),
+            "conformance": result.passed,
+            "reasons": result.reasons,
+            "policy": policy.model_dump(mode="json", by_alias=True),
+        }
+        if policy.name in REGULATIONS:
+            claim["referenceRegulation"] = REGULATIONS[policy.name]
+        claims.append(claim)
+    valid = sum(1 for a in document.attestations if a.status == "valid")
+    return {
+        "@context": CONTEXT,
+        "type": TYPE,
+        "id": f"{URN}:dpp:{ref.chain_id}:{p.batch_id}:{version.removeprefix('sha256:')}",
+        "issuer": {"type": ["CredentialIssuer"], "id": issuer_did, "name": issuer_name},
+        "validFrom": _datetime(ref.as_of_time),
+        "credentialSubject": {
+            "type": ["ProductPassport"],
+            "id": batch_urn,
+            "granularityLevel": "batch",
+            "product": {
+                "type": ["Product"],
+                "id": batch_urn,
+                "name": f"{p.stage} batch {p.batch_id}",
+                "batchNumber": str(p.batch_id),
+                "productCategory": [
+                    {
+                        "type": ["Classification"],
+                        "id": f"{URN}:stage:{p.stage}",
+                        "code": p.stage,
+                        "name": p.stage,
+                        "schemeID": f"{URN}:stage",
+                        "schemeName": "Mineral Passport processing stage",
+                    }
+                ],
+                "producedAtFacility": {
+                    "id": f"{URN}:facility:{ref.chain_id}:{ref.consortium}:{p.facility_id}",
+                    "name": site,
+                },
+                "productionDate": _date(created),
+                "countryOfProduction": p.country,
+                "dimensions": {
+                    "type": ["Dimension"],
+                    "weight": {"value": p.mass_grams / 1000, "unit": "KGM"},
+                },
+                "containedTungsten": {"value": round(p.contained_tungsten_grams / 1000, 3), "unit": "KGM"},
+            },
+            "materialsProvenance": materials,
+            "traceabilityInformation": traceability,
+            "conformityClaim": claims,
+            "dueDiligenceDeclaration": {
+                "linkURL": f"{URN}:attestations:{ref.chain_id}:{p.batch_id}:{ref.as_of_block}",
+                "linkName": f"{len(document.attestations)} attestations on the lineage, {valid} valid",
+                "linkType": "https://test.uncefact.org/vocabulary/linkTypes/dcc",
+            },
+            "attestations": [
+                {
+                    "id": f"{URN}:attestation:{ref.chain_id}:{a.uid}",
+                    "schema": a.schema_name,
+                    "subject": f"{a.subject_kind.lower()} {a.subject}",
+                    "status": a.status,
+                }
+                for a in document.attestations
+            ],
+        },
+        "evidence": [
+            {
+                "type": ["Evidence", "MineralPassportProofBundle"],
+                "id": f"{URN}:passport:{version}",
+                "passport": document.model_dump(mode="json"),
+            }
+        ],
+    }
+
+
+def _link(chain_id: int, tx: str, name: str, entry: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "linkURL": f"{URN}:tx:{chain_id}:{tx}",
+        "linkName": name,
+        "linkType": "https://test.uncefact.org/vocabulary/linkTypes/dte",
+        "hashDigest": _digest(entry),
+        "hashMethod": "SHA-256",
+    }
+
+
+# ------------------------------------------------------------------ JOSE
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def public_jwk(key: PublicKey) -> dict[str, str]:
+    raw = key.to_bytes()
+    return {"kty": "EC", "crv": "secp256k1", "x": _b64(raw[:32]), "y": _b64(raw[32:])}
+
+
+def sign(credential: dict[str, Any], private_key: bytes) -> str:
+    """The credential as a compact JWS (``typ: vc+jwt``, ``alg: ES256K``), key in the header."""
+    secret = PrivateKey(private_key)
+    jwk = public_jwk(secret.public_key)
+    key = ECKey.import_key({**jwk, "d": _b64(private_key)})
+    header = {
+        "alg": ALG,
+        "typ": MEDIA_TYPE,
+        "cty": "vc",
+        "kid": credential["issuer"]["id"] + "#blockchainAccountId",
+        "jwk": jwk,
+    }
+    return str(jws.serialize_compact(header, rfc8785.dumps(credential), key, algorithms=[ALG]))
+
+
+def _address_of(jwk: dict[str, Any]) -> str:
+    def raw(v: str) -> bytes:
+        return base64.urlsafe_b64decode(v + "=" * (-len(v) % 4))
+
+    return PublicKey(raw(jwk["x"]) + raw(jwk["y"])).to_checksum_address()
+
+
+def read(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(protected header, credential), the signature checked with the header's key.
+
+    Raises:
+        CredentialError: not a compact JWS, a header that is not ES256K vc+jwt with a secp256k1
+            public key, a signature that does not verify, or a payload that is not JSON.
+    """
+    parts = token.strip().split(".")
+    if len(parts) != 3:
+        raise CredentialError("not a compact JWS (three base64url parts)")
+    try:
+        header = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
+    except ValueError as exc:
+        raise CredentialError(f"the JWS header is not JSON ({exc})") from exc
+    if not isinstance(header, dict) or header.get("alg") != ALG or header.get("typ") != MEDIA_TYPE:
+        raise CredentialError(f"the JWS header must say alg {ALG} and typ {MEDIA_TYPE}")
+    jwk = header.get("jwk")
+    if not isinstance(jwk, dict) or jwk.get("crv") != "secp256k1" or "d" in jwk or not {"x", "y"} <= set(jwk):
+        raise CredentialError("the JWS header carries no secp256k1 public key (jwk)")
+    try:
+        public: dict[str, str | list[str]] = {k: str(jwk[k]) for k in ("kty", "crv", "x", "y")}
+        obj = jws.deserialize_compact(token.strip(), ECKey.import_key(public), algorithms=[ALG])
+    except (JoseError, ValueError, KeyError) as exc:
+        raise CredentialError(f"the JWS signature does not verify ({exc})") from exc
+    try:
+        credential = json.loads(obj.payload)
+    except ValueError as exc:
+        raise CredentialError(f"the payload is not JSON ({exc})") from exc
+    if not isinstance(credential, dict):
+        raise CredentialError("the payload is not a credential object")
+    return header, credential
+
+
+def verify_credential(token: str, trust: TrustAnchor) -> OfflineReport:
+    """Verify a DPP credential offline: signature, issuer key = DID account, issuer an active
+    member at the passport's block, the embedded passport against the trust anchor, and every
+    credential field against the credential rebuilt from the verified passport."""
+    try:
+        header, credential = read(token)
+        issuer_did = str(credential.get("issuer", {}).get("id", ""))
+        chain_id, issuer = parse_did_pkh(issuer_did)
+        document = PassportDocument.model_validate(credential["evidence"][0]["passport"])
+    except CredentialError as exc:
+        return _refused("credential", str(exc), trust)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        return _refused("credential.evidence", f"no embedded passport ({exc})", trust)
+    failures: list[Failure] = []
+    signer = _address_of(header["jwk"])
+    if signer != issuer:
+        failures.append(Failure("credential.issuer.id", f"signed by the key of {signer}, not of {issuer}"))
+    if chain_id != trust.chain_id:
+        failures.append(
+            Failure("credential.issuer.id", f"chain {chain_id}, the trust anchor's is {trust.chain_id}")
+        )
+    report = verify_offline(
+        document, trust, also=active_member(issuer, trust.contracts["consortium"].address)
+    )
+    report.failures = failures + report.failures
+    try:
+        policies = [
+            Policy.model_validate(c["policy"]) for c in credential["credentialSubject"]["conformityClaim"]
+        ]
+    except (KeyError, TypeError, ValueError) as exc:
+        report.failures.append(Failure("credentialSubject.conformityClaim", f"unreadable policies ({exc})"))
+        return report
+    # compared in the form that was signed (RFC 8785: 1.0 is written 1)
+    expected = json.loads(rfc8785.dumps(dpp_credential(document, issuer, policies)))
+    for m in diff(credential, expected):
+        report.failures.append(
+            Failure(
+                f"credential.{m.path}", f"the credential has {m.in_file!r}, the passport gives {m.on_chain!r}"
+            )
+        )
+    return report
+
+
+def _refused(where: str, reason: str, trust: TrustAnchor) -> OfflineReport:
+    report = OfflineReport(0, 0, trust.name, len(trust.validators), trust.sealed)
+    report.failures.append(Failure(where, reason))
+    return report
+
+
+def embedded_passport(token: str) -> PassportDocument | None:
+    """The passport a credential carries, read without checking anything (for display)."""
+    try:
+        payload = token.strip().split(".")[1]
+        credential = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return PassportDocument.model_validate(credential["evidence"][0]["passport"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
