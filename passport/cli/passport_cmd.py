@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +25,7 @@ from passport.core.document import PassportDocument, json_schema
 from passport.core.policy import builtin_policies, load_policy
 from passport.evidence import OfflineReport, TrustAnchor, verify_offline
 from passport.exceptions import PassportFileInvalid
-from passport.formats import untp
+from passport.formats import epcis, untp
 from passport.records.disclosure import Disclosure, load_tier
 from passport.records.vault import Vault
 
@@ -58,11 +59,12 @@ def show(batch_id: int, tier: str | None, vault_dir: Path, chain: ChainArgs) -> 
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["passport", "untp-dpp"]),
+    type=click.Choice(["passport", "untp-dpp", "epcis"]),
     default="passport",
     show_default=True,
     help="passport: our JSON (schemas/passport.schema.json); untp-dpp: a UNTP Digital Product Passport "
-    "as a vc+jwt signed by the exporting member (--keystore or --dev-account).",
+    "as a vc+jwt signed by the exporting member (--keystore or --dev-account); epcis: the lineage's "
+    "events as a GS1 EPCIS 2.0 document.",
 )
 @click.option(
     "--evidence/--no-evidence",
@@ -102,8 +104,8 @@ def export(
     passport version's hash (SHA-256 of its RFC 8785 form)."""
     if tier is not None and not evidence:
         raise click.UsageError("--tier needs the evidence: the disclosures' roots are proven by it")
-    if fmt == "untp-dpp" and not evidence:
-        raise click.UsageError("--format untp-dpp embeds the evidence; drop --no-evidence")
+    if fmt != "passport" and not evidence:
+        raise click.UsageError(f"--format {fmt} embeds the evidence; drop --no-evidence")
     signer = sender.account() if fmt == "untp-dpp" else None
     sdk = chain.sdk()
     if evidence:
@@ -133,6 +135,12 @@ def export(
         tmp.write_text(token + "\n")
         tmp.replace(out)
         data["issuer"] = untp.did_pkh(doc.chain.chain_id, signer.address)
+    elif fmt == "epcis":
+        document = epcis.epcis_document(doc)
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        tmp.replace(out)
+        data["events"] = len(document["epcisBody"]["eventList"])
     else:
         doc.save(out)
     if doc.evidence is not None:
@@ -179,6 +187,14 @@ def verify(file: Path, trust: Path | None, chain: ChainArgs) -> None:
         credential = untp.verify_credential(file.read_text(), TrustAnchor.load(trust))
         _print_offline(file, credential, untp.embedded_passport(file.read_text()), chain.as_json)
         return
+    if head.startswith(b"{"):
+        epcis_doc = _epcis_or_none(file)
+        if epcis_doc is not None:
+            if trust is None:
+                raise click.UsageError("an EPCIS document is verified offline: give --trust ANCHOR")
+            checked = epcis.verify_document(file.read_text(), TrustAnchor.load(trust))
+            _print_offline(file, checked, epcis_doc, chain.as_json)
+            return
     doc = PassportDocument.load(file)
     if trust is not None:
         _print_offline(file, verify_offline(doc, TrustAnchor.load(trust)), doc, chain.as_json)
@@ -201,6 +217,20 @@ def verify(file: Path, trust: Path | None, chain: ChainArgs) -> None:
     emit(chain.as_json, data, human)
     if not report.ok:
         sys.exit(1)
+
+
+def _epcis_or_none(file: Path) -> PassportDocument | None:
+    """The passport an EPCIS document carries, or None when FILE is not an EPCIS document."""
+    try:
+        data = json.loads(file.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("type") != "EPCISDocument":
+        return None
+    try:
+        return PassportDocument.model_validate(data.get("mp:passport"))
+    except ValueError:
+        raise PassportFileInvalid(str(file), "an EPCIS document without a readable mp:passport") from None
 
 
 def _print_offline(file: Path, report: OfflineReport, doc: PassportDocument | None, as_json: bool) -> None:
