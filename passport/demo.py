@@ -16,9 +16,11 @@ from eth_account.signers.local import LocalAccount
 from eth_keys.datatypes import PrivateKey
 from eth_utils import keccak
 
+from passport.core.policy import load_policy
 from passport.core.types import FacilityKind, ProcessOutput, Role, Stage, SubjectKind
 from passport.evidence import verify_offline
 from passport.exceptions import SdkError
+from passport.formats import epcis, untp
 from passport.records.disclosure import Package, load_tier
 from passport.records.envelope import decrypt, encrypt
 from passport.records.vault import Vault
@@ -46,6 +48,7 @@ class DemoResult:
     trust_anchor: Path | None = None
     documents: dict[str, PassportDocument] = field(default_factory=dict)
     packages: list[Path] = field(default_factory=list)
+    version_hash: str | None = None
 
 
 # Fictional members and sites: no real company, licence or smelter id.
@@ -385,6 +388,27 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
         result.verified_offline = result.verified_offline and ok
         count = len(disclosed.disclosures)
         say(f"  the fab exports it at the {tier} tier ({count} records): verified offline {ok}")
+    # The same passport in the formats buyers' systems read, signed by the fab, verified offline.
+    buyer_proven = sdk.export_with_evidence(
+        wf6, doc_block(result), result.documents["wf6-buyer"].disclosures, "buyer", [fab.address]
+    )
+    shipped = [load_policy(p) for p in ("dfars-2027", "eu-2017-821")]
+    credential = untp.sign(untp.dpp_credential(buyer_proven, fab.address, shipped), fab.key)
+    result.passports["wf6-untp-dpp"] = out_dir / f"passport-wf6-batch-{wf6}.dpp.jwt"
+    result.passports["wf6-untp-dpp"].write_text(credential + "\n")
+    result.passports["wf6-epcis"] = out_dir / f"passport-wf6-batch-{wf6}.epcis.json"
+    events = epcis.epcis_document(result.documents["wf6-buyer"])  # no issuer: its proofs prove no member
+    result.passports["wf6-epcis"].write_text(json.dumps(events, indent=2, ensure_ascii=False) + "\n")
+    assert buyer_proven.version is not None
+    result.version_hash = buyer_proven.version.hash
+    formats_ok = (
+        untp.verify_credential(credential, anchor).ok
+        and epcis.verify_document(result.passports["wf6-epcis"].read_text(), anchor).ok
+    )
+    result.verified_offline = result.verified_offline and formats_ok
+    issuer = untp.did_pkh(client.chain_id, fab.address)
+    say(f"  as a UNTP DPP (vc+jwt, issuer {issuer}) and GS1 EPCIS 2.0: verified offline {formats_ok}")
+    say(f"  passport version {buyer_proven.version.hash}")
     # The fab's own policy demands disclosure: licence numbers of the mines, the refinery's RMI id.
     policy_path = out_dir / "fab-disclosure.policy.json"
     policy_path.write_text(json.dumps(FAB_POLICY, indent=2) + "\n")

@@ -89,6 +89,7 @@ def _report(result: demo.DemoResult, chain: str, elapsed: float, as_json: bool) 
         "wf6PassportVerified": result.verified,
         "wf6PassportVerifiedOffline": result.verified_offline,
         "trustAnchor": str(result.trust_anchor) if result.trust_anchor else None,
+        "versionHash": result.version_hash,
         "seconds": round(elapsed, 2),
     }
 
@@ -104,6 +105,8 @@ def _report(result: demo.DemoResult, chain: str, elapsed: float, as_json: bool) 
                 f"WF6 passport verified offline from its evidence against {result.trust_anchor}: "
                 + ("yes" if result.verified_offline else "NO")
             )
+        if result.version_hash is not None:
+            stdout.print(f"WF6 passport version (SHA-256 of RFC 8785 claims): {result.version_hash}")
         stdout.print(f"[dim]{elapsed:.1f} s on {chain}[/]")
 
     emit(as_json, data, human)

@@ -261,12 +261,15 @@ def test_demo_as_a_real_process(tmp_path: Path) -> None:
         "fab-disclosure.policy.json",
         "passport-apt-mine-a-batch-6.json",
         "passport-wf6-batch-7.buyer.json",
+        "passport-wf6-batch-7.epcis.json",
         "passport-wf6-batch-7.evidence.json",
         "passport-wf6-batch-7.json",
         "passport-wf6-batch-7.public.json",
         "telemetry-mine-a.json",
         "telemetry-mine-b.json",
     ]
+    assert (tmp_path / "passport-wf6-batch-7.dpp.jwt").read_text().startswith("eyJ")
+    assert "WF6 passport version (SHA-256 of RFC 8785 claims): sha256:" in " ".join(proc.stdout.split())
 
 
 def test_deploy_records_and_refuses_to_overwrite(anvil: Anvil, tmp_path: Path) -> None:
