@@ -59,12 +59,13 @@ def show(batch_id: int, tier: str | None, vault_dir: Path, chain: ChainArgs) -> 
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["passport", "untp-dpp", "epcis"]),
+    type=click.Choice(["passport", "untp-dpp", "untp-dte", "epcis"]),
     default="passport",
     show_default=True,
     help="passport: our JSON (schemas/passport.schema.json); untp-dpp: a UNTP Digital Product Passport "
-    "as a vc+jwt signed by the exporting member (--keystore or --dev-account); epcis: the lineage's "
-    "events as a GS1 EPCIS 2.0 document.",
+    "as a vc+jwt signed by the exporting member (--keystore or --dev-account); untp-dte: the lineage's "
+    "events as a UNTP Digital Traceability Event vc+jwt, signed the same way; epcis: the same events as a "
+    "GS1 EPCIS 2.0 document.",
 )
 @click.option(
     "--evidence/--no-evidence",
@@ -106,7 +107,7 @@ def export(
         raise click.UsageError("--tier needs the evidence: the disclosures' roots are proven by it")
     if fmt != "passport" and not evidence:
         raise click.UsageError(f"--format {fmt} embeds the evidence; drop --no-evidence")
-    signer = sender.account() if fmt == "untp-dpp" else None
+    signer = sender.account() if fmt.startswith("untp-") else None
     sdk = chain.sdk()
     if evidence:
         if block is None:
@@ -129,8 +130,11 @@ def export(
         "versionHash": doc.version.hash,
     }
     if signer is not None:
-        chosen = [load_policy(p) for p in (policies or builtin_policies())]
-        token = untp.sign(untp.dpp_credential(doc, signer.address, chosen), signer.key)
+        if fmt == "untp-dpp":
+            chosen = [load_policy(p) for p in (policies or builtin_policies())]
+            token = untp.sign(untp.dpp_credential(doc, signer.address, chosen), signer.key)
+        else:
+            token = untp.sign(untp.dte_credential(doc, signer.address), signer.key)
         tmp = out.with_name(out.name + ".tmp")
         tmp.write_text(token + "\n")
         tmp.replace(out)

@@ -1,9 +1,9 @@
 """The passport's traceability events as a GS1 EPCIS 2.0 JSON-LD ``EPCISDocument``.
 
 - mint -> ObjectEvent ADD, ``commissioning``, ``active``;
-- custody offer -> ObjectEvent OBSERVE, ``shipping``, ``in_transit`` (source and destination
-  owning parties); acceptance -> ``receiving``, ``in_progress``, with the measured mass; a weight
-  discrepancy -> ``inspecting`` with the measured mass;
+- custody offer -> ObjectEvent OBSERVE, ``shipping``, ``in_transit``, the recorded mass (source
+  and destination owning parties); acceptance -> ``receiving``, ``in_progress``, with the
+  measured mass; a weight discrepancy -> ``inspecting`` with the measured mass;
 - split and processing -> TransformationEvent, ``transforming``, input and output quantity lists
   in KGM (processing steps carry their transformation id).
 
@@ -78,7 +78,10 @@ def epcis_document(document: PassportDocument) -> dict[str, Any]:
             ]
         elif c.type == "offered":
             event.update(action="OBSERVE", bizStep="shipping", disposition="in_transit")
-            event["quantityList"] = [{"epcClass": f"{batch}:{c.batch_id}"}]
+            # the batch's recorded mass: what the seller ships (the buyer's measurement follows)
+            event["quantityList"] = [
+                {"epcClass": f"{batch}:{c.batch_id}", "quantity": _kg(node.mass_grams), "uom": "KGM"}
+            ]
             event["sourceList"] = [{"type": "owning_party", "source": f"{member}:{c.sender}"}]
             event["destinationList"] = [{"type": "owning_party", "destination": f"{member}:{c.receiver}"}]
         elif c.type in ("accepted", "discrepancy"):

@@ -37,6 +37,12 @@ from passport.records.names import Names
 
 CONTEXT = ["https://www.w3.org/ns/credentials/v2", "https://test.uncefact.org/vocabulary/untp/dpp/working/"]
 TYPE = ["DigitalProductPassport", "VerifiableCredential"]
+DTE_CONTEXT = [
+    "https://www.w3.org/ns/credentials/v2",
+    "https://test.uncefact.org/vocabulary/untp/dte/working/",
+]
+DTE_TYPE = ["DigitalTraceabilityEvent", "VerifiableCredential"]
+CBV = "https://ref.gs1.org/cbv/"
 ALG = "ES256K"
 MEDIA_TYPE = "vc+jwt"
 URN = "urn:mineral-passport"
@@ -286,6 +292,80 @@ def dpp_credential(document: PassportDocument, issuer: str, policies: Sequence[P
     }
 
 
+def dte_credential(document: PassportDocument, issuer: str) -> dict[str, Any]:
+    """The lineage's events as one UNTP Digital Traceability Event credential, made from the same
+    events as the EPCIS document (so the two cannot drift): commissioning (ObjectEvent), hand-overs
+    (TransactionEvent: shipping, receiving with the measured mass), weight inspections
+    (ObjectEvent) and splits and processing (TransformationEvent, quantities in KGM). Each event's
+    id is its CBV 2.0 EPCIS event hash id."""
+    from passport.formats.epcis import epcis_document
+
+    ref = document.chain
+    names = Names(document)
+    owners = {}
+    for c in document.custody:
+        if c.type in ("offered", "accepted") and c.sender and c.receiver:
+            owners[c.tx] = (c.sender, c.receiver)
+
+    def quantities(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out = []
+        for q in items:
+            element: dict[str, Any] = {"type": ["QuantityElement"], "productId": q["epcClass"],
+                                       "productName": "batch " + q["epcClass"].rsplit(":", 1)[1]}  # fmt: skip
+            if "quantity" in q:
+                element.update(quantity=q["quantity"], uom=q["uom"])
+            out.append(element)
+        return out
+
+    events = []
+    for e in epcis_document(document)["epcisBody"]["eventList"]:
+        step = e["bizStep"]
+        event: dict[str, Any] = {
+            "id": e["eventID"],
+            "processType": step,
+            "eventTime": e["eventTime"].replace(".000Z", "Z"),
+            "disposition": CBV + "Disp-" + e["disposition"],
+            "bizStep": CBV + "BizStep-" + step,
+        }
+        if "bizLocation" in e:
+            event["bizLocation"] = e["bizLocation"]["id"]
+        if e["type"] == "TransformationEvent":
+            event["type"] = ["TransformationEvent", "Event"]
+            event["inputQuantityList"] = quantities(e["inputQuantityList"])
+            event["outputQuantityList"] = quantities(e["outputQuantityList"])
+        elif step in ("shipping", "receiving"):
+            sender, receiver = owners[e["mp:transaction"]]
+            event.update(type=["TransactionEvent", "Event"], action=e["action"].lower())
+            event["sourceParty"] = f"{URN}:member:{ref.chain_id}:{sender}"
+            event["destinationParty"] = f"{URN}:member:{ref.chain_id}:{receiver}"
+            event["quantityList"] = quantities(e["quantityList"])
+        else:
+            event.update(type=["ObjectEvent", "Event"], action=e["action"].lower())
+            event["quantityList"] = quantities(e["quantityList"])
+        event["transaction"] = f"{URN}:tx:{ref.chain_id}:{e['mp:transaction']}"
+        events.append(event)
+    version = version_hash(document)
+    return {
+        "@context": DTE_CONTEXT,
+        "type": DTE_TYPE,
+        "id": f"{URN}:dte:{ref.chain_id}:{document.product.batch_id}:{version.removeprefix('sha256:')}",
+        "issuer": {
+            "type": ["CredentialIssuer"],
+            "id": did_pkh(ref.chain_id, issuer),
+            "name": names.member(issuer),
+        },
+        "validFrom": _datetime(ref.as_of_time),
+        "credentialSubject": events,
+        "evidence": [
+            {
+                "type": ["Evidence", "MineralPassportProofBundle"],
+                "id": f"{URN}:passport:{version}",
+                "passport": document.model_dump(mode="json"),
+            }
+        ],
+    }
+
+
 def _link(chain_id: int, tx: str, name: str, entry: dict[str, Any]) -> dict[str, Any]:
     return {
         "linkURL": f"{URN}:tx:{chain_id}:{tx}",
@@ -364,7 +444,7 @@ def read(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def verify_credential(token: str, trust: TrustAnchor) -> OfflineReport:
-    """Verify a DPP credential offline: signature, issuer key = DID account, issuer an active
+    """Verify a DPP or DTE credential offline: signature, issuer key = DID account, issuer an active
     member at the passport's block, the embedded passport against the trust anchor, and every
     credential field against the credential rebuilt from the verified passport."""
     try:
@@ -388,15 +468,20 @@ def verify_credential(token: str, trust: TrustAnchor) -> OfflineReport:
         document, trust, also=active_member(issuer, trust.contracts["consortium"].address)
     )
     report.failures = failures + report.failures
-    try:
-        policies = [
-            Policy.model_validate(c["policy"]) for c in credential["credentialSubject"]["conformityClaim"]
-        ]
-    except (KeyError, TypeError, ValueError) as exc:
-        report.failures.append(Failure("credentialSubject.conformityClaim", f"unreadable policies ({exc})"))
-        return report
+    if DTE_TYPE[0] in (credential.get("type") or []):
+        built = dte_credential(document, issuer)
+    else:
+        try:
+            claims = credential["credentialSubject"]["conformityClaim"]
+            policies = [Policy.model_validate(c["policy"]) for c in claims]
+        except (KeyError, TypeError, ValueError) as exc:
+            report.failures.append(
+                Failure("credentialSubject.conformityClaim", f"unreadable policies ({exc})")
+            )
+            return report
+        built = dpp_credential(document, issuer, policies)
     # compared in the form that was signed (RFC 8785: 1.0 is written 1)
-    expected = json.loads(rfc8785.dumps(dpp_credential(document, issuer, policies)))
+    expected = json.loads(rfc8785.dumps(built))
     for m in diff(credential, expected):
         report.failures.append(
             Failure(

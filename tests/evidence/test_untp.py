@@ -179,3 +179,38 @@ def test_version_hash_is_stable_and_changes_with_the_passport(node_export: Expor
 
     report = verify_offline(tampered, node_export.trust)
     assert any(f.where == "version.hash" for f in report.failures)
+
+
+def test_traceability_events_credential(node_export: Exported, tmp_path: Path) -> None:
+    out = tmp_path / "wf6.dte.jwt"
+    args = [
+        "--rpc-url",
+        node_export.sdk.client.url,
+        "--network",
+        "demo",
+        "--deployments",
+        str(node_export.out / "deployments"),
+    ]
+    block = str(node_export.wf6.chain.as_of_block)
+    result = CliRunner().invoke(
+        cli,
+        ["passport", "export", str(node_export.result.batches["wf6"]), "--format", "untp-dte", "--block", block,
+         "--dev-account", "refinery", "--out", str(out), *args],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    token = out.read_text().strip()
+    vc = _payload(token)
+    schema = json.loads((STANDARDS / "untp-dte-schema.json").read_text())
+    errors = list(Draft202012Validator(schema).iter_errors(vc))
+    assert not errors, [f"{list(e.absolute_path)}: {e.message[:200]}" for e in errors[:5]]
+    kinds = [e["type"][0] for e in vc["credentialSubject"]]
+    assert {"ObjectEvent", "TransactionEvent", "TransformationEvent"} <= set(kinds)
+    received = [e for e in vc["credentialSubject"] if e["processType"] == "receiving"]
+    assert {q["quantity"] for e in received for q in e["quantityList"]} >= {11_880.0}  # lot A, 1 % short
+    assert untp.verify_credential(token, node_export.trust).ok
+    changed = json.loads(json.dumps(vc))
+    changed["credentialSubject"][0]["eventTime"] = "2020-01-01T00:00:00Z"
+    failures = _failures(untp.sign(changed, _account("refinery").key), node_export)
+    assert any("credentialSubject[0].eventTime" in f for f in failures), failures
+    trust = str(node_export.result.trust_anchor)
+    assert CliRunner().invoke(cli, ["passport", "verify", str(out), "--trust", trust]).exit_code == 0
