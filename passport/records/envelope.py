@@ -77,16 +77,20 @@ def read_package(path: Path) -> Package | EncryptedPackage:
     """A plain or encrypted package file, by its ``kind``.
 
     Raises:
-        PassportFileInvalid: unreadable, not JSON, or neither kind of package.
+        RecordError: unreadable, not JSON, or neither kind of package (the reason named).
     """
+    where = f"disclosure package {path}"
     try:
         kind = json.loads(path.read_text()).get("kind")
-    except FileNotFoundError as exc:
-        raise PassportFileInvalid(str(path), "no such file") from exc
+    except FileNotFoundError:
+        raise RecordError(where, "no such file") from None
     except (OSError, ValueError, AttributeError) as exc:
-        raise PassportFileInvalid(str(path), f"not a JSON object ({exc})") from exc
-    if kind == ENCRYPTED_KIND:
-        return EncryptedPackage.load(path)
-    if kind == PACKAGE_KIND:
-        return Package.load(path)
-    raise PassportFileInvalid(str(path), f"kind {kind!r} is not {PACKAGE_KIND!r} or {ENCRYPTED_KIND!r}")
+        raise RecordError(where, f"not a JSON object ({exc})") from exc
+    try:
+        if kind == ENCRYPTED_KIND:
+            return EncryptedPackage.load(path)
+        if kind == PACKAGE_KIND:
+            return Package.load(path)
+    except PassportFileInvalid as exc:
+        raise RecordError(where, exc.reason) from exc
+    raise RecordError(where, f"kind {kind!r} is not {PACKAGE_KIND!r} or {ENCRYPTED_KIND!r}")

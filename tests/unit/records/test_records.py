@@ -15,7 +15,7 @@ from eth_keys.datatypes import PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from passport.exceptions import PassportFileInvalid, RecordError
+from passport.exceptions import RecordError
 from passport.records.disclosure import Disclosure, Package, builtin_tiers, disclose, load_tier
 from passport.records.envelope import EncryptedPackage, decrypt, encrypt, read_package
 from passport.records.fields import flatten, leaf_hash, salt_record, unflatten, validate
@@ -222,7 +222,7 @@ def test_packages_encrypt_to_the_recipient_key_only(tmp_path: Path) -> None:
     with pytest.raises(RecordError, match="not a secp256k1 public key"):
         encrypt(package, "0x1234")
     path.write_text('{"kind": "something-else"}')
-    with pytest.raises(PassportFileInvalid, match="is not 'mineral-passport/disclosures@1'"):
+    with pytest.raises(RecordError, match="is not 'mineral-passport/disclosures@1'"):
         read_package(path)
 
 
