@@ -59,13 +59,14 @@ def show(batch_id: int, tier: str | None, vault_dir: Path, chain: ChainArgs) -> 
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["passport", "untp-dpp", "untp-dte", "epcis"]),
+    type=click.Choice(["passport", "untp-dpp", "untp-dte", "untp-dcc", "epcis"]),
     default="passport",
     show_default=True,
     help="passport: our JSON (schemas/passport.schema.json); untp-dpp: a UNTP Digital Product Passport "
     "as a vc+jwt signed by the exporting member (--keystore or --dev-account); untp-dte: the lineage's "
-    "events as a UNTP Digital Traceability Event vc+jwt, signed the same way; epcis: the same events as a "
-    "GS1 EPCIS 2.0 document.",
+    "events as a UNTP Digital Traceability Event vc+jwt, signed the same way; untp-dcc: an attestation "
+    "(--attestation UID) as a UNTP Digital Conformity Credential signed by its certifier; epcis: the "
+    "lineage's events as a GS1 EPCIS 2.0 document.",
 )
 @click.option(
     "--evidence/--no-evidence",
@@ -85,6 +86,7 @@ def show(batch_id: int, tier: str | None, vault_dir: Path, chain: ChainArgs) -> 
     multiple=True,
     help="untp-dpp: a policy (shipped name or file) stated as a conformity claim; default: the shipped ones.",
 )
+@click.option("--attestation", "attestation_uid", default=None, help="untp-dcc: the attestation's id (0x…).")
 @vault_option
 @signer_options
 @chain_options
@@ -96,6 +98,7 @@ def export(
     block: int | None,
     tier: str | None,
     policies: tuple[str, ...],
+    attestation_uid: str | None,
     vault_dir: Path,
     sender: SignerArgs,
     chain: ChainArgs,
@@ -107,6 +110,8 @@ def export(
         raise click.UsageError("--tier needs the evidence: the disclosures' roots are proven by it")
     if fmt != "passport" and not evidence:
         raise click.UsageError(f"--format {fmt} embeds the evidence; drop --no-evidence")
+    if (fmt == "untp-dcc") != (attestation_uid is not None):
+        raise click.UsageError("--attestation UID goes with --format untp-dcc, and only with it")
     signer = sender.account() if fmt.startswith("untp-") else None
     sdk = chain.sdk()
     if evidence:
@@ -133,6 +138,9 @@ def export(
         if fmt == "untp-dpp":
             chosen = [load_policy(p) for p in (policies or builtin_policies())]
             token = untp.sign(untp.dpp_credential(doc, signer.address, chosen), signer.key)
+        elif fmt == "untp-dcc":
+            assert attestation_uid is not None
+            token = untp.sign(_dcc(sdk, doc, attestation_uid.lower(), signer.address), signer.key)
         else:
             token = untp.sign(untp.dte_credential(doc, signer.address), signer.key)
         tmp = out.with_name(out.name + ".tmp")
@@ -221,6 +229,24 @@ def verify(file: Path, trust: Path | None, chain: ChainArgs) -> None:
     emit(chain.as_json, data, human)
     if not report.ok:
         sys.exit(1)
+
+
+def _dcc(sdk: Any, doc: PassportDocument, uid: str, signer: str) -> dict[str, Any]:
+    """The DCC of attestation ``uid`` in ``doc``, which ``signer`` must have certified."""
+    from passport.sdk.attestations import on_chain_attestation
+
+    entry = next((a for a in doc.attestations if a.uid == uid), None)
+    if entry is None:
+        raise click.UsageError(f"attestation {uid} is not in batch {doc.product.batch_id}'s passport")
+    if entry.certifier != signer:
+        raise click.UsageError(f"attestation {uid} was certified by {entry.certifier}; sign with that key")
+    windows = sdk.consortium.accreditation_history(entry.certifier, entry.schema_id)
+    window = next(((a, b) for a, b in reversed(windows) if a <= entry.issued_at < b), None)
+    if window is None:
+        raise click.UsageError(
+            f"{entry.certifier} was not accredited for schema {entry.schema_id} when it attested"
+        )
+    return untp.dcc_credential(doc, on_chain_attestation(sdk.contracts, uid, doc.chain.as_of_block), window)
 
 
 def _epcis_or_none(file: Path) -> PassportDocument | None:

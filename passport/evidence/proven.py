@@ -346,8 +346,14 @@ def read_chain_data(chain: ProvenChain, ref: ChainRef, batch_id: int) -> ProvenD
 
 
 def _accredited(chain: ProvenChain, consortium: str, certifier: str, schema_id: int, at: int) -> bool:
-    """``Consortium.isAccredited(certifier, schemaId, at)``: the windows newest first, as the
-    contract walks them."""
+    return accreditation_window(chain, consortium, certifier, schema_id, at) is not None
+
+
+def accreditation_window(
+    chain: ProvenChain, consortium: str, certifier: str, schema_id: int, at: int
+) -> tuple[int, int] | None:
+    """The window [validFrom, validUntil) of ``certifier``'s accreditation for ``schema_id``
+    covering ``at``, as ``Consortium.isAccredited`` finds it (newest first), or None."""
     slot = layout.accreditations_slot(certifier, schema_id)
     what = f"accreditation of {certifier} for schema {schema_id}"
     length = chain.storage(consortium, slot, what)
@@ -357,7 +363,7 @@ def _accredited(chain: ProvenChain, consortium: str, certifier: str, schema_id: 
         valid_from = layout.field(word, "Accreditation", "validFrom")
         valid_until = layout.field(word, "Accreditation", "validUntil")
         if valid_from <= at < valid_until:
-            return True
+            return valid_from, valid_until
         if valid_until <= at:
-            return False
-    return False
+            return None
+    return None

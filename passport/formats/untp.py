@@ -18,6 +18,7 @@ import base64
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,7 +31,9 @@ from joserfc.jwk import ECKey
 
 from passport.core.compare import diff
 from passport.core.document import PassportDocument, version_hash
+from passport.core.eip712 import attestation_typed_data, attestation_uid
 from passport.core.policy import Policy, check
+from passport.evidence.proven import ProofError, ProvenChain, ProvenData, accreditation_window
 from passport.evidence.trust import TrustAnchor
 from passport.evidence.verify import Failure, OfflineReport, active_member, verify_offline
 from passport.records.names import Names
@@ -42,6 +45,11 @@ DTE_CONTEXT = [
     "https://test.uncefact.org/vocabulary/untp/dte/working/",
 ]
 DTE_TYPE = ["DigitalTraceabilityEvent", "VerifiableCredential"]
+DCC_CONTEXT = [
+    "https://www.w3.org/ns/credentials/v2",
+    "https://test.uncefact.org/vocabulary/untp/dcc/working/",
+]
+DCC_TYPE = ["DigitalConformityCredential", "VerifiableCredential"]
 CBV = "https://ref.gs1.org/cbv/"
 ALG = "ES256K"
 MEDIA_TYPE = "vc+jwt"
@@ -366,6 +374,117 @@ def dte_credential(document: PassportDocument, issuer: str) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class OnChainAttestation:
+    """What the registry hashed into an attestation's id (EIP-712), beyond what the passport lists:
+    its salt, and the signature deadline (0 for a direct ``attest``)."""
+
+    uid: str
+    salt: str
+    deadline: int
+
+
+def dcc_credential(
+    document: PassportDocument, attestation: OnChainAttestation, window: tuple[int, int]
+) -> dict[str, Any]:
+    """An on-chain attestation of ``document``'s lineage as a UNTP Digital Conformity Credential,
+    issued by its certifier: the assessment, its conformance at the passport's block, the assessed
+    facility or product, and the certifier's accreditation window as ``authorisation``."""
+    ref = document.chain
+    names = Names(document)
+    entry = next((a for a in document.attestations if a.uid == attestation.uid), None)
+    if entry is None:
+        raise CredentialError(
+            f"attestation {attestation.uid} is not in the passport of batch {document.product.batch_id}"
+        )
+    facilities = {f.facility_id: f for f in document.facilities}
+    nodes = {n.batch_id: n for n in document.lineage.nodes}
+    assessment: dict[str, Any] = {
+        "type": ["ConformityAssessment", "Declaration"],
+        "id": f"{URN}:assessment:{ref.chain_id}:{entry.uid}",
+        "name": entry.schema_name,
+        "assessmentDate": _date(entry.issued_at),
+        "conformityTopic": "governance.compliance",
+        "conformance": entry.status == "valid",
+        "status": entry.status,
+    }
+    if entry.subject_kind == "FACILITY":
+        f = facilities[entry.subject]
+        holder = f.operator
+        site = {
+            "id": f"{URN}:facility:{ref.chain_id}:{ref.consortium}:{f.facility_id}",
+            "name": names.facility(f.facility_id, f.country),
+        }
+        assessment["assessedFacility"] = [{"type": ["FacilityVerification"], "facility": site}]
+    else:
+        n = nodes[entry.subject]
+        holder = facilities[n.facility_id].operator
+        product = {
+            "id": f"{URN}:batch:{ref.chain_id}:{ref.passport}:{n.batch_id}",
+            "name": f"{n.stage} batch {n.batch_id}",
+        }
+        assessment["assessedProduct"] = [{"type": ["ProductVerification"], "product": product}]
+    valid_from, valid_until = window
+    credential: dict[str, Any] = {
+        "@context": DCC_CONTEXT,
+        "type": DCC_TYPE,
+        "id": f"{URN}:dcc:{ref.chain_id}:{entry.uid}",
+        "issuer": {
+            "type": ["CredentialIssuer"],
+            "id": did_pkh(ref.chain_id, entry.certifier),
+            "name": names.member(entry.certifier),
+        },
+        "validFrom": _datetime(entry.issued_at),
+        "credentialSubject": {
+            "type": ["ConformityAttestation", "Attestation"],
+            "id": f"{URN}:attestation:{ref.chain_id}:{entry.uid}",
+            "name": entry.schema_name,
+            "assessorLevel": "3rdParty",
+            "assessmentLevel": "Accredited",
+            "attestationType": "certification",
+            "issuedToParty": {"id": f"{URN}:member:{ref.chain_id}:{holder}", "name": names.member(holder)},
+            "authorisation": [
+                {
+                    "type": ["Endorsement"],
+                    "id": f"{URN}:accreditation:{ref.chain_id}:{ref.consortium}:{entry.certifier}:"
+                    f"{entry.schema_id}:{valid_from}",
+                    "name": f"accredited for {entry.schema_name!r} "
+                    f"from {_date(valid_from)} until {_date(valid_until)}",
+                    "issuingAuthority": {
+                        "id": f"{URN}:consortium:{ref.chain_id}:{ref.consortium}",
+                        "name": "the consortium",
+                    },
+                    "validFrom": _datetime(valid_from),
+                    "validUntil": _datetime(valid_until),
+                }
+            ],
+            "assessment": [assessment],
+            "onChainAttestation": {
+                "uid": entry.uid,
+                "registry": ref.registry,
+                "schemaId": entry.schema_id,
+                "subject": entry.subject,
+                "dataHash": entry.data_hash,
+                "expiresAt": entry.expires_at,
+                "deadline": attestation.deadline,
+                "salt": attestation.salt,
+                "block": entry.block,
+                "transaction": entry.tx,
+            },
+        },
+        "evidence": [
+            {
+                "type": ["Evidence", "MineralPassportProofBundle"],
+                "id": f"{URN}:passport:{version_hash(document)}",
+                "passport": document.model_dump(mode="json"),
+            }
+        ],
+    }
+    if entry.expires_at:
+        credential["validUntil"] = _datetime(entry.expires_at)
+    return credential
+
+
 def _link(chain_id: int, tx: str, name: str, entry: dict[str, Any]) -> dict[str, Any]:
     return {
         "linkURL": f"{URN}:tx:{chain_id}:{tx}",
@@ -444,7 +563,7 @@ def read(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def verify_credential(token: str, trust: TrustAnchor) -> OfflineReport:
-    """Verify a DPP or DTE credential offline: signature, issuer key = DID account, issuer an active
+    """Verify a DPP, DTE or DCC credential offline: signature, issuer key = DID account, issuer an active
     member at the passport's block, the embedded passport against the trust anchor, and every
     credential field against the credential rebuilt from the verified passport."""
     try:
@@ -464,11 +583,78 @@ def verify_credential(token: str, trust: TrustAnchor) -> OfflineReport:
         failures.append(
             Failure("credential.issuer.id", f"chain {chain_id}, the trust anchor's is {trust.chain_id}")
         )
-    report = verify_offline(
-        document, trust, also=active_member(issuer, trust.contracts["consortium"].address)
-    )
+    consortium = trust.contracts["consortium"].address
+    kinds = credential.get("type") or []
+    windows: list[tuple[int, int] | None] = []
+    on_chain: OnChainAttestation | None = None
+    entry = None
+    if DCC_TYPE[0] in kinds:
+        try:
+            claimed = credential["credentialSubject"]["onChainAttestation"]
+            on_chain = OnChainAttestation(str(claimed["uid"]), str(claimed["salt"]), int(claimed["deadline"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            return _refused("credentialSubject.onChainAttestation", f"unreadable ({exc})", trust)
+        entry = next((a for a in document.attestations if a.uid == on_chain.uid), None)
+
+    def checks(chain: ProvenChain, proven: ProvenData) -> list[Failure]:
+        out = active_member(issuer, consortium)(chain, proven)
+        if entry is not None:
+            try:
+                windows.append(
+                    accreditation_window(chain, consortium, entry.certifier, entry.schema_id, entry.issued_at)
+                )
+            except ProofError as exc:
+                out.append(Failure(exc.what, exc.reason))
+        return out
+
+    report = verify_offline(document, trust, also=checks)
     report.failures = failures + report.failures
-    if DTE_TYPE[0] in (credential.get("type") or []):
+    if on_chain is not None:
+        if entry is None:
+            report.failures.append(
+                Failure(
+                    "credentialSubject.onChainAttestation.uid",
+                    f"{on_chain.uid} is not an attestation of the embedded passport",
+                )
+            )
+            return report
+        if entry.certifier != issuer:
+            report.failures.append(
+                Failure(
+                    "credential.issuer.id", f"the attestation's certifier is {entry.certifier}, not {issuer}"
+                )
+            )
+        try:
+            typed = attestation_typed_data(
+                trust.chain_id,
+                trust.contracts["registry"].address,
+                entry.certifier,
+                entry.schema_id,
+                entry.subject,
+                bytes.fromhex(entry.data_hash[2:]),
+                entry.expires_at,
+                on_chain.deadline,
+                bytes.fromhex(on_chain.salt[2:]),
+            )
+            if attestation_uid(typed) != entry.uid:
+                report.failures.append(
+                    Failure(
+                        "credentialSubject.onChainAttestation",
+                        "its fields do not hash (EIP-712) to the attestation id",
+                    )
+                )
+        except ValueError as exc:
+            report.failures.append(Failure("credentialSubject.onChainAttestation", f"unreadable ({exc})"))
+        window = windows[0] if windows else None
+        if window is None:
+            report.failures.append(
+                Failure(
+                    "credentialSubject.authorisation", "the certifier was not accredited when it attested"
+                )
+            )
+            return report
+        built = dcc_credential(document, on_chain, window)
+    elif DTE_TYPE[0] in kinds:
         built = dte_credential(document, issuer)
     else:
         try:

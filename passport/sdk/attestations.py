@@ -14,25 +14,14 @@ from eth_utils import to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from web3.types import TxReceipt
 
+from passport.core.eip712 import attestation_typed_data
 from passport.core.types import AttestationRecord, SubjectKind
-from passport.exceptions import PassportFileInvalid
+from passport.exceptions import PassportFileInvalid, SdkError
+from passport.formats.untp import OnChainAttestation
 from passport.sdk.client import Call
 from passport.sdk.contracts import Contracts
 from passport.sdk.logs import receipt_events
 
-DOMAIN_NAME = "MineralPassport Attestations"
-DOMAIN_VERSION = "1"
-ATTESTATION_TYPES = {
-    "Attestation": [
-        {"name": "certifier", "type": "address"},
-        {"name": "schemaId", "type": "uint256"},
-        {"name": "subject", "type": "uint256"},
-        {"name": "dataHash", "type": "bytes32"},
-        {"name": "expiresAt", "type": "uint64"},
-        {"name": "deadline", "type": "uint64"},
-        {"name": "salt", "type": "bytes32"},
-    ]
-}
 FLAG_REVOKED = 1
 FLAG_REVOCABLE = 2
 
@@ -112,25 +101,17 @@ def typed_data(
     chain_id: int, registry: str, certifier: str, request: AttestationRequest, deadline: int
 ) -> dict[str, Any]:
     """The EIP-712 document a certifier signs."""
-    return {
-        "domain": {
-            "name": DOMAIN_NAME,
-            "version": DOMAIN_VERSION,
-            "chainId": chain_id,
-            "verifyingContract": to_checksum_address(registry),
-        },
-        "types": ATTESTATION_TYPES,
-        "primaryType": "Attestation",
-        "message": {
-            "certifier": to_checksum_address(certifier),
-            "schemaId": request.schema_id,
-            "subject": request.subject,
-            "dataHash": request.data_hash,
-            "expiresAt": request.expires_at,
-            "deadline": deadline,
-            "salt": request.salt,
-        },
-    }
+    return attestation_typed_data(
+        chain_id,
+        registry,
+        certifier,
+        request.schema_id,
+        request.subject,
+        request.data_hash,
+        request.expires_at,
+        deadline,
+        request.salt,
+    )
 
 
 def sign_attestation(
@@ -227,3 +208,29 @@ class AttestationsApi:
             issued_at=int(issued),
             expires_at=int(expires),
         )
+
+
+def on_chain_attestation(contracts: Contracts, uid: str, block: int | str = "latest") -> OnChainAttestation:
+    """What the registry hashed into ``uid`` beyond the ``Attested`` event's listed fields: the
+    salt (from the event) and the signature deadline (from the transaction's calldata; 0 for a
+    direct ``attest``).
+
+    Raises:
+        SdkError: no such attestation on chain.
+    """
+    from passport.core.events import decode, topic
+
+    client, registry = contracts.client, contracts.registry
+    try:
+        uid_topic = bytes.fromhex(uid.removeprefix("0x"))
+    except ValueError:
+        raise SdkError(f"attestation {uid!r}: not a 32-byte hex id") from None
+    logs = client.get_logs([registry.address], [topic("Attested"), uid_topic], block)
+    if len(uid_topic) != 32 or not logs:
+        raise SdkError(f"attestation {uid}: no Attested event on chain")
+    event = decode(logs[0])
+    assert event is not None
+    tx = client.w3.eth.get_transaction(logs[0]["transactionHash"])
+    function, params = registry.decode_function_input(tx["input"])
+    deadline = int(params["deadline"]) if function.fn_name == "attestBySig" else 0
+    return OnChainAttestation(uid=str(event.args["uid"]), salt=str(event.args["salt"]), deadline=deadline)

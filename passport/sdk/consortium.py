@@ -133,6 +133,11 @@ class ConsortiumApi:
     def facility(self, facility_id: int) -> Facility:
         return facility_from(facility_id, self._client.call(Call(self.contract, "facility", (facility_id,))))
 
+    def accreditation_history(self, certifier: str, schema_id: int) -> list[tuple[int, int]]:
+        """A certifier's accreditation windows [validFrom, validUntil) for a schema, oldest first."""
+        raw = self._client.call(Call(self.contract, "accreditationHistory", (checksum(certifier), schema_id)))
+        return [(int(a), int(b)) for a, b in raw]
+
     def facility_count(self) -> int:
         return int(self._client.call(Call(self.contract, "facilityCount")))
 

@@ -214,3 +214,58 @@ def test_traceability_events_credential(node_export: Exported, tmp_path: Path) -
     assert any("credentialSubject[0].eventTime" in f for f in failures), failures
     trust = str(node_export.result.trust_anchor)
     assert CliRunner().invoke(cli, ["passport", "verify", str(out), "--trust", trust]).exit_code == 0
+
+
+def _dcc(node_export: Exported, tmp_path: Path, uid: str, who: str = "certifier") -> Any:
+    out = tmp_path / f"{uid[:10]}.dcc.jwt"
+    args = [
+        "--rpc-url",
+        node_export.sdk.client.url,
+        "--network",
+        "demo",
+        "--deployments",
+        str(node_export.out / "deployments"),
+    ]
+    block = str(node_export.wf6.chain.as_of_block)
+    result = CliRunner().invoke(
+        cli,
+        ["passport", "export", str(node_export.result.batches["wf6"]), "--format", "untp-dcc", "--attestation", uid,
+         "--block", block, "--dev-account", who, "--out", str(out), *args],
+    )  # fmt: skip
+    return result, out
+
+
+def test_conformity_credentials_from_attestations(node_export: Exported, tmp_path: Path) -> None:
+    attestations = {(a.schema_name, a.subject_kind): a for a in node_export.wf6.attestations}
+    schema = json.loads((STANDARDS / "untp-dcc-schema.json").read_text())
+    trust = str(node_export.result.trust_anchor)
+    for key in (("due-diligence-audited", "FACILITY"), ("origin-verified", "BATCH")):  # attest, attestBySig
+        entry = attestations[key]
+        result, out = _dcc(node_export, tmp_path, entry.uid)
+        assert result.exit_code == 0, result.output
+        token = out.read_text().strip()
+        vc = _payload(token)
+        errors = list(Draft202012Validator(schema).iter_errors(vc))
+        assert not errors, [f"{list(e.absolute_path)}: {e.message[:200]}" for e in errors[:5]]
+        subject = vc["credentialSubject"]
+        assert subject["onChainAttestation"]["uid"] == entry.uid
+        assert subject["assessment"][0]["conformance"] is True
+        assert ("assessedFacility" if key[1] == "FACILITY" else "assessedProduct") in subject["assessment"][0]
+        assert subject["authorisation"][0]["name"].startswith(f"accredited for '{key[0]}'")
+        assert CliRunner().invoke(cli, ["passport", "verify", str(out), "--trust", trust]).exit_code == 0
+        certifier = _account("certifier")
+        wrong_salt = json.loads(json.dumps(vc))
+        wrong_salt["credentialSubject"]["onChainAttestation"]["salt"] = "0x" + "11" * 32
+        failures = _failures(untp.sign(wrong_salt, certifier.key), node_export)
+        assert any("do not hash (EIP-712) to the attestation id" in f for f in failures), failures
+    revoked = attestations[("labour-audit", "FACILITY")]
+    result, out = _dcc(node_export, tmp_path, revoked.uid)
+    assert result.exit_code == 0, result.output
+    assert _payload(out.read_text())["credentialSubject"]["assessment"][0]["conformance"] is False
+    refused, _ = _dcc(node_export, tmp_path, revoked.uid, who="fab")
+    assert refused.exit_code == 2 and "sign with that key" in refused.output
+    fab = _account("fab")
+    as_fab = _payload(out.read_text())
+    as_fab["issuer"]["id"] = untp.did_pkh(1337, fab.address)
+    failures = _failures(untp.sign(as_fab, fab.key), node_export)
+    assert any(f"the attestation's certifier is {revoked.certifier}" in f for f in failures), failures
