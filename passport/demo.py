@@ -81,6 +81,7 @@ PROFILES: dict[str, dict[str, object]] = {
     "fab": {
         "legalName": "Polder Semiconductor Manufacturing B.V.",
         "registration": {"scheme": "NL-KVK", "id": "99000004"},
+        "didWeb": "polder-semiconductor.example",
         "address": {"city": "Eindhoven", "country": "NL"},
     },
 }

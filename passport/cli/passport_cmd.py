@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from eth_keys.datatypes import PrivateKey
 
 from passport.cli._common import (
     ChainArgs,
@@ -87,6 +88,12 @@ def show(batch_id: int, tier: str | None, vault_dir: Path, chain: ChainArgs) -> 
     help="untp-dpp: a policy (shipped name or file) stated as a conformity claim; default: the shipped ones.",
 )
 @click.option("--attestation", "attestation_uid", default=None, help="untp-dcc: the attestation's id (0x…).")
+@click.option(
+    "--did-web",
+    default=None,
+    help="untp-dpp/dte: issue as did:web:DOMAIN; the member's profile must name it (didWeb) and be "
+    "disclosed at --tier. Writes did.json beside --out, to publish at the domain.",
+)
 @vault_option
 @signer_options
 @chain_options
@@ -99,6 +106,7 @@ def export(
     tier: str | None,
     policies: tuple[str, ...],
     attestation_uid: str | None,
+    did_web: str | None,
     vault_dir: Path,
     sender: SignerArgs,
     chain: ChainArgs,
@@ -112,6 +120,8 @@ def export(
         raise click.UsageError(f"--format {fmt} embeds the evidence; drop --no-evidence")
     if (fmt == "untp-dcc") != (attestation_uid is not None):
         raise click.UsageError("--attestation UID goes with --format untp-dcc, and only with it")
+    if did_web is not None and fmt not in ("untp-dpp", "untp-dte"):
+        raise click.UsageError("--did-web goes with --format untp-dpp or untp-dte")
     signer = sender.account() if fmt.startswith("untp-") else None
     sdk = chain.sdk()
     if evidence:
@@ -135,18 +145,34 @@ def export(
         "versionHash": doc.version.hash,
     }
     if signer is not None:
+        if did_web is not None:
+            try:
+                named = untp.web_issuer(doc, f"did:web:{did_web}")
+            except untp.CredentialError as exc:
+                raise click.UsageError(
+                    f"{exc}; put it in your profile (didWeb) and export with --tier"
+                ) from exc
+            if named != signer.address:
+                raise click.UsageError(f"did:web:{did_web} is {named}'s, not {signer.address}'s")
+            key = PrivateKey(signer.key).public_key
+            did_json = out.with_name("did.json")
+            did_json.write_text(
+                json.dumps(untp.did_document(did_web, doc.chain.chain_id, signer.address, key), indent=2)
+                + "\n"
+            )
+            data["didDocument"] = str(did_json)
         if fmt == "untp-dpp":
             chosen = [load_policy(p) for p in (policies or builtin_policies())]
-            token = untp.sign(untp.dpp_credential(doc, signer.address, chosen), signer.key)
+            token = untp.sign(untp.dpp_credential(doc, signer.address, chosen, did_web), signer.key)
         elif fmt == "untp-dcc":
             assert attestation_uid is not None
             token = untp.sign(_dcc(sdk, doc, attestation_uid.lower(), signer.address), signer.key)
         else:
-            token = untp.sign(untp.dte_credential(doc, signer.address), signer.key)
+            token = untp.sign(untp.dte_credential(doc, signer.address, did_web), signer.key)
         tmp = out.with_name(out.name + ".tmp")
         tmp.write_text(token + "\n")
         tmp.replace(out)
-        data["issuer"] = untp.did_pkh(doc.chain.chain_id, signer.address)
+        data["issuer"] = untp.issuer_id(doc.chain.chain_id, signer.address, did_web)
     elif fmt == "epcis":
         document = epcis.epcis_document(doc)
         tmp = out.with_name(out.name + ".tmp")

@@ -89,6 +89,51 @@ def did_pkh(chain_id: int, address: str) -> str:
     return f"did:pkh:eip155:{chain_id}:{to_checksum_address(address)}"
 
 
+def issuer_id(chain_id: int, address: str, did_web: str | None) -> str:
+    """``did:web:<domain>`` when the member has one, else ``did:pkh:eip155:<chainId>:<address>``."""
+    return f"did:web:{did_web}" if did_web else did_pkh(chain_id, address)
+
+
+def did_document(did_web: str, chain_id: int, address: str, key: PublicKey) -> dict[str, Any]:
+    """The did.json to publish at the member's domain: its signing key, and its chain account."""
+    did = f"did:web:{did_web}"
+    return {
+        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/suites/jws-2020/v1"],
+        "id": did,
+        "alsoKnownAs": [did_pkh(chain_id, address)],
+        "verificationMethod": [
+            {
+                "id": f"{did}#key-1",
+                "type": "JsonWebKey2020",
+                "controller": did,
+                "publicKeyJwk": public_jwk(key),
+            },
+            {
+                "id": f"{did}#blockchainAccountId",
+                "type": "EcdsaSecp256k1RecoveryMethod2020",
+                "controller": did,
+                "blockchainAccountId": f"eip155:{chain_id}:{to_checksum_address(address)}",
+            },
+        ],
+        "assertionMethod": [f"{did}#key-1", f"{did}#blockchainAccountId"],
+    }
+
+
+def web_issuer(document: PassportDocument, did: str) -> str:
+    """The member whose profile, disclosed in ``document`` (and so proven against its on-chain
+    profile root), names ``did``'s domain: how a did:web issuer is tied to an account without DNS.
+
+    Raises:
+        CredentialError: no disclosed member profile names that domain.
+    """
+    domain = did.removeprefix("did:web:")
+    for d in document.disclosures:
+        field = d.revealed.get("didWeb")
+        if d.kind == "member" and field is not None and field.value == domain:
+            return to_checksum_address(d.subject)
+    raise CredentialError(f"issuer {did}: no member profile disclosed in the passport names that domain")
+
+
 def parse_did_pkh(did: str) -> tuple[int, str]:
     parts = did.split(":")
     if len(parts) != 5 or parts[:3] != ["did", "pkh", "eip155"] or not parts[3].isdigit():
@@ -140,13 +185,15 @@ def compositions(document: PassportDocument) -> dict[int, float]:
     return of(document.product.batch_id)
 
 
-def dpp_credential(document: PassportDocument, issuer: str, policies: Sequence[Policy]) -> dict[str, Any]:
+def dpp_credential(
+    document: PassportDocument, issuer: str, policies: Sequence[Policy], did_web: str | None = None
+) -> dict[str, Any]:
     """The UNTP DPP credential of ``document`` (which carries its evidence), issued by the member
     ``issuer``. Deterministic: the same passport, issuer and policies give the same credential."""
     ref, p = document.chain, document.product
     names = Names(document)
     version = version_hash(document)
-    issuer_did = did_pkh(ref.chain_id, issuer)
+    issuer_did = issuer_id(ref.chain_id, issuer, did_web)
     issuer_name = names.member(issuer)
     batch_urn = f"{URN}:batch:{ref.chain_id}:{ref.passport}:{p.batch_id}"
     created = next(
@@ -300,7 +347,7 @@ def dpp_credential(document: PassportDocument, issuer: str, policies: Sequence[P
     }
 
 
-def dte_credential(document: PassportDocument, issuer: str) -> dict[str, Any]:
+def dte_credential(document: PassportDocument, issuer: str, did_web: str | None = None) -> dict[str, Any]:
     """The lineage's events as one UNTP Digital Traceability Event credential, made from the same
     events as the EPCIS document (so the two cannot drift): commissioning (ObjectEvent), hand-overs
     (TransactionEvent: shipping, receiving with the measured mass), weight inspections
@@ -359,7 +406,7 @@ def dte_credential(document: PassportDocument, issuer: str) -> dict[str, Any]:
         "id": f"{URN}:dte:{ref.chain_id}:{document.product.batch_id}:{version.removeprefix('sha256:')}",
         "issuer": {
             "type": ["CredentialIssuer"],
-            "id": did_pkh(ref.chain_id, issuer),
+            "id": issuer_id(ref.chain_id, issuer, did_web),
             "name": names.member(issuer),
         },
         "validFrom": _datetime(ref.as_of_time),
@@ -569,8 +616,12 @@ def verify_credential(token: str, trust: TrustAnchor) -> OfflineReport:
     try:
         header, credential = read(token)
         issuer_did = str(credential.get("issuer", {}).get("id", ""))
-        chain_id, issuer = parse_did_pkh(issuer_did)
         document = PassportDocument.model_validate(credential["evidence"][0]["passport"])
+        did_web = issuer_did.removeprefix("did:web:") if issuer_did.startswith("did:web:") else None
+        if did_web is not None:
+            chain_id, issuer = trust.chain_id, web_issuer(document, issuer_did)
+        else:
+            chain_id, issuer = parse_did_pkh(issuer_did)
     except CredentialError as exc:
         return _refused("credential", str(exc), trust)
     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
@@ -655,7 +706,7 @@ def verify_credential(token: str, trust: TrustAnchor) -> OfflineReport:
             return report
         built = dcc_credential(document, on_chain, window)
     elif DTE_TYPE[0] in kinds:
-        built = dte_credential(document, issuer)
+        built = dte_credential(document, issuer, did_web)
     else:
         try:
             claims = credential["credentialSubject"]["conformityClaim"]
@@ -665,7 +716,7 @@ def verify_credential(token: str, trust: TrustAnchor) -> OfflineReport:
                 Failure("credentialSubject.conformityClaim", f"unreadable policies ({exc})")
             )
             return report
-        built = dpp_credential(document, issuer, policies)
+        built = dpp_credential(document, issuer, policies, did_web)
     # compared in the form that was signed (RFC 8785: 1.0 is written 1)
     expected = json.loads(rfc8785.dumps(built))
     for m in diff(credential, expected):

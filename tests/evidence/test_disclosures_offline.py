@@ -43,7 +43,7 @@ def test_both_tiers_verify_offline_and_show_names_or_withheld(node_export: Expor
         assert kinds == ["batch", "facility", "member"]
     assert public.tier == "public" and buyer.tier == "buyer"
     revealed_public = {p for d in public.disclosures for p in d.revealed}
-    assert revealed_public <= {"address.country", "kind"}
+    assert revealed_public <= {"address.country", "kind", "didWeb"}
     names = {
         str(d.revealed[p].value)
         for d in buyer.disclosures

@@ -269,3 +269,44 @@ def test_conformity_credentials_from_attestations(node_export: Exported, tmp_pat
     as_fab["issuer"]["id"] = untp.did_pkh(1337, fab.address)
     failures = _failures(untp.sign(as_fab, fab.key), node_export)
     assert any(f"the attestation's certifier is {revoked.certifier}" in f for f in failures), failures
+
+
+def test_did_web_issuer_is_tied_to_the_account_by_the_disclosed_profile(
+    node_export: Exported, tmp_path: Path
+) -> None:
+    out = tmp_path / "wf6.web.jwt"
+    args = [
+        "--rpc-url",
+        node_export.sdk.client.url,
+        "--network",
+        "demo",
+        "--deployments",
+        str(node_export.out / "deployments"),
+    ]
+    block = str(node_export.wf6.chain.as_of_block)
+    common = ["passport", "export", str(node_export.result.batches["wf6"]), "--format", "untp-dpp", "--block", block,
+              "--dev-account", "fab", "--out", str(out), *args]  # fmt: skip
+    vault = str(node_export.out / "vaults" / "fab")
+    result = CliRunner().invoke(
+        cli, [*common, "--tier", "public", "--vault", vault, "--did-web", "polder-semiconductor.example"]
+    )
+    assert result.exit_code == 0, result.output
+    vc = _payload(out.read_text())
+    assert vc["issuer"]["id"] == "did:web:polder-semiconductor.example"
+    did = json.loads((tmp_path / "did.json").read_text())
+    fab = _account("fab")
+    assert did["verificationMethod"][1]["blockchainAccountId"] == f"eip155:1337:{fab.address}"
+    assert did["alsoKnownAs"] == [untp.did_pkh(1337, fab.address)]
+    assert untp.verify_credential(out.read_text(), node_export.trust).ok
+    other = {**vc, "issuer": {**vc["issuer"], "id": "did:web:other.example"}}
+    failures = _failures(untp.sign(other, fab.key), node_export)
+    assert any("no member profile disclosed in the passport names that domain" in f for f in failures), (
+        failures
+    )
+    stranger = Account.create()
+    failures = _failures(untp.sign(vc, stranger.key), node_export)
+    assert any(f"signed by the key of {stranger.address}, not of {fab.address}" in f for f in failures), (
+        failures
+    )
+    refused = CliRunner().invoke(cli, [*common, "--did-web", "polder-semiconductor.example"])
+    assert refused.exit_code == 2 and "names that domain" in refused.output

@@ -264,7 +264,7 @@ def test_share_and_receive_check_against_the_chain(chain: Chain) -> None:
     onward = chain.tmp / "onward.json"
     ok_json(_share(chain, buyer, chain.lot, onward, "public"))
     for d in Package.load(onward).disclosures:
-        assert set(d.revealed) <= {"address.country", "kind"} and d.check() == []
+        assert set(d.revealed) <= {"address.country", "kind", "didWeb"} and d.check() == []
 
     # A package for another batch's lineage: its subjects are not the other batch's.
     data = json.loads(pkg.read_text())
