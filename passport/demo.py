@@ -107,6 +107,7 @@ SITES: dict[str, dict[str, object]] = {
         "coordinates": {"latitude": 20.9373, "longitude": 106.3146},
         "licence": {"number": "MT-0992/2030", "authority": "Hai Duong Department of Industry and Trade"},
         "rmiSmelterId": "CID999001",
+        "gln": "9520999000016",
     },
     "wf6-plant": {
         "name": "Ulsan WF6 plant",
@@ -114,6 +115,7 @@ SITES: dict[str, dict[str, object]] = {
         "address": {"city": "Ulsan", "country": "KR"},
         "coordinates": {"latitude": 35.5384, "longitude": 129.3114},
         "licence": {"number": "UL-HZ-0993", "authority": "Ulsan Metropolitan City"},
+        "gln": "9520999000023",
     },
 }
 
@@ -252,6 +254,7 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
                     "exportLicence": {"file": licence.name},
                 },
                 "telemetryRoot": "0x" + trees[name].root.hex(),
+                "gtin": "09520999000108",  # tungsten concentrate, 65 % WO3 (fictional, GS1 example prefix)
             },
             documents,
         )

@@ -7,9 +7,10 @@
 - split and processing -> TransformationEvent, ``transforming``, input and output quantity lists
   in KGM (processing steps carry their transformation id).
 
-Identifiers are URNs of ours (no GTIN or GLN is configured): ``urn:mineral-passport:batch:<chainId>:
-<passport contract>:<batchId>``, ``…:facility:<chainId>:<consortium>:<facilityId>``,
-``…:member:<chainId>:<address>``, ``…:process:<chainId>:<passport>:<processId>``. Each event's
+Batches and sites are identified by GS1 Digital Link URIs where a GTIN or GLN was disclosed, and by
+URNs of ours otherwise (``passport.formats.identifiers``); members by
+``urn:mineral-passport:member:<chainId>:<address>``, processing steps by
+``…:process:<chainId>:<passport>:<processId>``. Each event's
 ``eventID`` is its CBV 2.0 EPCIS Event Hash ID, computed by GS1's reference implementation
 (``epcis-event-hash-generator``), and carries the transaction and block it was read from. The
 document carries the proof-carrying passport it was made from (``mp:passport``), so it verifies
@@ -28,6 +29,7 @@ from passport.core.compare import diff
 from passport.core.document import PassportDocument
 from passport.evidence.trust import TrustAnchor
 from passport.evidence.verify import Failure, OfflineReport, verify_offline
+from passport.formats.identifiers import Identifiers
 
 CONTEXT_URL = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 NAMESPACE = "https://mineral-passport.example/ns/epcis#"
@@ -46,9 +48,8 @@ def _kg(grams: int) -> float:
 def epcis_document(document: PassportDocument) -> dict[str, Any]:
     """The EPCIS 2.0 document of ``document``'s lineage events, with event hash ids."""
     ref = document.chain
-    batch = f"{URN}:batch:{ref.chain_id}:{ref.passport}"
+    ids = Identifiers(document)
     member = f"{URN}:member:{ref.chain_id}"
-    facility_urn = f"{URN}:facility:{ref.chain_id}:{ref.consortium}"
     nodes = {n.batch_id: n for n in document.lineage.nodes}
     events: list[tuple[int, int, dict[str, Any]]] = []
 
@@ -63,7 +64,7 @@ def epcis_document(document: PassportDocument) -> dict[str, Any]:
 
     for n, c in enumerate(document.custody):
         node = nodes[c.batch_id]
-        where = {"id": f"{facility_urn}:{node.facility_id}"}
+        where = {"id": ids.facility(node.facility_id)}
         event = common("ObjectEvent", c.time, c.tx, c.block)
         if c.type == "minted":
             event.update(
@@ -74,20 +75,20 @@ def epcis_document(document: PassportDocument) -> dict[str, Any]:
                 bizLocation=where,
             )
             event["quantityList"] = [
-                {"epcClass": f"{batch}:{c.batch_id}", "quantity": _kg(node.mass_grams), "uom": "KGM"}
+                {"epcClass": ids.batch(c.batch_id), "quantity": _kg(node.mass_grams), "uom": "KGM"}
             ]
         elif c.type == "offered":
             event.update(action="OBSERVE", bizStep="shipping", disposition="in_transit")
             # the batch's recorded mass: what the seller ships (the buyer's measurement follows)
             event["quantityList"] = [
-                {"epcClass": f"{batch}:{c.batch_id}", "quantity": _kg(node.mass_grams), "uom": "KGM"}
+                {"epcClass": ids.batch(c.batch_id), "quantity": _kg(node.mass_grams), "uom": "KGM"}
             ]
             event["sourceList"] = [{"type": "owning_party", "source": f"{member}:{c.sender}"}]
             event["destinationList"] = [{"type": "owning_party", "destination": f"{member}:{c.receiver}"}]
         elif c.type in ("accepted", "discrepancy"):
             step = "receiving" if c.type == "accepted" else "inspecting"
             event.update(action="OBSERVE", bizStep=step, disposition="in_progress")
-            quantity: dict[str, Any] = {"epcClass": f"{batch}:{c.batch_id}"}
+            quantity: dict[str, Any] = {"epcClass": ids.batch(c.batch_id)}
             if c.measured_grams is not None:
                 quantity.update(quantity=_kg(c.measured_grams), uom="KGM")
             event["quantityList"] = [quantity]
@@ -101,14 +102,14 @@ def epcis_document(document: PassportDocument) -> dict[str, Any]:
         event.update(
             bizStep="transforming",
             disposition="in_progress",
-            readPoint={"id": f"{facility_urn}:{t.biz_location}"},
-            bizLocation={"id": f"{facility_urn}:{t.biz_location}"},
+            readPoint={"id": ids.facility(t.biz_location)},
+            bizLocation={"id": ids.facility(t.biz_location)},
             inputQuantityList=[
-                {"epcClass": f"{batch}:{q.batch_id}", "quantity": _kg(q.quantity_grams), "uom": "KGM"}
+                {"epcClass": ids.batch(q.batch_id), "quantity": _kg(q.quantity_grams), "uom": "KGM"}
                 for q in t.input_quantity_list
             ],
             outputQuantityList=[
-                {"epcClass": f"{batch}:{q.batch_id}", "quantity": _kg(q.quantity_grams), "uom": "KGM"}
+                {"epcClass": ids.batch(q.batch_id), "quantity": _kg(q.quantity_grams), "uom": "KGM"}
                 for q in t.output_quantity_list
             ],
         )

@@ -36,6 +36,7 @@ from passport.core.policy import Policy, check
 from passport.evidence.proven import ProofError, ProvenChain, ProvenData, accreditation_window
 from passport.evidence.trust import TrustAnchor
 from passport.evidence.verify import Failure, OfflineReport, active_member, verify_offline
+from passport.formats.identifiers import Identifiers
 from passport.records.names import Names
 
 CONTEXT = ["https://www.w3.org/ns/credentials/v2", "https://test.uncefact.org/vocabulary/untp/dpp/working/"]
@@ -195,7 +196,8 @@ def dpp_credential(
     version = version_hash(document)
     issuer_did = issuer_id(ref.chain_id, issuer, did_web)
     issuer_name = names.member(issuer)
-    batch_urn = f"{URN}:batch:{ref.chain_id}:{ref.passport}:{p.batch_id}"
+    ids = Identifiers(document)
+    batch_urn = ids.batch(p.batch_id)
     created = next(
         (
             t.event_time
@@ -308,7 +310,7 @@ def dpp_credential(
                     }
                 ],
                 "producedAtFacility": {
-                    "id": f"{URN}:facility:{ref.chain_id}:{ref.consortium}:{p.facility_id}",
+                    "id": ids.facility(p.facility_id),
                     "name": site,
                 },
                 "productionDate": _date(created),
@@ -459,7 +461,7 @@ def dcc_credential(
         f = facilities[entry.subject]
         holder = f.operator
         site = {
-            "id": f"{URN}:facility:{ref.chain_id}:{ref.consortium}:{f.facility_id}",
+            "id": Identifiers(document).facility(f.facility_id),
             "name": names.facility(f.facility_id, f.country),
         }
         assessment["assessedFacility"] = [{"type": ["FacilityVerification"], "facility": site}]
@@ -467,7 +469,7 @@ def dcc_credential(
         n = nodes[entry.subject]
         holder = facilities[n.facility_id].operator
         product = {
-            "id": f"{URN}:batch:{ref.chain_id}:{ref.passport}:{n.batch_id}",
+            "id": Identifiers(document).batch(n.batch_id),
             "name": f"{n.stage} batch {n.batch_id}",
         }
         assessment["assessedProduct"] = [{"type": ["ProductVerification"], "product": product}]

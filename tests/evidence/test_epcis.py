@@ -127,3 +127,17 @@ def test_verifies_offline_and_fails_on_any_change(
     path = tmp_path / "dropped.json"
     path.write_text(json.dumps(dropped))
     assert CliRunner().invoke(cli, ["passport", "verify", str(path), "--trust", trust]).exit_code == 1
+
+
+def test_gs1_digital_link_where_a_gtin_or_gln_is_disclosed(node_export: Exported) -> None:
+    from passport.core.document import PassportDocument
+
+    buyer = PassportDocument.load(node_export.result.passports["wf6-buyer"])
+    public = PassportDocument.load(node_export.result.passports["wf6-public"])
+    events = json.dumps(epcis.epcis_document(buyer)["epcisBody"])
+    assert "https://id.gs1.org/414/9520999000016" in events  # the refinery's GLN (buyer tier)
+    assert "https://id.gs1.org/01/09520999000108/10/1" in events  # lot 1's GTIN
+    assert "https://id.gs1.org/01/09520999000108/10/3" in events  # its split child shares it
+    withheld = json.dumps(epcis.epcis_document(public)["epcisBody"])
+    assert "id.gs1.org" not in withheld and "urn:mineral-passport:facility:" in withheld
+    assert epcis.verify_document(json.dumps(epcis.epcis_document(buyer)), node_export.trust).ok
