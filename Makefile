@@ -24,6 +24,9 @@ setup: $(VENV)/.installed node_modules/.installed
 
 # Re-run when the dependency lists change; pip and npm are idempotent either way.
 $(VENV)/.installed: pyproject.toml constraints.txt
+	@# zbarimg (Debian zbar-tools) decodes the QR labels in the tests; installed when we are root.
+	command -v zbarimg >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq zbar-tools; } \
+		|| echo "zbarimg not installed (needs root): the QR decoding tests will be skipped"
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $@

@@ -26,7 +26,8 @@ from passport.core.document import PassportDocument, json_schema
 from passport.core.policy import builtin_policies, load_policy
 from passport.evidence import OfflineReport, TrustAnchor, verify_offline
 from passport.exceptions import PassportFileInvalid
-from passport.formats import epcis, untp
+from passport.formats import epcis, label, untp
+from passport.formats.identifiers import Identifiers
 from passport.records.disclosure import Disclosure, load_tier
 from passport.records.vault import Vault
 
@@ -200,6 +201,35 @@ def export(
         human += f"\nissuer {data['issuer']}"
     human += f"\nversion {doc.version.hash}"
     emit(chain.as_json, data, human)
+
+
+@passport_group.command("qr")
+@click.argument("batch_id", type=int)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="label.svg or label.png"
+)
+@click.option(
+    "--resolver",
+    envvar="PASSPORT_RESOLVER",
+    required=True,
+    help="Host of the resolver that answers the label's URL, e.g. id.example.com (env PASSPORT_RESOLVER).",
+)
+@vault_option
+@chain_options
+def qr(batch_id: int, out: Path, resolver: str, vault_dir: Path, chain: ChainArgs) -> None:
+    """Write a QR label for BATCH_ID: a GS1 Digital Link when the vault knows the batch's GTIN,
+    https://RESOLVER/passport/<chainId>/<batchId> otherwise, with a readable line under the code."""
+    sdk = chain.sdk()
+    doc = sdk.passport_for(batch_id)
+    if vault_dir.is_dir():
+        known = sdk.records.share(Vault(vault_dir), doc, load_tier("authority"))
+        doc = doc.model_copy(update={"disclosures": known.disclosures})
+    gtin = Identifiers(doc).gtin(batch_id)
+    url = label.passport_url(resolver, doc.chain.chain_id, batch_id, gtin)
+    p = doc.product
+    caption = f"{p.stage} batch {batch_id} · {p.mass_grams / 1000:,.1f} kg · {p.country}"
+    label.write_label(url, caption, out)
+    emit(chain.as_json, {"file": str(out), "url": url, "caption": caption}, f"wrote {out}: {url}")
 
 
 @passport_group.command("verify")

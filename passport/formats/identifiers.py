@@ -27,10 +27,15 @@ class Identifiers:
         parents = {e.child: e.parent for e in document.lineage.edges if e.via == "split"}
         self._split_parent = parents
 
-    def batch(self, batch_id: int) -> str:
+    def gtin(self, batch_id: int) -> str | None:
+        """The batch's disclosed GTIN (a split child shares its parent's documents)."""
         gtin = self._disclosed("batch", batch_id, "gtin")
-        if gtin is None and batch_id in self._split_parent:  # a split child shares its parent's documents
+        if gtin is None and batch_id in self._split_parent:
             gtin = self._disclosed("batch", self._split_parent[batch_id], "gtin")
+        return gtin
+
+    def batch(self, batch_id: int) -> str:
+        gtin = self.gtin(batch_id)
         if gtin is not None:
             return f"{DIGITAL_LINK}/01/{gtin}/10/{batch_id}"
         return f"{URN}:batch:{self.ref.chain_id}:{self.ref.passport}:{batch_id}"

@@ -1,0 +1,96 @@
+"""QR labels for drums and cylinders: the passport's URL as a QR code (segno), with the URL and a
+human-readable line printed under it.
+
+The URL is a GS1 Digital Link, ``https://<resolver>/01/<GTIN>/10/<batch id>``, when the batch (or
+the lot it was split from) has a GTIN in its documents record, and
+``https://<resolver>/passport/<chainId>/<batchId>`` otherwise.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import segno
+
+from passport.exceptions import RecordError
+
+HOST = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+(:[0-9]{1,5})?$")
+
+
+def passport_url(resolver: str, chain_id: int, batch_id: int, gtin: str | None) -> str:
+    """The label's URL.
+
+    Raises:
+        RecordError: ``resolver`` is not a host name (with an optional port).
+    """
+    host = resolver.removeprefix("https://").rstrip("/").lower()
+    if not HOST.match(host):
+        raise RecordError("--resolver", f"{resolver!r} is not a host name such as id.example.com")
+    if gtin is not None:
+        return f"https://{host}/01/{gtin}/10/{batch_id}"
+    return f"https://{host}/passport/{chain_id}/{batch_id}"
+
+
+def write_label(url: str, caption: str, out: Path) -> None:
+    """An SVG or PNG label (by ``out``'s suffix): the QR code, then ``caption`` and the URL.
+
+    Raises:
+        RecordError: the suffix is neither .svg nor .png.
+    """
+    qr = segno.make(url, error="m", micro=False)
+    scale, border = 8, 4
+    suffix = out.suffix.lower()
+    tmp = out.with_name(out.name + ".tmp")
+    if suffix == ".svg":
+        tmp.write_text(_svg(qr, caption, url, scale, border))
+    elif suffix == ".png":
+        tmp.write_bytes(_png(qr, caption, url, scale, border))
+    else:
+        raise RecordError(str(out), "a label is .svg or .png")
+    tmp.replace(out)
+
+
+def _svg(qr: segno.QRCode, caption: str, url: str, scale: int, border: int) -> str:
+    buffer = io.BytesIO()
+    qr.save(buffer, kind="svg", scale=scale, border=border, xmldecl=False, svgns=True)
+    svg = buffer.getvalue().decode()
+    width, height = qr.symbol_size(scale=scale, border=border)
+    lines = [caption, url]
+    extra = 22 * len(lines) + 10
+    svg = re.sub(r'height="\d+"', f'height="{height + extra}"', svg, count=1)
+    if "viewBox" in svg:
+        svg = re.sub(r'viewBox="0 0 (\d+) (\d+)"', f'viewBox="0 0 {width} {height + extra}"', svg, count=1)
+    else:
+        svg = svg.replace("<svg ", f'<svg viewBox="0 0 {width} {height + extra}" ', 1)
+    texts = "".join(
+        f'<text x="{width // 2}" y="{height + 20 + 22 * n}" text-anchor="middle" '
+        f'font-family="DejaVu Sans, Arial, sans-serif" font-size="{14 if n else 16}">{escape(line)}</text>'
+        for n, line in enumerate(lines)
+    )
+    background = f'<rect x="0" y="{height}" width="{width}" height="{extra}" fill="#fff"/>'
+    return svg.replace("</svg>", background + texts + "</svg>")
+
+
+def _png(qr: segno.QRCode, caption: str, url: str, scale: int, border: int) -> bytes:
+    from PIL import Image, ImageDraw, ImageFont
+
+    buffer = io.BytesIO()
+    qr.save(buffer, kind="png", scale=scale, border=border)
+    code = Image.open(io.BytesIO(buffer.getvalue())).convert("L")
+    font = ImageFont.load_default(size=16)
+    lines = [caption, url]
+    draw_probe = ImageDraw.Draw(code)
+    text_width = max(int(draw_probe.textlength(line, font=font)) for line in lines) + 2 * scale * border
+    width = max(code.width, text_width)
+    label = Image.new("L", (width, code.height + 24 * len(lines) + 10), 255)
+    label.paste(code, ((width - code.width) // 2, 0))
+    draw = ImageDraw.Draw(label)
+    for n, line in enumerate(lines):
+        x = (width - draw.textlength(line, font=font)) / 2
+        draw.text((x, code.height + 4 + 24 * n), line, fill=0, font=font)
+    out = io.BytesIO()
+    label.save(out, format="PNG", optimize=True)
+    return out.getvalue()
