@@ -43,3 +43,15 @@ def node_export(dev_node: RpcProcess, tmp_path_factory: pytest.TempPathFactory) 
 @pytest.fixture(scope="session")
 def anvil_export(anvil: RpcProcess, tmp_path_factory: pytest.TempPathFactory) -> Exported:
     return _export(anvil, tmp_path_factory.mktemp("evidence-anvil"))
+
+
+def chain_args(exported: Exported) -> list[str]:
+    """The CLI's chain options for the exported demo's node and deployment."""
+    return [
+        "--rpc-url",
+        exported.sdk.client.url,
+        "--network",
+        "demo",
+        "--deployments",
+        str(exported.out / "deployments"),
+    ]

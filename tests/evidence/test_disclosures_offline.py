@@ -17,7 +17,7 @@ from passport.cli.render import lineage_tree, policy_table
 from passport.core.document import PassportDocument
 from passport.core.policy import check, load_policy
 from passport.evidence import verify_offline
-from tests.evidence.conftest import Exported
+from tests.evidence.conftest import Exported, chain_args
 from tests.evidence.test_offline import _fails, _mutate, _repacked, _tampered
 
 pytestmark = pytest.mark.slow
@@ -164,14 +164,7 @@ def test_every_proof_node_the_disclosures_need_tampered_fails(node_export: Expor
 
 
 def test_export_at_a_tier_from_the_cli(node_export: Exported, tmp_path: Path) -> None:
-    args = [
-        "--rpc-url",
-        node_export.sdk.client.url,
-        "--network",
-        "demo",
-        "--deployments",
-        str(node_export.out / "deployments"),
-    ]
+    args = chain_args(node_export)
     wf6 = node_export.result.batches["wf6"]
     out = tmp_path / "wf6.buyer.json"
     runner = CliRunner()

@@ -18,7 +18,7 @@ from pyld import jsonld
 from passport.cli import cli
 from passport.formats import epcis
 from passport.toolchain.compiler import REPO_ROOT
-from tests.evidence.conftest import Exported
+from tests.evidence.conftest import Exported, chain_args
 
 pytestmark = pytest.mark.slow
 STANDARDS = REPO_ROOT.parent / "shared" / "standards" / "epcis"
@@ -38,14 +38,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture(scope="module")
 def document(node_export: Exported, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("epcis") / "wf6.epcis.json"
-    args = [
-        "--rpc-url",
-        node_export.sdk.client.url,
-        "--network",
-        "demo",
-        "--deployments",
-        str(node_export.out / "deployments"),
-    ]
+    args = chain_args(node_export)
     block = str(node_export.wf6.chain.as_of_block)
     result = CliRunner().invoke(
         cli,

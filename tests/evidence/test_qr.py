@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from passport.cli import cli
-from tests.evidence.conftest import Exported
+from tests.evidence.conftest import Exported, chain_args
 
 pytestmark = pytest.mark.slow
 ZBARIMG = shutil.which("zbarimg")
@@ -33,14 +33,7 @@ def _decode(path: Path) -> str:
 
 
 def _qr(node_export: Exported, batch: int, out: Path, vault: str | None = None) -> dict[str, str]:
-    args = [
-        "--rpc-url",
-        node_export.sdk.client.url,
-        "--network",
-        "demo",
-        "--deployments",
-        str(node_export.out / "deployments"),
-    ]
+    args = chain_args(node_export)
     extra = ["--vault", vault] if vault else ["--vault", str(out.parent / "no-vault")]
     result = CliRunner().invoke(
         cli,
@@ -82,14 +75,7 @@ def test_label_is_a_gs1_digital_link_when_the_gtin_is_known(node_export: Exporte
 
 
 def test_bad_resolver_and_suffix_are_refused(node_export: Exported, tmp_path: Path) -> None:
-    args = [
-        "--rpc-url",
-        node_export.sdk.client.url,
-        "--network",
-        "demo",
-        "--deployments",
-        str(node_export.out / "deployments"),
-    ]
+    args = chain_args(node_export)
     wf6 = str(node_export.result.batches["wf6"])
     bad = CliRunner().invoke(
         cli, ["passport", "qr", wf6, "--out", str(tmp_path / "a.png"), "--resolver", "not a host", *args]

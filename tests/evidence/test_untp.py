@@ -25,7 +25,7 @@ from passport.exceptions import SdkError
 from passport.formats import untp
 from passport.sdk.accounts import DEV_ROLES, dev_accounts
 from passport.toolchain.compiler import REPO_ROOT
-from tests.evidence.conftest import Exported
+from tests.evidence.conftest import Exported, chain_args
 
 pytestmark = pytest.mark.slow
 STANDARDS = REPO_ROOT.parent / "shared" / "standards" / "untp"
@@ -38,14 +38,7 @@ def _account(name: str) -> Any:
 @pytest.fixture(scope="module")
 def credential(node_export: Exported, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("untp") / "wf6.dpp.jwt"
-    args = [
-        "--rpc-url",
-        node_export.sdk.client.url,
-        "--network",
-        "demo",
-        "--deployments",
-        str(node_export.out / "deployments"),
-    ]
+    args = chain_args(node_export)
     block = str(node_export.wf6.chain.as_of_block)
     vault = str(node_export.out / "vaults" / "fab")
     result = CliRunner().invoke(
@@ -183,14 +176,7 @@ def test_version_hash_is_stable_and_changes_with_the_passport(node_export: Expor
 
 def test_traceability_events_credential(node_export: Exported, tmp_path: Path) -> None:
     out = tmp_path / "wf6.dte.jwt"
-    args = [
-        "--rpc-url",
-        node_export.sdk.client.url,
-        "--network",
-        "demo",
-        "--deployments",
-        str(node_export.out / "deployments"),
-    ]
+    args = chain_args(node_export)
     block = str(node_export.wf6.chain.as_of_block)
     result = CliRunner().invoke(
         cli,
@@ -218,14 +204,7 @@ def test_traceability_events_credential(node_export: Exported, tmp_path: Path) -
 
 def _dcc(node_export: Exported, tmp_path: Path, uid: str, who: str = "certifier") -> Any:
     out = tmp_path / f"{uid[:10]}.dcc.jwt"
-    args = [
-        "--rpc-url",
-        node_export.sdk.client.url,
-        "--network",
-        "demo",
-        "--deployments",
-        str(node_export.out / "deployments"),
-    ]
+    args = chain_args(node_export)
     block = str(node_export.wf6.chain.as_of_block)
     result = CliRunner().invoke(
         cli,
@@ -275,14 +254,7 @@ def test_did_web_issuer_is_tied_to_the_account_by_the_disclosed_profile(
     node_export: Exported, tmp_path: Path
 ) -> None:
     out = tmp_path / "wf6.web.jwt"
-    args = [
-        "--rpc-url",
-        node_export.sdk.client.url,
-        "--network",
-        "demo",
-        "--deployments",
-        str(node_export.out / "deployments"),
-    ]
+    args = chain_args(node_export)
     block = str(node_export.wf6.chain.as_of_block)
     common = ["passport", "export", str(node_export.result.batches["wf6"]), "--format", "untp-dpp", "--block", block,
               "--dev-account", "fab", "--out", str(out), *args]  # fmt: skip
