@@ -21,7 +21,7 @@ from passport.core.types import FacilityKind, ProcessOutput, Role, Stage, Subjec
 from passport.evidence import verify_offline
 from passport.exceptions import SdkError
 from passport.formats import epcis, untp
-from passport.records.disclosure import Package, load_tier
+from passport.records.disclosure import Disclosure, Package, Tier, load_tier
 from passport.records.envelope import decrypt, encrypt
 from passport.records.vault import Vault
 from passport.sdk import AttestationRequest, Call, Client, Founder, PassportDocument, PolicyResult, Sdk
@@ -382,8 +382,12 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
     offline = verify_offline(PassportDocument.load(result.passports["wf6-with-evidence"]), anchor)
     result.verified_offline = offline.ok
     for tier in ("public", "buyer"):
-        package = sdk.records.share(vaults["fab"], sdk.passport_for(wf6, doc_block(result)), load_tier(tier))
-        disclosed = sdk.export_with_evidence(wf6, doc_block(result), package.disclosures, tier)
+        at_tier = load_tier(tier)
+
+        def disclose(document: PassportDocument, at_tier: Tier = at_tier) -> list[Disclosure]:
+            return sdk.records.share(vaults["fab"], document, at_tier).disclosures
+
+        disclosed = sdk.export_with_evidence(wf6, doc_block(result), disclose, tier)
         path = out_dir / f"passport-wf6-batch-{wf6}.{tier}.json"
         disclosed.save(path)
         result.passports[f"wf6-{tier}"] = path

@@ -128,13 +128,16 @@ def export(
     if evidence:
         if block is None:
             block = sdk.client.head()[0]
-        disclosures: list[Disclosure] = []
-        tier_name = None
-        if tier is not None:
-            share = sdk.records.share(Vault(vault_dir), sdk.passport_for(batch_id, block), load_tier(tier))
-            disclosures, tier_name = share.disclosures, share.tier
         members = [signer.address] if signer is not None else []
-        doc = sdk.export_with_evidence(batch_id, block, disclosures, tier_name, members)
+        if tier is None:
+            doc = sdk.export_with_evidence(batch_id, block, (), None, members)
+        else:
+            at_tier, vault = load_tier(tier), Vault(vault_dir)
+
+            def disclose(document: PassportDocument) -> list[Disclosure]:
+                return sdk.records.share(vault, document, at_tier).disclosures
+
+            doc = sdk.export_with_evidence(batch_id, block, disclose, at_tier.tier, members)
     else:
         doc = sdk.passport_for(batch_id, block).versioned()
     assert doc.version is not None

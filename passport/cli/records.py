@@ -18,7 +18,7 @@ from passport.records.disclosure import Package, load_tier
 from passport.records.envelope import EncryptedPackage, decrypt, encrypt, read_package
 from passport.records.fields import KINDS
 from passport.records.vault import Vault
-from passport.sdk.records import RecordsApi, normalise_subject, resolve_documents
+from passport.sdk.records import RecordsApi, resolve_documents
 
 F = TypeVar("F", bound=Callable[..., Any])
 VAULT_ENV = "PASSPORT_VAULT"
@@ -73,7 +73,7 @@ def put(kind: str, subject: str, file: Path, vault_dir: Path, sender: SignerArgs
     if kind == "batch" and isinstance(record, dict):
         record = resolve_documents(vault, record, file.parent)
     api = RecordsApi(chain.sdk().contracts)
-    result = api.put(vault, sender.account(), kind, normalise_subject(kind, subject), record)  # type: ignore[arg-type]
+    result = api.put(vault, sender.account(), kind, subject, record)  # type: ignore[arg-type]
     what = f"{kind} {result.subject}: root {result.root}"
     human = f"{what} (sent in {result.tx})" if result.changed else f"{what} (unchanged; nothing sent)"
     emit(chain.as_json, result, human)

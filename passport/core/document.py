@@ -287,6 +287,14 @@ class PassportDocument(JsonFile):
         """The document without its evidence and disclosures: what verification re-derives."""
         return self.model_dump(mode="json", exclude={"evidence", "version", "tier", "disclosures"})
 
+    def record_subjects(self) -> set[tuple[str, str]]:
+        """(kind, subject) of every record the passport may disclose, subjects lower-cased: its
+        batches, their facilities, and the members operating those or holding the product."""
+        out = {("batch", str(n.batch_id)) for n in self.lineage.nodes}
+        for f in self.facilities:
+            out |= {("facility", str(f.facility_id)), ("member", f.operator.lower())}
+        return out | {("member", self.product.owner.lower()), ("member", self.product.custodian.lower())}
+
     def versioned(self) -> PassportDocument:
         """The document with its version hash recorded."""
         return self.model_copy(update={"version": Version(hash=version_hash(self))})

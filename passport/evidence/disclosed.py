@@ -8,30 +8,21 @@ appended it."""
 from __future__ import annotations
 
 from passport._utils.addresses import checksum
-from passport.core.derive import ChainData
-from passport.core.document import PassportDocument
+from passport.core.document import ChainRef, PassportDocument
 from passport.evidence import layout
 from passport.evidence.proven import ProofError, ProvenChain
 from passport.records.disclosure import Disclosure
 
 
-def lineage_subjects(data: ChainData, batch_id: int) -> set[tuple[str, str]]:
-    """(kind, subject) of every record a passport may disclose: its batches, their facilities,
-    and the members operating those facilities or holding the product."""
-    out: set[tuple[str, str]] = {("batch", str(i)) for i in data.batches}
-    for f_id, f in data.facilities.items():
-        out |= {("facility", str(f_id)), ("member", f.operator.lower())}
-    product = data.batches[batch_id]
-    out |= {("member", product.owner.lower()), ("member", product.custodian.lower())}
-    return out
-
-
 def check_disclosures(
-    chain: ProvenChain, data: ChainData, batch_id: int, disclosures: list[Disclosure]
+    chain: ProvenChain, derived: PassportDocument, disclosures: list[Disclosure]
 ) -> list[tuple[str, str]]:
-    """(where, why) for each disclosure that does not hold; reads the proofs it needs."""
+    """(where, why) for each disclosure that does not hold, against ``derived`` (the passport
+    re-derived from the proofs); reads the proofs it needs."""
     failures: list[tuple[str, str]] = []
-    subjects = lineage_subjects(data, batch_id)
+    subjects = derived.record_subjects()
+    record_roots = {f.facility_id: f.record_root for f in derived.facilities}
+    content_hashes = {n.batch_id: n.content_hash for n in derived.lineage.nodes}
     seen: set[tuple[str, str, str]] = set()
     appended: dict[tuple[str, int], str] | None = None
     for n, d in enumerate(disclosures):
@@ -48,16 +39,18 @@ def check_disclosures(
             if d.kind == "member":
                 member = checksum(d.subject)
                 word = chain.storage(
-                    data.chain.consortium, layout.profile_root_slot(member), f"member {member} profile root"
+                    derived.chain.consortium,
+                    layout.profile_root_slot(member),
+                    f"member {member} profile root",
                 )
                 on_chain = "0x" + word.to_bytes(32, "big").hex()
             elif d.kind == "facility":
-                on_chain = data.facilities[int(d.subject)].record_root
+                on_chain = record_roots[int(d.subject)]
             elif d.anchor_tx is None:
-                on_chain = data.batches[int(d.subject)].content_hash
+                on_chain = content_hashes[int(d.subject)]
             else:
                 if appended is None:
-                    appended = _appended(chain, data)
+                    appended = _appended(chain, derived.chain)
                 found = appended.get((d.anchor_tx, int(d.subject)))
                 if found is None:
                     failures.append(
@@ -76,15 +69,10 @@ def check_disclosures(
     return failures
 
 
-def _appended(chain: ProvenChain, data: ChainData) -> dict[tuple[str, int], str]:
-    events, _ = chain.events(data.chain)
+def _appended(chain: ProvenChain, ref: ChainRef) -> dict[tuple[str, int], str]:
+    events, _ = chain.events(ref)
     return {
         (e.tx_hash, int(e.args["batchId"])): str(e.args["documentRoot"])
         for e in events
-        if e.name == "BatchDocumentsAdded" and e.address == data.chain.passport
+        if e.name == "BatchDocumentsAdded" and e.address == ref.passport
     }
-
-
-def names(document: PassportDocument) -> dict[tuple[str, str], dict[str, object]]:
-    """Revealed values by (kind, subject), for display."""
-    return {d.key: d.values() for d in document.disclosures}

@@ -199,7 +199,7 @@ def verify_offline(
             )
     for name in sorted(set(evidence.completeness) - set(statements)):
         fail(Failure(f"evidence.completeness.{name}", "the file states a list the evidence does not cover"))
-    for where, why in check_disclosures(chain, proven.data, document.product.batch_id, document.disclosures):
+    for where, why in check_disclosures(chain, derived, document.disclosures):
         fail(Failure(where, why))
     if document.version is not None and document.version.hash != version_hash(document):
         fail(

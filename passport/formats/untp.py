@@ -339,13 +339,7 @@ def dpp_credential(
                 for a in document.attestations
             ],
         },
-        "evidence": [
-            {
-                "type": ["Evidence", "MineralPassportProofBundle"],
-                "id": f"{URN}:passport:{version}",
-                "passport": document.model_dump(mode="json"),
-            }
-        ],
+        "evidence": _evidence(document),
     }
 
 
@@ -413,13 +407,7 @@ def dte_credential(document: PassportDocument, issuer: str, did_web: str | None 
         },
         "validFrom": _datetime(ref.as_of_time),
         "credentialSubject": events,
-        "evidence": [
-            {
-                "type": ["Evidence", "MineralPassportProofBundle"],
-                "id": f"{URN}:passport:{version}",
-                "passport": document.model_dump(mode="json"),
-            }
-        ],
+        "evidence": _evidence(document),
     }
 
 
@@ -521,17 +509,22 @@ def dcc_credential(
                 "transaction": entry.tx,
             },
         },
-        "evidence": [
-            {
-                "type": ["Evidence", "MineralPassportProofBundle"],
-                "id": f"{URN}:passport:{version_hash(document)}",
-                "passport": document.model_dump(mode="json"),
-            }
-        ],
+        "evidence": _evidence(document),
     }
     if entry.expires_at:
         credential["validUntil"] = _datetime(entry.expires_at)
     return credential
+
+
+def _evidence(document: PassportDocument) -> list[dict[str, Any]]:
+    """The proof-carrying passport a credential was made from, which its verifier checks."""
+    return [
+        {
+            "type": ["Evidence", "MineralPassportProofBundle"],
+            "id": f"{URN}:passport:{version_hash(document)}",
+            "passport": document.model_dump(mode="json"),
+        }
+    ]
 
 
 def _link(chain_id: int, tx: str, name: str, entry: dict[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,7 @@ class Sdk:
         self,
         batch_id: int,
         block: int | None = None,
-        disclosures: Sequence[Disclosure] = (),
+        disclosures: Sequence[Disclosure] | Callable[[PassportDocument], Sequence[Disclosure]] = (),
         tier: str | None = None,
         members: Sequence[str] = (),
     ) -> PassportDocument:

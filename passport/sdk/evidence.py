@@ -13,7 +13,7 @@ bundle alone; an export whose proofs do not reproduce the node's answers is refu
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import rlp
@@ -245,12 +245,13 @@ def export_with_evidence(
     contracts: Contracts,
     batch_id: int,
     block: int | None = None,
-    disclosures: Sequence[Disclosure] = (),
+    disclosures: Sequence[Disclosure] | Callable[[PassportDocument], Sequence[Disclosure]] = (),
     tier: str | None = None,
     members: Sequence[str] = (),
 ) -> PassportDocument:
     """``batch_id``'s passport at ``block`` (default: latest) with the evidence that proves it,
-    and ``disclosures`` (made at ``tier``) with the proofs of the roots they hang from, and the
+    and ``disclosures`` (made at ``tier``; or a function of the passport that makes them, so the
+    lineage is read once) with the proofs of the roots they hang from, and the
     member records of ``members`` (a credential's issuer) with theirs. The version hash is recorded.
 
     Raises:
@@ -266,6 +267,8 @@ def export_with_evidence(
         ) from exc
     data = gather(contracts, batch_id, block)
     document = derive(data, batch_id)
+    if callable(disclosures):
+        disclosures = disclosures(document)
     collector = _Collector(contracts, data)
     c = data.chain.consortium
     collector.storage(
@@ -317,7 +320,7 @@ def export_with_evidence(
     statements, failures = completeness(proven, batch_id)
     if failures:
         raise SdkError(f"the evidence is incomplete: {failures[0]}")
-    refused = check_disclosures(chain, proven.data, batch_id, list(disclosures))
+    refused = check_disclosures(chain, derived, list(disclosures))
     if refused:
         raise SdkError(f"a disclosure does not verify against the chain: {refused[0][0]}: {refused[0][1]}")
     for member in members:

@@ -148,11 +148,12 @@ class RecordsApi:
         for records whose root is on chain at ``block``."""
         out = []
         for kind, subject in wanted:
-            if not vault.ref(kind, subject).object and not vault.ref(kind, subject).pending:
+            ref = vault.ref(kind, subject)
+            if ref.pending is not None:  # a put interrupted by a crash: settle it first
+                ref = vault.reconcile(kind, subject, {r.root for r in self.roots(kind, subject)})
+            if ref.object is None:
                 continue
-            record, _, _ = self.show(vault, kind, subject)  # type: ignore[arg-type]
-            if record is None:
-                continue
+            record = vault.record(ref.object)
             root = record.root
             anchor = next((r for r in self.roots(kind, subject, block) if r.root == root), None)
             if anchor is None:
@@ -163,14 +164,14 @@ class RecordsApi:
     def share(self, vault: Vault, document: PassportDocument, tier: Tier) -> Package:
         """The disclosures the vault may pass on for ``document``'s lineage at ``tier``: its own
         records and those received from upstream, each narrowed to the tier."""
-        wanted = subjects_of(document)
+        wanted = document.record_subjects()
         block = document.chain.as_of_block
         own = self.own_disclosures(vault, sorted(wanted), tier, block)
         have = {d.key for d in own}
         received = [
             d.restricted(tier.patterns(d.kind))
             for d in vault.received()
-            if (d.kind, d.subject.lower()) in {(k, s.lower()) for k, s in wanted} and d.key not in have
+            if d.key in wanted and d.key not in have
         ]
         current = [d for d in received if self._on_chain(d, block)]
         return Package(
@@ -202,7 +203,7 @@ class RecordsApi:
             raise RecordError(
                 "package", f"for batch {package.batch_id}, not batch {document.product.batch_id}"
             )
-        wanted = {(k, s.lower()) for k, s in subjects_of(document)}
+        wanted = document.record_subjects()
         for d in package.disclosures:
             if d.key not in wanted:
                 raise RecordError(
@@ -222,16 +223,6 @@ class RecordsApi:
                     f"anchor_tx {d.anchor_tx} is not the root's transaction",
                 )
         return [d.label() for d in package.disclosures if vault.receive(d)]
-
-
-def subjects_of(document: PassportDocument) -> set[tuple[str, str]]:
-    """(kind, subject) of every record a passport's readers may want: the lineage's batches, its
-    facilities, and the members operating them or holding the product."""
-    out: set[tuple[str, str]] = {("batch", str(n.batch_id)) for n in document.lineage.nodes}
-    for f in document.facilities:
-        out |= {("facility", str(f.facility_id)), ("member", checksum(f.operator))}
-    out |= {("member", checksum(document.product.owner)), ("member", checksum(document.product.custodian))}
-    return out
 
 
 def resolve_documents(vault: Vault, record: dict[str, Any], base: Path) -> dict[str, Any]:
