@@ -639,7 +639,7 @@ def verify_credential(token: str, trust: TrustAnchor) -> OfflineReport:
             claimed = credential["credentialSubject"]["onChainAttestation"]
             on_chain = OnChainAttestation(str(claimed["uid"]), str(claimed["salt"]), int(claimed["deadline"]))
         except (KeyError, TypeError, ValueError) as exc:
-            return _refused("credentialSubject.onChainAttestation", f"unreadable ({exc})", trust)
+            return _refused("credential.credentialSubject.onChainAttestation", f"unreadable ({exc})", trust)
         entry = next((a for a in document.attestations if a.uid == on_chain.uid), None)
 
     def checks(chain: ProvenChain, proven: ProvenData) -> list[Failure]:
@@ -659,7 +659,7 @@ def verify_credential(token: str, trust: TrustAnchor) -> OfflineReport:
         if entry is None:
             report.failures.append(
                 Failure(
-                    "credentialSubject.onChainAttestation.uid",
+                    "credential.credentialSubject.onChainAttestation.uid",
                     f"{on_chain.uid} is not an attestation of the embedded passport",
                 )
             )
@@ -685,30 +685,36 @@ def verify_credential(token: str, trust: TrustAnchor) -> OfflineReport:
             if attestation_uid(typed) != entry.uid:
                 report.failures.append(
                     Failure(
-                        "credentialSubject.onChainAttestation",
+                        "credential.credentialSubject.onChainAttestation",
                         "its fields do not hash (EIP-712) to the attestation id",
                     )
                 )
         except ValueError as exc:
-            report.failures.append(Failure("credentialSubject.onChainAttestation", f"unreadable ({exc})"))
+            report.failures.append(
+                Failure("credential.credentialSubject.onChainAttestation", f"unreadable ({exc})")
+            )
         window = windows[0] if windows else None
         if window is None:
             report.failures.append(
                 Failure(
-                    "credentialSubject.authorisation", "the certifier was not accredited when it attested"
+                    "credential.credentialSubject.authorisation",
+                    "the certifier was not accredited when it attested",
                 )
             )
             return report
         built = dcc_credential(document, on_chain, window)
     elif DTE_TYPE[0] in kinds:
         built = dte_credential(document, issuer, did_web)
+    elif TYPE[0] not in kinds:
+        report.failures.append(Failure("credential.type", f"{kinds!r} names no DPP, DTE or DCC credential"))
+        return report
     else:
         try:
             claims = credential["credentialSubject"]["conformityClaim"]
             policies = [Policy.model_validate(c["policy"]) for c in claims]
         except (KeyError, TypeError, ValueError) as exc:
             report.failures.append(
-                Failure("credentialSubject.conformityClaim", f"unreadable policies ({exc})")
+                Failure("credential.credentialSubject.conformityClaim", f"unreadable policies ({exc})")
             )
             return report
         built = dpp_credential(document, issuer, policies, did_web)
