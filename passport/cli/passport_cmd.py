@@ -235,6 +235,61 @@ def qr(batch_id: int, out: Path, resolver: str, vault_dir: Path, chain: ChainArg
     emit(chain.as_json, {"file": str(out), "url": url, "caption": caption}, f"wrote {out}: {url}")
 
 
+@passport_group.command("view")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--trust",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The trust anchor the page verifies the passport against.",
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="the page to write (.html)"
+)
+@json_option
+def view(file: Path, trust: Path, out: Path, as_json: bool) -> None:
+    """Write one self-contained HTML page for the passport FILE (or the passport a UNTP .jwt or
+    EPCIS file carries) that verifies it in the browser against --trust, offline: it embeds the
+    proofs, the anchor, its script and styles, and loads nothing from the network."""
+    from passport.viewer import page_title, render_page
+
+    doc = _embedded_or_file(file)
+    if doc.evidence is None:
+        raise PassportFileInvalid(str(file), "no evidence: export it with evidence (the default) to view it")
+    anchor = TrustAnchor.load(trust)
+    passport = json.loads(doc.to_json())
+    page = render_page(passport, json.loads(anchor.to_json()), page_title(passport))
+    report = verify_offline(doc, anchor)
+    tmp = out.with_name(out.name + ".tmp")
+    try:
+        tmp.write_text(page, encoding="utf-8")
+        tmp.replace(out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from exc
+    size = out.stat().st_size
+    verdict = "verified" if report.ok else f"{len(report.failures)} failure(s): the page will show them in red"
+    emit(
+        as_json,
+        {"file": str(out), "bytes": size, "ok": report.ok, "failures": [str(f) for f in report.failures]},
+        f"wrote {out} ({size / 1024:,.0f} KiB); offline check here: {verdict}",
+    )
+
+
+def _embedded_or_file(file: Path) -> PassportDocument:
+    """The passport in FILE: a passport file, or the one a UNTP credential or EPCIS file carries."""
+    try:
+        head = file.read_bytes()[:3]
+    except OSError as exc:
+        raise PassportFileInvalid(str(file), exc.strerror or "unreadable") from exc
+    if head == b"eyJ":
+        doc = untp.embedded_passport(file.read_text())
+        if doc is None:
+            raise PassportFileInvalid(str(file), "the credential carries no passport")
+        return doc
+    return _epcis_or_none(file) or PassportDocument.load(file)
+
+
 @passport_group.command("verify")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(

@@ -1,16 +1,15 @@
 // Decoding logs of the three contracts by their ABIs (the artifacts the Python package ships).
-import consortium from '../../passport/artifacts/Consortium.json';
-import mineralPassport from '../../passport/artifacts/MineralPassport.json';
-import registry from '../../passport/artifacts/AttestationRegistry.json';
+// The events of the Consortium, MineralPassport and AttestationRegistry ABIs, in that order: read
+// from passport/artifacts by the bundler (viewer/build.mjs), so the page carries no bytecode.
+import eventAbis from 'virtual:event-abis';
 import { keccak, utf8ToBytes, bytesToHex, toBigInt, checksum } from './util.js';
 
 const abiType = (item) =>
   item.type.startsWith('tuple') ? `(${item.components.map(abiType).join(',')})${item.type.slice(5)}` : item.type;
 
 const TABLE = new Map();
-for (const artifact of [consortium, mineralPassport, registry]) {
-  for (const item of artifact.abi) {
-    if (item.type !== 'event') continue;
+for (const abi of eventAbis) {
+  for (const item of abi) {
     const t = bytesToHex(keccak(utf8ToBytes(`${item.name}(${item.inputs.map(abiType).join(',')})`)));
     if (!TABLE.has(t)) TABLE.set(t, item);
   }
