@@ -24,9 +24,13 @@ setup: $(VENV)/.installed node_modules/.installed
 
 # Re-run when the dependency lists change; pip and npm are idempotent either way.
 $(VENV)/.installed: pyproject.toml constraints.txt
-	@# zbarimg (Debian zbar-tools) decodes the QR labels in the tests; installed when we are root.
-	command -v zbarimg >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq zbar-tools; } \
-		|| echo "zbarimg not installed (needs root): the QR decoding tests will be skipped"
+	@# Debian packages the tests use, installed when we are root: zbar-tools (zbarimg decodes the QR
+	@# labels) and chromium (the viewer's browser tests, through playwright-core).
+	missing=""; command -v zbarimg >/dev/null || missing="zbar-tools"; test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "not root: $$missing not installed; the tests that need them are skipped"; fi; \
+	fi
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $@

@@ -21,6 +21,8 @@ from passport.core.types import FacilityKind, ProcessOutput, Role, Stage, Subjec
 from passport.evidence import verify_offline
 from passport.exceptions import SdkError
 from passport.formats import epcis, untp
+from passport.formats import label as labels
+from passport.formats.identifiers import Identifiers
 from passport.records.disclosure import Disclosure, Package, Tier, load_tier
 from passport.records.envelope import decrypt, encrypt
 from passport.records.vault import Vault
@@ -28,6 +30,7 @@ from passport.sdk import AttestationRequest, Call, Client, Founder, PassportDocu
 from passport.sdk.accounts import DEV_ROLES, dev_accounts
 from passport.sdk.records import resolve_documents
 from passport.sdk.telemetry import MerkleTree, Reading, sign_reading
+from passport.viewer import page_title, render_page
 
 DAY = 86_400
 STEPS = 11  # top-level messages `run` reports, for progress bars
@@ -119,6 +122,9 @@ SITES: dict[str, dict[str, object]] = {
     },
 }
 
+
+# The resolver host printed on the demo's labels (passport serve answers it).
+RESOLVER = "id.mineral-passport.example"
 
 FAB_POLICY = {
     "name": "fab-disclosure",
@@ -417,6 +423,21 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
     issuer = untp.did_pkh(client.chain_id, fab.address)
     say(f"  as a UNTP DPP (vc+jwt, issuer {issuer}) and GS1 EPCIS 2.0: verified offline {formats_ok}")
     say(f"  passport version {buyer_proven.version.hash}")
+    # For people: a page that verifies the buyer-tier passport in the browser, and the drum's label.
+    page = json.loads(result.documents["wf6-buyer"].to_json())
+    result.passports["wf6-page"] = out_dir / "passport-wf6.html"
+    result.passports["wf6-page"].write_text(
+        render_page(page, json.loads(anchor.to_json()), page_title(page)), encoding="utf-8"
+    )
+    shown = result.documents["wf6-buyer"]
+    url = labels.passport_url(RESOLVER, client.chain_id, wf6, Identifiers(shown).gtin(wf6))
+    p = shown.product
+    result.passports["wf6-label"] = out_dir / "label-wf6.svg"
+    caption = f"{p.stage} batch {wf6} · {p.mass_grams / 1000:,.1f} kg · {p.country}"
+    labels.write_label(url, caption, result.passports["wf6-label"])
+    say(
+        f"  a page that verifies it in the browser, {result.passports['wf6-page'].name}, and its label: {url}"
+    )
     # The fab's own policy demands disclosure: licence numbers of the mines, the refinery's RMI id.
     policy_path = out_dir / "fab-disclosure.policy.json"
     policy_path.write_text(json.dumps(FAB_POLICY, indent=2) + "\n")

@@ -268,7 +268,7 @@ def view(file: Path, trust: Path, out: Path, as_json: bool) -> None:
         tmp.unlink(missing_ok=True)
         raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from exc
     size = out.stat().st_size
-    verdict = "verified" if report.ok else f"{len(report.failures)} failure(s): the page will show them in red"
+    verdict = "verified" if report.ok else f"{len(report.failures)} failure(s), shown in red on the page"
     emit(
         as_json,
         {"file": str(out), "bytes": size, "ok": report.ok, "failures": [str(f) for f in report.failures]},

@@ -238,7 +238,7 @@ def _check_headers(chain: ProvenChain, trust: TrustAnchor, report: OfflineReport
         if signer is None:
             report.failures.append(Failure(what, "the seal is not a valid signature"))
         elif signer not in trust.validators:
-            report.failures.append(Failure(what, f"sealed by {signer}, not a validator of the trust anchor"))
+            report.failures.append(Failure(what, f"sealed by {signer}: a validator not in the anchor's set"))
     if a.number == 0 and "0x" + a.hash.hex() != trust.genesis_hash:
         report.failures.append(Failure("evidence.anchor", "block 0 is not the trust anchor's genesis"))
 

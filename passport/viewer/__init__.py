@@ -20,8 +20,10 @@ def _asset(name: str) -> str:
 
 def _json_in_script(value: Any) -> str:
     """JSON safe inside a <script> element: no "</" (so no "</script>") and no "<!--"."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/").replace(
-        "<!--", "<\\u0021--"
+    return (
+        json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        .replace("</", "<\\/")
+        .replace("<!--", "<\\u0021--")
     )
 
 

@@ -243,7 +243,7 @@ def test_trust_anchor_tampered_fails(node_export: Exported) -> None:
     doc, trust = node_export.wf6, node_export.trust
     stranger = Account.create().address
     cases: dict[str, tuple[dict[str, Any], str]] = {
-        "validators": ({"validators": [stranger]}, "not a validator"),
+        "validators": ({"validators": [stranger]}, "a validator not in the anchor's set"),
         "chain id": ({"chain_id": trust.chain_id + 1}, "chain.chain_id"),
     }
     for name in ("consortium", "passport", "registry"):

@@ -305,7 +305,7 @@ function checkHeaders(chain, trust, fail) {
     if (h.seal === null) return fail(what, 'no seal');
     const signer = sealSigner(trust.chain_id, h.hash, h.seal);
     if (signer === null) fail(what, 'the seal is not a valid signature');
-    else if (!validators.has(signer)) fail(what, `sealed by ${signer}, not a validator of the trust anchor`);
+    else if (!validators.has(signer)) fail(what, `sealed by ${signer}: a validator not in the anchor's set`);
   });
   if (chain.anchor.number === 0 && hex0x(chain.anchor.hash) !== trust.genesis_hash) {
     fail('evidence.anchor', "block 0 is not the trust anchor's genesis");
@@ -313,3 +313,10 @@ function checkHeaders(chain, trust, fail) {
 }
 
 export { bytesToHex };
+
+// For the unit tests (viewer/test): the parts, through the one test bundle.
+export * as layout from './layout.js';
+export { checksum } from './util.js';
+export { leafHash, checkDisclosure } from './disclosure.js';
+export { layoutDag } from './graph.js';
+export { unpack } from './proven.js';

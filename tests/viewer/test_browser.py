@@ -1,0 +1,128 @@
+"""The passport page in real Chromium (Debian's, through playwright-core), with every network
+request from the page blocked and reported: the demo's WF6 page verifies, draws its lineage and
+shows the DFARS failure with its reason; each tampered vector turns it red naming the failing
+claim; a wrong trust anchor turns it red; it reads on a phone. Screenshots go to
+build/viewer/screenshots for review."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from passport.cli import cli
+from tests.viewer.conftest import SHOTS, VECTORS, open_pages, vector
+
+PASSPORT = str(Path(sys.executable).parent / "passport")
+NAMES: list[str] = json.loads((VECTORS / "index.json").read_text())
+
+
+def view(tmp: Path, name: str) -> Path:
+    """The page of vector ``name``, written by ``passport passport view``."""
+    v = vector(f"{name}.json")
+    passport = tmp / f"{name}.passport.json"
+    passport.write_text(json.dumps(v["passport"]))
+    out = tmp / f"{name}.html"
+    result = CliRunner().invoke(
+        cli, ["passport", "view", str(passport), "--trust", str(VECTORS / v["trust"]), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """Every vector's page at desktop size, and the WF6 page at phone size, opened once."""
+    tmp = tmp_path_factory.mktemp("pages")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    jobs = [{"url": view(tmp, n).as_uri(), "name": n} for n in NAMES]
+    good = next(j for j in jobs if j["name"] == "good-buyer")
+    jobs[jobs.index(good)] = {**good, "screenshot": str(SHOTS / "wf6-desktop.png")}
+    jobs.append(
+        {**good, "name": "phone", "width": 390, "height": 844, "screenshot": str(SHOTS / "wf6-phone.png")}
+    )
+    bad = next(j for j in jobs if j["name"] == "claim-product-mass")
+    jobs.append(
+        {
+            **bad,
+            "name": "phone-red",
+            "width": 390,
+            "height": 844,
+            "screenshot": str(SHOTS / "tampered-phone.png"),
+        }
+    )
+    results = open_pages(jobs, tmp)
+    return {job["name"]: result for job, result in zip(jobs, results, strict=True)}
+
+
+def test_wf6_page_verifies_with_graph_and_dfars_failure(pages: dict[str, dict[str, Any]]) -> None:
+    page = pages["good-buyer"]
+    doc = vector("good-buyer.json")["passport"]
+    assert page["verdict"] == "verified", page["failures"]
+    assert page["banner"].startswith("Verified against Demo tungsten consortium (1 validator) at block ")
+    assert page["graphNodes"] == len(doc["lineage"]["nodes"])
+    dfars = page["policies"]["dfars-2027"]
+    assert dfars["result"] == "FAIL"
+    assert "tainted: batch 2 comes from sanctioned Mine B — Song Cau Minerals" in dfars["reasons"]
+    assert page["blocked"] == [] and page["errors"] == []
+    assert (SHOTS / "wf6-desktop.png").stat().st_size > 10_000
+
+
+def test_public_tier_page_verifies_with_names_withheld(pages: dict[str, dict[str, Any]]) -> None:
+    page = pages["good-public"]
+    assert page["verdict"] == "verified"
+    assert "name and operator withheld" in page["policies"]["dfars-2027"]["reasons"]
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if not n.startswith("good-")])
+def test_tampered_vector_shows_red_naming_the_claim(pages: dict[str, dict[str, Any]], name: str) -> None:
+    page, expect = pages[name], vector(f"{name}.json")["expect"]
+    assert page["verdict"] == "failed"
+    assert page["banner"].startswith("Not verified")
+    assert any(f.startswith(expect["where"]) and expect["reason"] in f for f in page["failures"]), page[
+        "failures"
+    ]
+    assert page["blocked"] == [] and page["errors"] == []
+
+
+def test_wrong_trust_anchor_says_validator_not_in_set(pages: dict[str, dict[str, Any]]) -> None:
+    assert any(
+        "a validator not in the anchor's set" in f for f in pages["anchor-other-validator"]["failures"]
+    )
+
+
+def test_phone_viewport_reads_without_horizontal_scroll(pages: dict[str, dict[str, Any]]) -> None:
+    for name in ("phone", "phone-red"):
+        page = pages[name]
+        assert page["innerWidth"] == 390
+        assert page["scrollWidth"] <= 390, f"{name}: the page scrolls sideways ({page['scrollWidth']} px)"
+        assert page["minFontPx"] >= 14, f"{name}: text at {page['minFontPx']} px"
+    assert pages["phone"]["graphPans"] == "auto"
+    assert (SHOTS / "wf6-phone.png").stat().st_size > 10_000
+
+
+def test_view_refuses_a_passport_without_evidence_or_a_bad_anchor(tmp_path: Path) -> None:
+    v = vector("good-buyer.json")
+    (tmp_path / "bare.json").write_text(json.dumps(dict(v["passport"], evidence=None)))
+    (tmp_path / "good.json").write_text(json.dumps(v["passport"]))
+    (tmp_path / "trust.json").write_text("{not json")
+    out = tmp_path / "page.html"
+    cases = {
+        "no evidence": ("bare.json", str(VECTORS / "trust.json")),
+        "not JSON": ("good.json", str(tmp_path / "trust.json")),
+    }
+    for message, (passport, trust) in cases.items():
+        done = subprocess.run(
+            [PASSPORT, "passport", "view", str(tmp_path / passport), "--trust", trust, "--out", str(out)],
+            capture_output=True,
+            check=False,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 1 and message in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr and not out.exists()

@@ -1,0 +1,51 @@
+// Opens passport pages in Debian's Chromium (playwright-core) with the network blocked, and prints
+// what each shows as JSON: node viewer/test/browser.mjs JOBS.json
+// A job: {url, width, height, screenshot?}. Any request other than the page itself is aborted
+// and reported under "blocked".
+import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const jobs = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ARGS });
+const results = [];
+try {
+  for (const job of jobs) {
+    const context = await browser.newContext({ viewport: { width: job.width ?? 1280, height: job.height ?? 900 } });
+    const blocked = [];
+    const errors = [];
+    await context.route('**/*', (route) => {
+      const url = route.request().url();
+      if (url === job.url) return route.continue();
+      blocked.push(url);
+      return route.abort('blockedbyclient');
+    });
+    const page = await context.newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+    const started = Date.now();
+    await page.goto(job.url);
+    await page.waitForFunction(() => document.body.dataset.verdict && document.body.dataset.verdict !== 'pending', null, { timeout: 120000 });
+    const shown = await page.evaluate(() => {
+      const visible = [...document.querySelectorAll('body *')].filter((el) => el.childNodes.length && [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()) && el.getClientRects().length);
+      return {
+        verdict: document.body.dataset.verdict,
+        verifyMs: Number(document.body.dataset.verifyMs),
+        banner: document.getElementById('verdict').innerText,
+        failures: [...document.querySelectorAll('#failures li')].map((li) => li.innerText),
+        graphNodes: document.querySelectorAll('#lineage-graph .node').length,
+        policies: Object.fromEntries([...document.querySelectorAll('[data-policy]')].map((el) => [el.dataset.policy, { result: el.innerText, reasons: el.closest('tr').innerText }])),
+        scrollWidth: document.documentElement.scrollWidth,
+        innerWidth: window.innerWidth,
+        minFontPx: Math.min(...visible.map((el) => parseFloat(getComputedStyle(el).fontSize))),
+        graphPans: (() => { const p = document.getElementById('lineage-pan'); return p ? getComputedStyle(p).overflowX : null; })(),
+        pageBytes: document.documentElement.outerHTML.length,
+      };
+    });
+    if (job.screenshot) await page.screenshot({ path: job.screenshot, fullPage: true });
+    results.push({ url: job.url, ...shown, blocked, errors, wallMs: Date.now() - started });
+    await context.close();
+  }
+} finally {
+  await browser.close();
+}
+process.stdout.write(JSON.stringify(results));
