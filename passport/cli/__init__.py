@@ -17,6 +17,7 @@ from passport.cli.member import member
 from passport.cli.node import node
 from passport.cli.passport_cmd import passport_group
 from passport.cli.records import records
+from passport.cli.serve import resolver_keys, serve_command
 from passport.cli.telemetry import telemetry
 from passport.cli.trust import trust
 from passport.exceptions import PassportError
@@ -42,6 +43,8 @@ for command in (
     compile_command,
     demo_command,
     node,
+    serve_command,
+    resolver_keys,
 ):
     cli.add_command(command)
 

@@ -269,6 +269,8 @@ def test_demo_as_a_real_process(tmp_path: Path) -> None:
         "telemetry-mine-b.json",
     ]
     assert (tmp_path / "passport-wf6-batch-7.dpp.jwt").read_text().startswith("eyJ")
+    assert 'id="passport-data"' in (tmp_path / "passport-wf6.html").read_text()
+    assert (tmp_path / "label-wf6.svg").read_text().startswith("<svg")
     assert "WF6 passport version (SHA-256 of RFC 8785 claims): sha256:" in " ".join(proc.stdout.split())
 
 

@@ -1,0 +1,427 @@
+"""The resolver behind a passport's QR label (``passport serve``).
+
+It answers the label's URL, a GS1 Digital Link ``/01/<GTIN>/10/<batch>`` or
+``/passport/<chainId>/<batchId>``, by content negotiation:
+
+- ``text/html`` (a browser, a phone): the viewer page, which verifies the passport in the page;
+- ``application/linkset+json``: an RFC 9264 linkset with typed links (GS1 and UNTP link types) to
+  the page, the proof bundle, the EPCIS document, the trust anchor, and a UNTP credential the
+  member published;
+- ``application/json``: the proof-carrying passport itself.
+
+Each resource also has its own path under the label's (``…/passport.json``, ``…/epcis.json``,
+``…/trust.json``, ``…/dpp.jwt``, ``…/linkset.json``, ``…/page.html``).
+
+A request reads the passport at the chain's head, at the public tier unless it carries a key
+(``?key=`` as in UNTP's pattern, or ``Authorization: Bearer``) that the keys file maps to a
+higher tier. An unknown key gets the public tier too: no response tells a caller that more
+exists. Exports are cached per (batch, block, tier) and each client address is rate-limited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from passport.core.document import PassportDocument
+from passport.evidence import TrustAnchor
+from passport.exceptions import ContractRevert, PassportFileInvalid
+from passport.formats import epcis
+from passport.formats.identifiers import Identifiers
+from passport.records.disclosure import Disclosure, Tier, load_tier
+from passport.records.vault import Vault
+from passport.sdk import Sdk
+from passport.viewer import page_title, render_page
+
+log = logging.getLogger("passport.resolver")
+
+LINKSET = "application/linkset+json"
+GS1 = "https://gs1.org/voc/"
+UNTP_DPP = "https://test.uncefact.org/vocabulary/linkTypes/dpp"
+MP = "https://mineral-passport.example/voc/"
+RESOURCES = {
+    "page.html": "text/html; charset=utf-8",
+    "passport.json": "application/json",
+    "epcis.json": "application/ld+json",
+    "trust.json": "application/json",
+    "dpp.jwt": "application/vc+jwt",
+    "linkset.json": LINKSET,
+}
+LABEL_PATH = re.compile(
+    r"^/(?:passport/(?P<chain>[0-9]{1,12})/(?P<batch>[0-9]{1,12})"
+    r"|01/(?P<gtin>[0-9]{8,14})/10/(?P<lot>[0-9]{1,12}))(?:/(?P<resource>[a-z.]+))?/?$"
+)
+
+
+class KeyEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    tier: str = Field(min_length=1)
+    label: str = ""
+
+
+class KeysFile(BaseModel):
+    """Resolver keys by the SHA-256 of the key (the key itself is shown once, when added)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str = "mineral-passport/resolver-keys@1"
+    keys: list[KeyEntry] = Field(default_factory=list)
+
+    @classmethod
+    def load(cls, path: Path) -> KeysFile:
+        """Raises: PassportFileInvalid (unreadable, not JSON, or not a keys file)."""
+        if not path.exists():
+            return cls()
+        try:
+            keys = cls.model_validate(json.loads(path.read_text()))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise PassportFileInvalid(
+                str(path), f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
+            ) from exc
+        except (OSError, ValueError) as exc:
+            raise PassportFileInvalid(str(path), f"not JSON ({exc})") from exc
+        for entry in keys.keys:
+            load_tier(entry.tier)  # a key to a tier that does not exist is refused at start-up
+        return keys
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.model_dump(), indent=2) + "\n")
+        tmp.replace(path)
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass
+class Response:
+    status: int
+    content_type: str
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    at: float
+
+
+class RateLimiter:
+    """A token bucket per client address: ``rate`` requests a second, bursts of ``burst``."""
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate, self.burst, self.clock = rate, burst, clock
+        self._buckets: dict[str, _Bucket] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, client: str) -> float:
+        """0 when the request may go ahead, else the seconds to wait."""
+        with self._lock:
+            now = self.clock()
+            b = self._buckets.get(client)
+            if b is None:
+                if len(self._buckets) > 10_000:  # forget idle clients rather than grow without bound
+                    self._buckets.clear()
+                b = self._buckets[client] = _Bucket(float(self.burst), now)
+            b.tokens = min(float(self.burst), b.tokens + (now - b.at) * self.rate)
+            b.at = now
+            if b.tokens >= 1:
+                b.tokens -= 1
+                return 0.0
+            return (1 - b.tokens) / self.rate
+
+
+@dataclass(frozen=True)
+class Exported:
+    doc: PassportDocument
+    page: bytes
+    bundle: bytes
+
+
+class NotFound(Exception):
+    """No passport at this address (whatever the reason: one answer for all)."""
+
+
+class Resolver:
+    def __init__(
+        self,
+        sdk: Sdk,
+        trust: TrustAnchor,
+        vault: Path | None = None,
+        keys: KeysFile | None = None,
+        published: Path | None = None,
+        public_url: str | None = None,
+        limiter: RateLimiter | None = None,
+        cache_size: int = 64,
+    ) -> None:
+        self.sdk, self.trust, self.vault, self.published = sdk, trust, vault, published
+        self.public_url = public_url.rstrip("/") if public_url else None
+        self.tiers: dict[str, str] = {k.sha256: k.tier for k in (keys or KeysFile()).keys}
+        self.limiter = limiter or RateLimiter(rate=5.0, burst=20)
+        self.cache_size = cache_size
+        self._cache: OrderedDict[tuple[int, int, str], Exported] = OrderedDict()
+        self._lock = threading.Lock()
+        self.exports = 0  # how many passports were exported (cache misses), for tests and logs
+        self._trust_json = trust.to_json().encode()
+
+    # ------------------------------------------------------------------ passports
+
+    def export(self, batch_id: int, tier: str) -> Exported:
+        """The batch's passport at the head block and ``tier``, exported once per (batch, block, tier)."""
+        with self._lock:
+            block = self.sdk.client.head()[0]
+            key = (batch_id, block, tier)
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+            try:
+                self.sdk.batches.get(batch_id)
+            except ContractRevert as exc:
+                if exc.name != "BatchNotFound":
+                    raise
+                raise NotFound from exc
+            at_tier = load_tier(tier)
+            doc = self.sdk.export_with_evidence(batch_id, block, self._discloser(at_tier), at_tier.tier)
+            passport = json.loads(doc.to_json())
+            page = render_page(passport, json.loads(self._trust_json), page_title(passport)).encode()
+            exported = Exported(doc, page, doc.to_json().encode())
+            self._cache[key] = exported
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+            self.exports += 1
+            log.info("exported batch %d at block %d (%s tier)", batch_id, block, tier)
+            return exported
+
+    def _discloser(self, tier: Tier) -> Callable[[PassportDocument], list[Disclosure]] | tuple[()]:
+        if self.vault is None or not self.vault.is_dir():
+            return ()
+        vault = Vault(self.vault)
+
+        def disclose(document: PassportDocument) -> list[Disclosure]:
+            return self.sdk.records.share(vault, document, tier).disclosures
+
+        return disclose
+
+    # ------------------------------------------------------------------ HTTP
+
+    def handle(self, method: str, target: str, headers: dict[str, str], client: str) -> Response:
+        """One request; never raises."""
+        wait = self.limiter.allow(client)
+        if wait:
+            return _text(429, "too many requests: slow down", {"Retry-After": str(max(1, round(wait)))})
+        if method not in ("GET", "HEAD"):
+            return _text(405, "only GET and HEAD", {"Allow": "GET, HEAD"})
+        url = urlsplit(target)
+        match = LABEL_PATH.match(url.path)
+        if match is None:
+            return _text(404, "no passport at this address")
+        query = parse_qs(url.query)
+        key = (query.get("key") or [""])[0] or _bearer(headers.get("authorization", ""))
+        tier = self.tiers.get(key_hash(key), "public") if key else "public"
+        try:
+            return self._resolve(match, url.path, query, headers, tier, key if "key" in query else None)
+        except NotFound:
+            return _text(404, "no passport at this address")
+        except Exception:  # a fault of ours or the node's: logged, and a plain 502 to the caller
+            log.exception("resolving %s", url.path)
+            return _text(502, "the passport could not be read from the chain just now; try again")
+
+    def _resolve(
+        self,
+        match: re.Match[str],
+        path: str,
+        query: dict[str, list[str]],
+        headers: dict[str, str],
+        tier: str,
+        query_key: str | None,
+    ) -> Response:
+        gtin = match["gtin"]
+        if gtin is not None:
+            batch_id = int(match["lot"])
+        else:
+            if int(match["chain"]) != self.trust.chain_id:
+                raise NotFound
+            batch_id = int(match["batch"])
+        resource = match["resource"]
+        if resource is not None and resource not in RESOURCES:
+            raise NotFound
+        link_type = (query.get("linkType") or [""])[0]
+        if resource is None:
+            resource = _by_link_type(link_type) or _negotiate(headers.get("accept", ""))
+        if batch_id <= 0:
+            raise NotFound
+        exported = self.export(batch_id, tier)
+        if gtin is not None and Identifiers(self.export(batch_id, "authority").doc).gtin(batch_id) != gtin:
+            raise NotFound  # the lot is not that product's
+        private = (
+            {"Cache-Control": "private, no-store"} if tier != "public" else {"Cache-Control": "max-age=60"}
+        )
+        common = {**private, "Vary": "Accept, Authorization", "X-Passport-Tier": tier}
+        label_path = path.rstrip("/")
+        if match["resource"] is not None:
+            label_path = label_path.rsplit("/", 1)[0]
+        base = self.public_url or f"http://{headers.get('host', 'localhost')}"
+        linkset_url = f"{base}{label_path}/linkset.json" + (
+            f"?{urlencode({'key': query_key})}" if query_key else ""
+        )
+        common["Link"] = f'<{linkset_url}>; rel="linkset"; type="{LINKSET}"'
+        if resource == "page.html":
+            return Response(200, RESOURCES[resource], exported.page, common)
+        if resource == "passport.json":
+            return Response(200, RESOURCES[resource], exported.bundle, common)
+        if resource == "trust.json":
+            return Response(200, RESOURCES[resource], self._trust_json, common)
+        if resource == "epcis.json":
+            body = json.dumps(epcis.epcis_document(exported.doc), ensure_ascii=False).encode()
+            return Response(200, RESOURCES[resource], body, common)
+        if resource == "dpp.jwt":
+            credential = self._published(batch_id)
+            if credential is None:
+                raise NotFound
+            return Response(200, RESOURCES[resource], credential, common)
+        body = json.dumps(
+            self.linkset(base, label_path, batch_id, exported.doc, query_key), indent=2
+        ).encode()
+        return Response(200, LINKSET, body, common)
+
+    def _published(self, batch_id: int) -> bytes | None:
+        if self.published is None:
+            return None
+        path = self.published / f"{batch_id}.dpp.jwt"
+        return path.read_bytes() if path.is_file() else None
+
+    def linkset(
+        self, base: str, label_path: str, batch_id: int, doc: PassportDocument, key: str | None
+    ) -> dict[str, Any]:
+        """The RFC 9264 linkset of the label's URL."""
+        suffix = f"?{urlencode({'key': key})}" if key else ""
+
+        def link(resource: str, title: str) -> dict[str, Any]:
+            return {
+                "href": f"{base}{label_path}/{resource}{suffix}",
+                "type": RESOURCES[resource].split(";")[0],
+                "title": title,
+                "hreflang": ["en"],
+            }
+
+        p = doc.product
+        what = f"{p.stage} batch {batch_id}"
+        page = link("page.html", f"Passport of {what}, verified in the browser")
+        links: dict[str, Any] = {
+            "anchor": f"{base}{label_path}",
+            f"{GS1}defaultLink": [page],
+            f"{GS1}pip": [page],
+            f"{GS1}traceability": [link("epcis.json", f"Supply-chain events of {what} (GS1 EPCIS 2.0)")],
+            f"{MP}proofBundle": [link("passport.json", f"Proof-carrying passport of {what}")],
+            f"{MP}trustAnchor": [link("trust.json", f"Trust anchor of {self.trust.name}")],
+        }
+        if self._published(batch_id) is not None:
+            links[UNTP_DPP] = [link("dpp.jwt", f"UNTP Digital Product Passport of {what} (vc+jwt)")]
+        return {"linkset": [links]}
+
+
+def _by_link_type(link_type: str | None) -> str | None:
+    return {
+        "all": "linkset.json",
+        "linkset": "linkset.json",
+        "gs1:pip": "page.html",
+        "gs1:defaultLink": "page.html",
+        "gs1:traceability": "epcis.json",
+        "untp:dpp": "dpp.jwt",
+        "mp:proofBundle": "passport.json",
+        "mp:trustAnchor": "trust.json",
+    }.get(link_type or "")
+
+
+def _negotiate(accept: str) -> str:
+    """The resource the Accept header prefers: the page, unless a linkset or JSON ranks higher."""
+    best, best_q = "page.html", 0.0
+    for part in accept.split(","):
+        fields = [f.strip() for f in part.split(";")]
+        media = fields[0].lower()
+        q = 1.0
+        for f in fields[1:]:
+            if f.startswith("q="):
+                try:
+                    q = float(f[2:])
+                except ValueError:
+                    q = 0.0
+        resource = {
+            LINKSET: "linkset.json",
+            "application/json": "passport.json",
+            "application/ld+json": "epcis.json",
+            "text/html": "page.html",
+        }.get(media)
+        if resource is not None and q > best_q:
+            best, best_q = resource, q
+    return best
+
+
+def _bearer(header: str) -> str | None:
+    scheme, _, token = header.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _text(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(status, "text/plain; charset=utf-8", (message + "\n").encode(), headers or {})
+
+
+def make_server(resolver: Resolver, host: str, port: int) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "passport-resolver"
+
+        def _serve(self, head: bool) -> None:
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            response = resolver.handle("GET", self.path, headers, self.client_address[0])
+            self.send_response(response.status)
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.send_header("X-Content-Type-Options", "nosniff")
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            if not head:
+                self.wfile.write(response.body)
+
+        def do_GET(self) -> None:
+            self._serve(head=False)
+
+        def do_HEAD(self) -> None:
+            self._serve(head=True)
+
+        def _refuse(self) -> None:
+            response = resolver.handle(self.command, self.path, {}, self.client_address[0])
+            self.send_response(response.status)
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            self.wfile.write(response.body)
+
+        do_POST = do_PUT = do_DELETE = do_PATCH = _refuse  # noqa: N815
+
+        def log_message(self, format: str, *args: Any) -> None:
+            log.info("%s %s", self.client_address[0], format % args)
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    return server
