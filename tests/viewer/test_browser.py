@@ -56,6 +56,8 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]
             "screenshot": str(SHOTS / "tampered-phone.png"),
         }
     )
+    other = (VECTORS / "trust-other-validator.json").read_text()
+    jobs.append({**good, "name": "dropped-anchor", "drop": [{"name": "other.trust.json", "text": other}]})
     results = open_pages(jobs, tmp)
     return {job["name"]: result for job, result in zip(jobs, results, strict=True)}
 
@@ -94,6 +96,12 @@ def test_wrong_trust_anchor_says_validator_not_in_set(pages: dict[str, dict[str,
     assert any(
         "a validator not in the anchor's set" in f for f in pages["anchor-other-validator"]["failures"]
     )
+
+
+def test_a_dropped_trust_anchor_is_checked_instead(pages: dict[str, dict[str, Any]]) -> None:
+    page = pages["dropped-anchor"]
+    assert page["verdict"] == "failed"
+    assert any("a validator not in the anchor's set" in f for f in page["failures"])
 
 
 def test_phone_viewport_reads_without_horizontal_scroll(pages: dict[str, dict[str, Any]]) -> None:

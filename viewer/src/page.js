@@ -148,12 +148,14 @@ function dropZone(state) {
   document.addEventListener('drop', async (e) => {
     e.preventDefault();
     document.body.classList.remove('dropping');
+    document.body.dataset.verdict = 'pending';
     for (const file of e.dataTransfer.files) {
       try {
         const json = JSON.parse(await file.text());
         if (json.kind === 'mineral-passport/trust-anchor@1') state.trust = json;
         else state.doc = json;
       } catch (exc) {
+        document.body.dataset.verdict = 'failed';
         alert(`${file.name}: not JSON (${exc.message})`);
         return;
       }

@@ -1,6 +1,7 @@
 // Opens passport pages in Debian's Chromium (playwright-core) with the network blocked, and prints
 // what each shows as JSON: node viewer/test/browser.mjs JOBS.json
-// A job: {url, width, height, screenshot?}. Any request other than the page itself is aborted
+// A job: {url, width, height, screenshot?, drop?: [{name, text}] (files dropped on the page once it
+// has verified)}. Any request other than the page itself is aborted
 // and reported under "blocked".
 import { chromium } from 'playwright-core';
 import { readFileSync } from 'node:fs';
@@ -24,7 +25,17 @@ try {
     page.on('pageerror', (e) => errors.push(e.message));
     const started = Date.now();
     await page.goto(job.url);
-    await page.waitForFunction(() => document.body.dataset.verdict && document.body.dataset.verdict !== 'pending', null, { timeout: 120000 });
+    const settled = () => page.waitForFunction(() => document.body.dataset.verdict && document.body.dataset.verdict !== 'pending', null, { timeout: 120000 });
+    await settled();
+    if (job.drop) {
+      // Drop files on the page as a user would drag them in: [{name, text}].
+      await page.evaluate((files) => {
+        const data = new DataTransfer();
+        for (const f of files) data.items.add(new File([f.text], f.name, { type: 'application/json' }));
+        document.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+      }, job.drop);
+      await settled();
+    }
     const shown = await page.evaluate(() => {
       const visible = [...document.querySelectorAll('body *')].filter((el) => el.childNodes.length && [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()) && el.getClientRects().length);
       return {
