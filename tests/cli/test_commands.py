@@ -14,6 +14,7 @@ from click.testing import CliRunner, Result
 from passport.cli import cli
 from passport.sdk.accounts import dev_accounts
 from passport.toolchain.anvil import Anvil, free_port
+from tests.viewer.conftest import CHROMIUM, open_pages
 
 pytestmark = pytest.mark.slow
 PASSPORT = Path(sys.executable).with_name("passport")
@@ -270,6 +271,9 @@ def test_demo_as_a_real_process(tmp_path: Path) -> None:
     ]
     assert (tmp_path / "passport-wf6-batch-7.dpp.jwt").read_text().startswith("eyJ")
     assert 'id="passport-data"' in (tmp_path / "passport-wf6.html").read_text()
+    if Path(CHROMIUM).exists() or os.environ.get("CI"):  # the page, opened with no network, verifies
+        shown = open_pages([{"url": (tmp_path / "passport-wf6.html").as_uri()}], tmp_path)[0]
+        assert shown["verdict"] == "verified" and shown["blocked"] == [], shown["failures"]
     assert (tmp_path / "label-wf6.svg").read_text().startswith("<svg")
     assert "WF6 passport version (SHA-256 of RFC 8785 claims): sha256:" in " ".join(proc.stdout.split())
 
