@@ -26,6 +26,8 @@ contract Consortium is IConsortium {
     uint32 private _facilityCount;
     /// @dev Root of each member's salted profile record (see `setProfileRoot`).
     mapping(address account => bytes32) private _profileRoots;
+    /// @dev Each anchored window of device readings, by its Merkle root.
+    mapping(bytes32 root => TelemetryAnchor) private _telemetryAnchors;
 
     /// @notice Registers the founding members and the approval threshold.
     /// @param founders Members to register; at least `threshold_` of them must be admins.
@@ -175,6 +177,26 @@ contract Consortium is IConsortium {
         emit DeviceRevoked(device_, facilityId);
     }
 
+    /// @inheritdoc IConsortium
+    function anchorTelemetry(uint32 facilityId, bytes32 root, uint32 count, uint40 fromTime, uint40 toTime)
+        external
+    {
+        if (root == bytes32(0) || count == 0 || toTime < fromTime) revert ConsortiumBadTelemetryWindow();
+        Device storage d = _devices[msg.sender];
+        if (!(d.active && d.facilityId == facilityId)) _requireOperator(msg.sender, facilityId, 0);
+        else if (_isFacilityFlagged(facilityId)) revert ConsortiumFacilitySanctioned(facilityId);
+        TelemetryAnchor storage a = _telemetryAnchors[root];
+        if (a.anchoredAt != 0) revert ConsortiumTelemetryAnchored(root);
+        _telemetryAnchors[root] = TelemetryAnchor({
+            facilityId: facilityId,
+            count: count,
+            fromTime: fromTime,
+            toTime: toTime,
+            anchoredAt: uint40(block.timestamp)
+        });
+        emit TelemetryAnchored(facilityId, root, msg.sender, count, fromTime, toTime);
+    }
+
     // ---------------------------------------------------------------- checks used by other contracts
 
     /// @inheritdoc IConsortium
@@ -247,6 +269,11 @@ contract Consortium is IConsortium {
     /// @inheritdoc IConsortium
     function profileRoot(address account) external view returns (bytes32) {
         return _profileRoots[account];
+    }
+
+    /// @inheritdoc IConsortium
+    function telemetryAnchor(bytes32 root) external view returns (TelemetryAnchor memory) {
+        return _telemetryAnchors[root];
     }
 
     /// @inheritdoc IConsortium

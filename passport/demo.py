@@ -230,9 +230,9 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
         scale = Account.from_key(keccak(SCALE_KEY + name.encode()))
         gov.register_device(operator, scale.address, fac[name])
         readings[name] = [
-            Reading(scale.address, fac[name], now, "net-mass", grams, "g"),
-            Reading(scale.address, fac[name], now + 60, "moisture", 800, "milli-percent"),
-            Reading(scale.address, fac[name], now + 120, "wo3-grade", 65_000, "milli-percent"),
+            Reading(scale.address, fac[name], now, "net-mass", grams, "g", seq=1),
+            Reading(scale.address, fac[name], now + 60, "moisture", 800, "milli-percent", seq=2),
+            Reading(scale.address, fac[name], now + 120, "wo3-grade", 65_000, "milli-percent", seq=3),
         ]
         signed_readings = [sign_reading(scale, r) for r in readings[name]]
         assert all(r.is_from_device() for r in signed_readings)

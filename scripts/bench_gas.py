@@ -37,6 +37,7 @@ TARGETS: dict[str, tuple[int | None, str]] = {
     "set_profile_root": (50_000, "first root: one new slot"),
     "set_facility_record": (35_000, "overwrites the root slot"),
     "add_documents": (35_000, "event only, nothing stored"),
+    "anchor_telemetry": (60_000, "a window of readings: one new slot and an event"),
 }
 OFFER_PLUS_ACCEPT_CEILING = 130_000
 # Fixed times (2033-05-18) keep calldata, and so gas, identical from run to run.
@@ -103,6 +104,11 @@ def measure(url: str) -> dict[str, int]:
     record("set_profile_root", miner, consortium.setProfileRoot(b"\x55" * 32))
     record("set_facility_record", miner, consortium.setFacilityRecord(mine, b"\x66" * 32))
     record("add_documents", refiner, passport.addDocuments(8, b"\x77" * 32))
+    record(
+        "anchor_telemetry",
+        miner,
+        consortium.anchorTelemetry(mine, b"\x88" * 32, 1000, 1_800_000_000, 1_800_000_060),
+    )
     return gas
 
 

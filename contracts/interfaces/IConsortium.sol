@@ -61,6 +61,15 @@ interface IConsortium {
         bool active;
     }
 
+    /// @notice A window of device readings anchored by its Merkle root (one slot).
+    struct TelemetryAnchor {
+        uint32 facilityId;
+        uint32 count;
+        uint40 fromTime;
+        uint40 toTime;
+        uint40 anchoredAt;
+    }
+
     /// @notice A certifier's accreditation for one attestation schema, valid in [validFrom, validUntil).
     struct Accreditation {
         uint40 validFrom;
@@ -102,6 +111,10 @@ interface IConsortium {
     event MemberProfileChanged(address indexed account, bytes32 profileRoot);
     /// @notice Emitted when a facility's sanction flag changes.
     event FacilitySanctionChanged(uint32 indexed facilityId, bool sanctioned);
+    /// @notice Emitted when a window of a facility's device readings is anchored.
+    event TelemetryAnchored(
+        uint32 indexed facilityId, bytes32 indexed root, address indexed by, uint32 count, uint40 fromTime, uint40 toTime
+    );
     /// @notice Emitted when a device key is bound to a facility.
     event DeviceRegistered(address indexed device, uint32 indexed facilityId);
     /// @notice Emitted when a device key is deactivated.
@@ -143,6 +156,10 @@ interface IConsortium {
     error ConsortiumFacilitySanctioned(uint32 facilityId);
     /// @notice Thrown when the caller does not operate the facility.
     error ConsortiumNotOperator(uint32 facilityId, address caller);
+    /// @notice Thrown when a telemetry root is anchored a second time.
+    error ConsortiumTelemetryAnchored(bytes32 root);
+    /// @notice Thrown when a telemetry window is empty, backwards, or has a zero root.
+    error ConsortiumBadTelemetryWindow();
     /// @notice Thrown when a device key is already registered.
     error ConsortiumDeviceExists(address device);
     /// @notice Thrown when a device key is unknown or inactive.
@@ -241,6 +258,17 @@ interface IConsortium {
     /// @param profileRoot The new root; zero withdraws the profile.
     function setProfileRoot(bytes32 profileRoot) external;
 
+    /// @notice Anchors the Merkle root of a window of a facility's device readings (OpenZeppelin
+    ///         leaves, as `MineralPassport.verifyTelemetry` checks). The caller is the facility's
+    ///         operator or an active device key registered to it (a gateway).
+    /// @param facilityId The facility whose devices took the readings.
+    /// @param root The window's Merkle root; each root is anchored once.
+    /// @param count How many readings the window holds (at least 1).
+    /// @param fromTime Time of the window's first reading.
+    /// @param toTime Time of its last reading (not before `fromTime`).
+    function anchorTelemetry(uint32 facilityId, bytes32 root, uint32 count, uint40 fromTime, uint40 toTime)
+        external;
+
     /// @notice Sets the record root of a facility the caller operates (same tree format).
     /// @param facilityId The facility.
     /// @param recordRoot The new root.
@@ -326,6 +354,11 @@ interface IConsortium {
     /// @param account The member.
     /// @return root The root.
     function profileRoot(address account) external view returns (bytes32 root);
+
+    /// @notice Where and when a telemetry root was anchored (zeroed when it was not).
+    /// @param root The window's Merkle root.
+    /// @return anchor_ The anchor record.
+    function telemetryAnchor(bytes32 root) external view returns (TelemetryAnchor memory anchor_);
 
     /// @notice A device's binding (zeroed when unknown).
     /// @param device The device key.

@@ -24,6 +24,7 @@ def _readings(path: Path) -> list[SignedReading]:
                     str(r["kind"]),
                     int(r["value"]),
                     str(r["unit"]),
+                    int(r.get("seq", 0)),
                 ),
                 bytes.fromhex(str(r["signature"]).removeprefix("0x")),
             )

@@ -1,7 +1,7 @@
 """IoT telemetry: readings signed by device keys, anchored as a Merkle root in a batch's content hash.
 
 The tree is compatible with OpenZeppelin's ``MerkleProof``: leaves are
-``keccak256(keccak256(abi.encode(device, facilityId, time, kind, value, unit)))`` (as in OZ's
+``keccak256(keccak256(abi.encode(device, facilityId, seq, time, kind, value, unit)))`` (as in OZ's
 StandardMerkleTree) and inner nodes hash the sorted pair. ``MineralPassport.verifyTelemetry``
 checks a proof against a batch's content hash on-chain.
 """
@@ -17,12 +17,13 @@ from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
-LEAF_TYPES = ["address", "uint32", "uint64", "string", "int256", "string"]
+LEAF_TYPES = ["address", "uint32", "uint64", "uint64", "string", "int256", "string"]
 
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """One measurement; ``value`` is an integer in ``unit`` (e.g. grams, or milli-percent)."""
+    """One measurement; ``value`` is an integer in ``unit`` (e.g. grams, or milli-percent);
+    ``seq`` numbers the device's readings (a gateway takes each (device, seq) once)."""
 
     device: str
     facility_id: int
@@ -30,11 +31,20 @@ class Reading:
     kind: str
     value: int
     unit: str
+    seq: int = 0
 
     def leaf(self) -> bytes:
         encoded = abi_encode(
             LEAF_TYPES,
-            [to_checksum_address(self.device), self.facility_id, self.time, self.kind, self.value, self.unit],
+            [
+                to_checksum_address(self.device),
+                self.facility_id,
+                self.seq,
+                self.time,
+                self.kind,
+                self.value,
+                self.unit,
+            ],
         )
         return keccak(keccak(encoded))
 

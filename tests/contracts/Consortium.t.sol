@@ -348,6 +348,67 @@ contract ConsortiumTest is BaseTest {
         consortium.revokeDevice(sensor);
     }
 
+    // ------------------------------------------------------------ telemetry anchors
+
+    function test_AnchorTelemetry_ByOperatorAndByGateway() public {
+        bytes32 root = keccak256("window 1");
+        vm.warp(1_800_000_100);
+        vm.expectEmit(address(consortium));
+        emit IConsortium.TelemetryAnchored(mine, root, miner, 10, 1_800_000_000, 1_800_000_060);
+        vm.prank(miner);
+        consortium.anchorTelemetry(mine, root, 10, 1_800_000_000, 1_800_000_060);
+        IConsortium.TelemetryAnchor memory a = consortium.telemetryAnchor(root);
+        assertEq(a.facilityId, mine);
+        assertEq(a.count, 10);
+        assertEq(a.fromTime, 1_800_000_000);
+        assertEq(a.toTime, 1_800_000_060);
+        assertEq(a.anchoredAt, 1_800_000_100);
+        address gateway = makeAddr("gateway");
+        vm.prank(miner);
+        consortium.registerDevice(gateway, mine);
+        vm.prank(gateway);
+        consortium.anchorTelemetry(mine, keccak256("window 2"), 1, 5, 5);
+        assertEq(consortium.telemetryAnchor(keccak256("window 2")).count, 1);
+        assertEq(consortium.telemetryAnchor(keccak256("never")).anchoredAt, 0);
+    }
+
+    function test_RevertWhen_AnchorTelemetryTwice() public {
+        bytes32 root = keccak256("window");
+        vm.startPrank(miner);
+        consortium.anchorTelemetry(mine, root, 1, 1, 2);
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumTelemetryAnchored.selector, root));
+        consortium.anchorTelemetry(mine, root, 1, 1, 2);
+        vm.stopPrank();
+    }
+
+    function test_RevertWhen_AnchorTelemetryBadWindow() public {
+        vm.startPrank(miner);
+        vm.expectRevert(IConsortium.ConsortiumBadTelemetryWindow.selector);
+        consortium.anchorTelemetry(mine, bytes32(0), 1, 1, 2);
+        vm.expectRevert(IConsortium.ConsortiumBadTelemetryWindow.selector);
+        consortium.anchorTelemetry(mine, keccak256("w"), 0, 1, 2);
+        vm.expectRevert(IConsortium.ConsortiumBadTelemetryWindow.selector);
+        consortium.anchorTelemetry(mine, keccak256("w"), 1, 3, 2);
+        vm.stopPrank();
+    }
+
+    function test_RevertWhen_AnchorTelemetryByStrangerOrOtherFacilitysDevice() public {
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumNotMember.selector, makeAddr("stranger")));
+        vm.prank(makeAddr("stranger"));
+        consortium.anchorTelemetry(mine, keccak256("w"), 1, 1, 2);
+        address gateway = makeAddr("gateway");
+        vm.prank(miner);
+        consortium.registerDevice(gateway, mine);
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumNotMember.selector, gateway));
+        vm.prank(gateway);
+        consortium.anchorTelemetry(mine + 1, keccak256("w"), 1, 1, 2);
+        vm.prank(miner);
+        consortium.revokeDevice(gateway);
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumNotMember.selector, gateway));
+        vm.prank(gateway);
+        consortium.anchorTelemetry(mine, keccak256("w"), 1, 1, 2);
+    }
+
     // ------------------------------------------------------------ accreditation
 
     function test_Accreditation_WindowAndRevocation() public {
