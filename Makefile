@@ -25,8 +25,10 @@ setup: $(VENV)/.installed node_modules/.installed
 # Re-run when the dependency lists change; pip and npm are idempotent either way.
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@# Debian packages the tests use, installed when we are root: zbar-tools (zbarimg decodes the QR
-	@# labels) and chromium (the viewer's browser tests, through playwright-core).
+	@# labels), chromium (the viewer's browser tests, through playwright-core) and mosquitto (the
+	@# telemetry gateway's MQTT tests).
 	missing=""; command -v zbarimg >/dev/null || missing="zbar-tools"; test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	test -x /usr/sbin/mosquitto || missing="$$missing mosquitto"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else echo "not root: $$missing not installed; the tests that need them are skipped"; fi; \

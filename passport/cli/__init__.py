@@ -13,6 +13,7 @@ from passport.cli.compile import compile_command
 from passport.cli.demo import demo_command
 from passport.cli.deploy import deploy_command
 from passport.cli.facility import facility
+from passport.cli.gateway import gateway
 from passport.cli.member import member
 from passport.cli.node import node
 from passport.cli.passport_cmd import passport_group
@@ -37,6 +38,7 @@ for command in (
     batch,
     attest,
     telemetry,
+    gateway,
     passport_group,
     records,
     trust,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
-from passport.cli._common import emit, json_option
+from passport.cli._common import ChainArgs, chain_options, emit, json_option
 from passport.exceptions import PassportFileInvalid
 from passport.sdk.telemetry import MerkleTree, Reading, SignedReading, verify_proof
 
@@ -59,11 +61,39 @@ def anchor(readings: Path, as_json: bool) -> None:
 
 
 @telemetry.command("prove")
-@click.argument("readings", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("index", type=int)
+@click.argument("readings", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.argument("index", type=int, required=False)
+@click.option(
+    "--reading", "reading_id", default=None, help="DEVICE:SEQ, a reading a gateway stored (--data-dir)."
+)
+@click.option(
+    "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="The gateway's."
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the proof here."
+)
 @json_option
-def prove(readings: Path, index: int, as_json: bool) -> None:
-    """Inclusion proof of reading INDEX (for MineralPassport.verifyTelemetry)."""
+def prove(
+    readings: Path | None,
+    index: int | None,
+    reading_id: str | None,
+    data_dir: Path | None,
+    out: Path | None,
+    as_json: bool,
+) -> None:
+    """Inclusion proof of reading INDEX of the READINGS file (for MineralPassport.verifyTelemetry),
+    or, with --reading DEVICE:SEQ --data-dir DIR, of a reading a gateway stored: the reading, its
+    signature, its Merkle proof and the anchor (tx, block, root)."""
+    if reading_id is not None:
+        if readings is not None or data_dir is None:
+            raise click.UsageError("--reading goes with --data-dir (the gateway's), without READINGS")
+        data = _gateway_proof(reading_id, data_dir)
+        if out is not None:
+            out.write_text(json.dumps(data, indent=2) + "\n")
+        emit(as_json, data, json.dumps(data, indent=2))
+        return
+    if readings is None or index is None:
+        raise click.UsageError("give READINGS INDEX, or --reading DEVICE:SEQ --data-dir DIR")
     signed = _readings(readings)
     if not 0 <= index < len(signed):
         raise click.BadParameter(f"index {index} is outside 0..{len(signed) - 1}")
@@ -76,3 +106,84 @@ def prove(readings: Path, index: int, as_json: bool) -> None:
         "proof": ["0x" + p.hex() for p in proof],
     }
     emit(as_json, data, json.dumps(data, indent=2))
+
+
+def _gateway_proof(reading_id: str, data_dir: Path) -> dict[str, Any]:
+    from eth_utils import is_address, to_checksum_address
+
+    from passport.gateway.service import proof_of
+    from passport.gateway.store import Store
+
+    device, _, seq = reading_id.partition(":")
+    if not is_address(device) or not seq.isdigit():
+        raise click.BadParameter(
+            f"{reading_id!r}: expected DEVICE:SEQ, e.g. 0xAbC…:42", param_hint="--reading"
+        )
+    if not (data_dir / "gateway.sqlite").is_file():
+        raise click.BadParameter(f"{data_dir} holds no gateway store", param_hint="--data-dir")
+    store = Store(data_dir)
+    try:
+        data = proof_of(store, to_checksum_address(device), int(seq))
+    finally:
+        store.close()
+    if data is None:
+        raise click.ClickException(f"the gateway has no reading {reading_id}")
+    if data["anchor"] is None:
+        raise click.ClickException(f"reading {reading_id} is stored but its window is not anchored yet")
+    return data
+
+
+@telemetry.command("verify")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@chain_options
+def verify(file: Path, chain: ChainArgs) -> None:
+    """Check a reading's proof FILE (from `telemetry prove --reading`) against the chain: the
+    device's signature, the Merkle proof to the window's root, the root's anchor (facility, block,
+    transaction), and the device's binding to the facility at the anchor block. Exit 1 on failure."""
+    from passport.gateway.ingest import Rejected, parse, signer
+
+    try:
+        data = json.loads(file.read_text())
+        signed = parse(data["reading"])
+        root = bytes.fromhex(data["window"]["root"][2:])
+        proof = [bytes.fromhex(p[2:]) for p in data["proof"]]
+        anchor = data["anchor"]
+        tx, block = str(anchor["tx"]), int(anchor["block"])
+    except (OSError, ValueError, KeyError, TypeError, Rejected) as exc:
+        raise PassportFileInvalid(str(file), f"not a telemetry proof ({exc})") from exc
+    r = signed.reading
+    checks: list[tuple[str, bool, str]] = []
+    checks.append(("signature", signer(signed) == r.device, f"signed by {r.device}"))
+    checks.append(("merkle proof", verify_proof(root, r.leaf(), proof), f"leaf in root 0x{root.hex()}"))
+    sdk = chain.sdk()
+    c = sdk.contracts.consortium
+    facility, count, _from, _to, anchored_at = c.functions.telemetryAnchor(root).call()
+    receipt = sdk.client.w3.eth.get_transaction_receipt(tx)  # type: ignore[arg-type]
+    in_tx = any(
+        log["address"] == c.address and len(log["topics"]) > 2 and bytes(log["topics"][2]) == root
+        for log in receipt["logs"]
+    )
+    checks.append(
+        (
+            "anchor",
+            anchored_at != 0 and facility == r.facility_id and in_tx and receipt["blockNumber"] == block,
+            f"root anchored for facility {facility} in block {receipt['blockNumber']}, tx {tx}",
+        )
+    )
+    bound, active = c.functions.device(r.device).call(block_identifier=block)
+    checks.append(
+        (
+            "device",
+            bound == r.facility_id and active,
+            f"registered to facility {bound}, active {active}, at block {block}",
+        )
+    )
+    ok = all(passed for _, passed, _ in checks)
+    emit(
+        chain.as_json,
+        {"ok": ok, "checks": [{"check": n, "ok": p, "detail": d} for n, p, d in checks]},
+        "\n".join(f"{'ok  ' if p else 'FAIL'} {n}: {d}" for n, p, d in checks)
+        + f"\n{file}: {'verified' if ok else 'NOT verified'} ({count} readings in the window)",
+    )
+    if not ok:
+        sys.exit(1)

@@ -1,0 +1,309 @@
+"""The telemetry gateway end to end on the dev node: HTTP and MQTT (a real Mosquitto) ingestion,
+every rejection reason, anchoring with proofs checked by the CLI, kill -9 under load, and store
+and forward while the node is down."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from passport.core.events import topic
+from passport.gateway.ingest import as_json
+from passport.gateway.service import Gateway
+from passport.gateway.store import Store
+from passport.node.process import NodeProcess, passport_executable
+from passport.sdk.telemetry import Reading, sign_reading
+from tests.gateway.conftest import SEED, GatewayProcess, Site, make_site
+
+pytestmark = pytest.mark.slow
+SEQ = [int(time.time() * 1000)]
+
+
+def reading(site: Site, key: LocalAccount, **changes: Any) -> dict[str, Any]:
+    SEQ[0] += 1
+    fields: dict[str, Any] = {
+        "seq": SEQ[0],
+        "time": int(time.time()),
+        "kind": "net-mass",
+        "value": 12_000_000,
+    }
+    fields.update(changes)
+    r = Reading(
+        key.address, site.facility, fields["time"], fields["kind"], fields["value"], "g", fields["seq"]
+    )
+    return as_json(sign_reading(key, r))
+
+
+def post(url: str, body: Any) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(
+        url + "/readings", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return str(response.read().decode())
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 60.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def all_anchored(store: Store) -> bool:
+    return store.unwindowed() == 0 and not store.pending() and store.count() > 0
+
+
+def drained(url: str) -> bool:
+    """No reading waits for a window and no window waits for the chain."""
+    metrics = get(url + "/metrics")
+    return (
+        "passport_gateway_queue_readings 0.0" in metrics and "passport_gateway_pending_windows 0.0" in metrics
+    )
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*passport_executable(), *args], capture_output=True, text=True, check=False, timeout=120
+    )
+
+
+@pytest.fixture
+def gateway(site: Site, tmp_path: Path) -> Iterator[tuple[Gateway, str]]:
+    """The gateway in process, HTTP on a free port, windows of 0.3 s or 20 readings."""
+    store = Store(tmp_path / "gw")
+    service = Gateway(site.facility, store, site.sdk, site.operator, window_seconds=0.3, window_readings=20)
+    http = service.http_server("127.0.0.1", 0)
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    service.anchorer.start()
+    try:
+        yield service, f"http://127.0.0.1:{http.server_address[1]}"
+    finally:
+        http.shutdown()
+        http.server_close()
+        service.anchorer.stop()
+        store.close()
+
+
+def test_http_readings_are_anchored_and_proven(
+    site: Site, gateway: tuple[Gateway, str], tmp_path: Path
+) -> None:
+    service, url = gateway
+    batch = [reading(site, site.devices[n % 2]) for n in range(45)]
+    status, body = post(url, batch)
+    assert status == 200 and all(r["accepted"] for r in body["results"])
+    assert post(url, reading(site, site.devices[2]))[0] == 200
+    wait_for(lambda: all_anchored(service.store), what="every window anchored")
+    windows = service.store.windows()
+    assert sum(w.count for w in windows) == 46 and len(windows) >= 3  # 20 + 20 + the rest
+    assert [w.block for w in windows] == sorted(w.block for w in windows if w.block is not None)
+    c = site.sdk.contracts.consortium.functions
+    for w in windows:
+        facility, count, *_ = c.telemetryAnchor(w.root).call()
+        assert (facility, count) == (site.facility, w.count)
+    first = batch[0]
+    proof_file = tmp_path / "proof.json"
+    proved = cli(
+        "telemetry",
+        "prove",
+        "--reading",
+        f"{first['device']}:{first['seq']}",
+        "--data-dir",
+        str(tmp_path / "gw"),
+        "--out",
+        str(proof_file),
+    )
+    assert proved.returncode == 0, proved.stderr
+    data = json.loads(proof_file.read_text())
+    assert data["reading"] == first and data["anchor"]["block"] == windows[0].block
+    checked = cli("telemetry", "verify", str(proof_file), *site.chain_args())
+    assert checked.returncode == 0 and "verified" in checked.stdout, checked.stdout + checked.stderr
+    tampered = dict(data, reading=dict(first, value=first["value"] + 1))
+    (tmp_path / "bad.json").write_text(json.dumps(tampered))
+    refused = cli("telemetry", "verify", str(tmp_path / "bad.json"), *site.chain_args())
+    assert refused.returncode == 1 and "FAIL signature" in refused.stdout
+    assert "passport_gateway_readings_accepted_total 46.0" in get(url + "/metrics")
+    assert json.loads(get(url + "/readiness"))["ready"] is True
+    missing = cli("telemetry", "prove", "--reading", "nonsense", "--data-dir", str(tmp_path / "gw"))
+    assert missing.returncode != 0 and "DEVICE:SEQ" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_every_rejection_reason(site: Site, gateway: tuple[Gateway, str]) -> None:
+    service, url = gateway
+    key = site.devices[0]
+    good = reading(site, key)
+    stranger = Account.create()
+    revoked = Account.create()
+    site.sdk.consortium.register_device(site.operator, revoked.address, site.facility)
+    site.sdk.consortium.revoke_device(site.operator, revoked.address)
+    forged = dict(reading(site, key), signature=reading(site, stranger)["signature"])
+    cases = {
+        "malformed": ({k: v for k, v in good.items() if k != "seq"}, 400),
+        "bad-signature": (forged, 401),
+        "unknown-device": (reading(site, stranger), 403),
+        "revoked-device": (reading(site, revoked), 403),
+        "wrong-facility": (dict(good, facility=site.facility + 7), 403),
+        "time-skew": (reading(site, key, time=int(time.time()) - 3600), 422),
+    }
+    assert post(url, good)[0] == 200
+    cases["duplicate"] = (good, 409)
+    before = service.store.count()
+    wait_for(lambda: service.devices.get(revoked.address) == (site.facility, False), what="revocation seen")
+    for reason, (payload, status) in cases.items():
+        got, body = post(url, payload)
+        assert (got, body["reason"]) == (status, reason), (reason, body)
+        assert body["detail"]
+    assert service.store.count() == before
+    status, body = post(url, [good, reading(site, key), "not a reading"])
+    assert status == 200 and [r.get("reason") for r in body["results"]] == ["duplicate", None, "malformed"]
+    metrics = get(url + "/metrics")
+    for reason in cases:
+        assert f'passport_gateway_readings_rejected_total{{reason="{reason}"}}' in metrics
+    assert post(url, "{")[0] == 400
+
+
+def test_mqtt_readings_are_acknowledged_after_commit_and_anchored(
+    site: Site, broker: str, tmp_path: Path
+) -> None:
+    gw = GatewayProcess(site, tmp_path / "gw", "--mqtt", broker, "--window", "0.5", "--window-readings", "25")
+    gw.start()
+    try:
+        wait_for(lambda: "MQTT connected" in gw.logged(), 30, "the gateway's subscription")
+        done = cli(
+            "gateway",
+            "simulate",
+            "--facility",
+            str(site.facility),
+            "--devices",
+            "4",
+            "--rate",
+            "200",
+            "--count",
+            "60",
+            "--mqtt",
+            broker,
+            "--seed",
+            SEED,
+            *site.chain_args(),
+        )
+        assert done.returncode == 0, done.stderr
+        wait_for(
+            lambda: "passport_gateway_readings_accepted_total 60.0" in get(gw.url + "/metrics"),
+            60,
+            "60 readings",
+        )
+        wait_for(lambda: drained(gw.url), 60, "anchoring")
+    finally:
+        gw.stop()
+    store = Store(tmp_path / "gw")
+    try:
+        assert store.count() == 60 and all_anchored(store)
+        assert sum(w.count for w in store.windows()) == 60
+    finally:
+        store.close()
+    assert len(gw.anchored_lines()) == len(Store(tmp_path / "gw").windows())  # one log line per window
+
+
+def test_kill_9_under_load_loses_no_acknowledged_reading(site: Site, tmp_path: Path) -> None:
+    gw = GatewayProcess(site, tmp_path / "gw", "--window", "0.3", "--window-readings", "15")
+    acked: list[tuple[str, int]] = []
+    key = site.devices[3]
+    for _round in range(3):
+        gw.start()
+        stop = threading.Event()
+
+        def load(stop: threading.Event = stop) -> None:
+            while not stop.is_set():
+                r = reading(site, key)
+                try:
+                    status, _ = post(gw.url, r)
+                except OSError:
+                    return  # the gateway died mid-request: not acknowledged
+                if status == 200:
+                    acked.append((r["device"], r["seq"]))
+
+        threads = [threading.Thread(target=load) for _ in range(3)]
+        for t in threads:
+            t.start()
+        time.sleep(1.5)
+        gw.kill()
+        stop.set()
+        for t in threads:
+            t.join()
+    gw.start()
+    try:
+        wait_for(lambda: drained(gw.url), 60, "anchoring after the restarts")
+    finally:
+        gw.stop()
+    assert len(acked) > 20
+    store = Store(tmp_path / "gw")
+    try:
+        assert all(store.has(d, s) for d, s in acked), "an acknowledged reading was lost"
+        assert all_anchored(store)
+        windows = store.windows()
+        assert sum(w.count for w in windows) == store.count()  # each reading in exactly one window
+        c = site.sdk.contracts.consortium
+        for w in windows:
+            assert c.functions.telemetryAnchor(w.root).call()[1] == w.count
+        logs = site.sdk.client.get_logs(
+            [c.address], [topic("TelemetryAnchored"), None, [w.root for w in windows]]
+        )
+        assert len(logs) == len(windows)  # nothing anchored twice
+    finally:
+        store.close()
+
+
+def test_store_and_forward_while_the_node_is_down(tmp_path: Path) -> None:
+    node = NodeProcess(data_dir=tmp_path / "node")
+    node.start()
+    site = make_site(node.url, tmp_path / "deployments", devices=1)
+    store = Store(tmp_path / "gw")
+    service = Gateway(site.facility, store, site.sdk, site.operator, window_seconds=0.3, window_readings=1000)
+    http = service.http_server("127.0.0.1", 0)
+    url = f"http://127.0.0.1:{http.server_address[1]}"
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    service.anchorer.start()
+    try:
+        assert post(url, [reading(site, site.devices[0]) for _ in range(5)])[0] == 200
+        wait_for(lambda: all_anchored(store), what="the first window")
+        node.stop()
+        for _ in range(3):  # three windows while the chain is away
+            status, body = post(url, [reading(site, site.devices[0]) for _ in range(4)])
+            assert status == 200 and all(r["accepted"] for r in body["results"])
+            wait_for(lambda: store.unwindowed() == 0, what="a window cut")
+        time.sleep(1.0)
+        assert len(store.pending()) == 3 and not service.anchorer.chain_ok
+        assert json.loads(get(url + "/readiness"))["pendingWindows"] == 3
+        node = NodeProcess(data_dir=tmp_path / "node", port=node.port)
+        node.start()
+        wait_for(lambda: not store.pending(), 60, "the queued windows")
+        windows = store.windows()
+        assert len(windows) == 4 and [w.count for w in windows] == [5, 4, 4, 4]
+        blocks = [w.block for w in windows]
+        assert blocks == sorted(blocks) and len(set(blocks)) == 4  # in order, one per window
+    finally:
+        http.shutdown()
+        http.server_close()
+        service.anchorer.stop()
+        store.close()
+        node.stop()
