@@ -7,15 +7,21 @@ public SDK, so the scenario doubles as an end-to-end example for integrators.
 from __future__ import annotations
 
 import json
+import shutil
+import threading
+import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_keys.datatypes import PrivateKey
 from eth_utils import keccak
 
+from passport.core.document import DeviceReading, TelemetryWindow, Weighing
 from passport.core.policy import load_policy
 from passport.core.types import FacilityKind, ProcessOutput, Role, Stage, SubjectKind
 from passport.evidence import verify_offline
@@ -23,13 +29,16 @@ from passport.exceptions import SdkError
 from passport.formats import epcis, untp
 from passport.formats import label as labels
 from passport.formats.identifiers import Identifiers
+from passport.gateway.ingest import as_json
+from passport.gateway.service import Gateway, proof_of
+from passport.gateway.store import Store
 from passport.records.disclosure import Disclosure, Package, Tier, load_tier
 from passport.records.envelope import decrypt, encrypt
 from passport.records.vault import Vault
 from passport.sdk import AttestationRequest, Call, Client, Founder, PassportDocument, PolicyResult, Sdk
 from passport.sdk.accounts import DEV_ROLES, dev_accounts
 from passport.sdk.records import resolve_documents
-from passport.sdk.telemetry import MerkleTree, Reading, sign_reading
+from passport.sdk.telemetry import MerkleTree, Reading, SignedReading, sign_reading
 from passport.viewer import page_title, render_page
 
 DAY = 86_400
@@ -128,12 +137,50 @@ RESOLVER = "id.mineral-passport.example"
 
 FAB_POLICY = {
     "name": "fab-disclosure",
-    "description": "Every mine's licence number and every refinery's RMI smelter id disclosed.",
+    "description": "Every mine's licence number and every refinery's RMI smelter id disclosed, and every "
+    "lot weighed by a weighbridge of its mine.",
     "rules": [
         {"type": "disclosed-field", "field": "licence.number", "kinds": ["MINE"]},
         {"type": "disclosed-field", "field": "rmiSmelterId", "kinds": ["REFINERY"]},
+        {"type": "device-weighed", "kind": "net-mass", "tolerance_bps": 50},
     ],
 }
+
+
+def _through_gateway(
+    sdk: Sdk, operator: LocalAccount, facility: int, signed: list[SignedReading], data_dir: Path
+) -> dict[str, Any]:
+    """Post ``signed`` to a gateway for ``facility`` over HTTP, wait until its window is anchored
+    (by the operator's key), and return the proof of the first reading (the net mass). A fresh
+    store: the demo runs on a fresh chain."""
+    shutil.rmtree(data_dir, ignore_errors=True)
+    store = Store(data_dir)
+    gateway = Gateway(facility, store, sdk, operator, skew=3600, window_seconds=0.2)
+    http = gateway.http_server("127.0.0.1", 0)
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    gateway.anchorer.start()
+    try:
+        body = json.dumps([as_json(r) for r in signed]).encode()
+        url = f"http://127.0.0.1:{http.server_address[1]}/readings"
+        request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            results = json.loads(response.read())["results"]
+        if not all(r["accepted"] for r in results):
+            raise SdkError(f"the gateway refused readings: {results}")
+        deadline = time.monotonic() + 60
+        while store.unwindowed() or store.pending():
+            if time.monotonic() > deadline:
+                raise SdkError("the gateway did not anchor the readings within 60 s")
+            time.sleep(0.05)
+        first = signed[0].reading
+        proof = proof_of(store, first.device, first.seq)
+        assert proof is not None and proof["anchor"] is not None
+        return proof
+    finally:
+        http.shutdown()
+        http.server_close()
+        gateway.anchorer.stop()
+        store.close()
 
 
 def _hand_over(
@@ -224,8 +271,9 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
     for schema_id in schemas.values():
         gov.propose_accreditation(admin, certifier.address, schema_id, now + 365 * DAY)
 
-    say("Both mines bind weighbridge keys and anchor signed telemetry in the lots they mint")
-    trees, readings = {}, {}
+    say("Both mines bind weighbridge keys; each scale posts its signed readings to the mine's gateway")
+    say("  over HTTP, which anchors them on-chain; each lot is minted with its readings' root")
+    trees, readings, proofs = {}, {}, {}
     for name, operator, grams in (("mine-a", mine_a, 12_000_000), ("mine-b", mine_b, 8_000_000)):
         scale = Account.from_key(keccak(SCALE_KEY + name.encode()))
         gov.register_device(operator, scale.address, fac[name])
@@ -237,12 +285,30 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
         signed_readings = [sign_reading(scale, r) for r in readings[name]]
         assert all(r.is_from_device() for r in signed_readings)
         trees[name] = MerkleTree.of_readings(readings[name])
+        proofs[name] = _through_gateway(
+            sdk, operator, fac[name], signed_readings, out_dir / "gateways" / name
+        )
         rows = [{**asdict(r.reading), "signature": "0x" + r.signature.hex()} for r in signed_readings]
         (out_dir / f"telemetry-{name}.json").write_text(json.dumps(rows, indent=2) + "\n")
     conc_a = batches.mint(mine_a, fac["mine-a"], Stage.CONCENTRATE, 12_000_000, 515_600, trees["mine-a"].root)
     conc_b = batches.mint(mine_b, fac["mine-b"], Stage.CONCENTRATE, 8_000_000, 515_600, trees["mine-b"].root)
     tree = trees["mine-a"]
     result.batches.update({"concentrate-a": conc_a, "concentrate-b": conc_b})
+    weighings = [
+        Weighing(
+            batch_id=lot,
+            reading=DeviceReading.model_validate(proofs[name]["reading"]),
+            lot_proof=["0x" + h.hex() for h in trees[name].proof(0)],  # the net-mass reading
+            window=TelemetryWindow(
+                root=proofs[name]["window"]["root"],
+                count=proofs[name]["window"]["count"],
+                from_time=proofs[name]["window"]["fromTime"],
+                to_time=proofs[name]["window"]["toTime"],
+            ),
+            window_proof=proofs[name]["proof"],
+        )
+        for name, lot in (("mine-a", conc_a), ("mine-b", conc_b))
+    ]
     for name, operator, lot in (("mine-a", mine_a, conc_a), ("mine-b", mine_b, conc_b)):
         documents = out_dir / "documents"
         documents.mkdir(parents=True, exist_ok=True)
@@ -374,7 +440,7 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
 
     say("The WF6 passport is exported with its evidence; a buyer checks it offline against the trust anchor")
     try:
-        proven = sdk.export_with_evidence(result.batches["wf6"], doc_block(result))
+        proven = sdk.export_with_evidence(result.batches["wf6"], doc_block(result), readings=weighings)
     except SdkError as exc:
         say(f"  no evidence on this chain: {exc}")
         return result
@@ -393,7 +459,7 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
         def disclose(document: PassportDocument, at_tier: Tier = at_tier) -> list[Disclosure]:
             return sdk.records.share(vaults["fab"], document, at_tier).disclosures
 
-        disclosed = sdk.export_with_evidence(wf6, doc_block(result), disclose, tier)
+        disclosed = sdk.export_with_evidence(wf6, doc_block(result), disclose, tier, readings=weighings)
         path = out_dir / f"passport-wf6-batch-{wf6}.{tier}.json"
         disclosed.save(path)
         result.passports[f"wf6-{tier}"] = path
@@ -404,7 +470,7 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
         say(f"  the fab exports it at the {tier} tier ({count} records): verified offline {ok}")
     # The same passport in the formats buyers' systems read, signed by the fab, verified offline.
     buyer_proven = sdk.export_with_evidence(
-        wf6, doc_block(result), result.documents["wf6-buyer"].disclosures, "buyer", [fab.address]
+        wf6, doc_block(result), result.documents["wf6-buyer"].disclosures, "buyer", [fab.address], weighings
     )
     shipped = [load_policy(p) for p in ("dfars-2027", "eu-2017-821")]
     credential = untp.sign(untp.dpp_credential(buyer_proven, fab.address, shipped), fab.key)

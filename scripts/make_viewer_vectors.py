@@ -11,7 +11,8 @@ failure's ``where`` (prefix) and a part of its reason. There are two good passpo
 demo's WF6 at the buyer and public tiers) and one tampered passport or anchor per kind of
 tampering: a claim of each list, a header, a seal, each kind of trie proof (account, storage,
 receipt, transaction), an omitted receipt, a completeness statement, the version hash, each part
-of a disclosure, and an anchor with another validator or another code hash.
+of a disclosure, each part of a device reading, and an anchor with another validator or another
+code hash.
 """
 
 from __future__ import annotations
@@ -207,6 +208,28 @@ def main() -> None:
         doc,
         f"disclosures[{len(buyer['disclosures'])}]",
         "disclosed twice",
+    )
+    w = buyer["readings"][0]
+    label = f"readings[0] ({w['reading']['device']}:{w['reading']['seq']})"
+    doc = copy.deepcopy(buyer)
+    doc["readings"][0]["reading"]["value"] += 1000
+    add("reading-value", "a weighbridge reading's value changed", doc, f"{label} signature")
+    doc = copy.deepcopy(buyer)
+    doc["readings"][0]["window_proof"][0] = "0x" + "44" * 32
+    add("reading-window-proof", "a reading's window proof changed", doc, f"{label} window_proof")
+    doc = copy.deepcopy(buyer)
+    doc["readings"][0]["window"]["count"] += 1
+    add(
+        "reading-window",
+        "a reading's window stated with another count",
+        doc,
+        f"{label} window",
+        "anchored as",
+    )
+    doc = copy.deepcopy(buyer)
+    doc["readings"][0]["lot_proof"] = []
+    add(
+        "reading-lot-proof", "a reading's proof to its lot's document root removed", doc, f"{label} lot_proof"
     )
     add(
         "anchor-other-validator",

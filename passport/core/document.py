@@ -248,6 +248,43 @@ class Evidence(_Model):
         return headers, seals, nodes
 
 
+class TelemetryWindow(_Model):
+    """An anchored window of device readings (``Consortium.anchorTelemetry``)."""
+
+    root: Hex32 = Field(pattern=r"^0x[0-9a-f]{64}$")
+    count: int = Field(ge=1)
+    from_time: int
+    to_time: int
+
+
+class DeviceReading(_Model):
+    """A device-signed reading as the gateway took it (its JSON wire form)."""
+
+    device: Address
+    facility: int
+    seq: int
+    time: int
+    kind: str
+    value: int
+    unit: str
+    signature: str = Field(pattern=r"^0x[0-9a-f]{130}$")
+
+
+class Weighing(_Model):
+    """A reading that measured a lot: signed by a device of the lot's facility, in the lot's
+    document root (``lot_proof``, sorted-pair Merkle proof to the batch's content hash) and in a
+    window anchored on chain before the mint (``window_proof``)."""
+
+    batch_id: int
+    reading: DeviceReading
+    lot_proof: list[Hex32]
+    window: TelemetryWindow
+    window_proof: list[Hex32]
+
+    def label(self) -> str:
+        return f"{self.reading.device}:{self.reading.seq}"
+
+
 class Version(_Model):
     """The passport version's hash: what a registry (the EU DPP registry) stores per version."""
 
@@ -282,10 +319,16 @@ class PassportDocument(JsonFile):
         default_factory=list,
         description="revealed and withheld fields of the lineage's member, facility and batch records",
     )
+    readings: list[Weighing] = Field(
+        default_factory=list,
+        description="device readings that measured the lineage's lots, with their Merkle proofs and anchors",
+    )
 
     def claims(self) -> dict[str, Any]:
         """The document without its evidence and disclosures: what verification re-derives."""
-        return self.model_dump(mode="json", exclude={"evidence", "version", "tier", "disclosures"})
+        return self.model_dump(
+            mode="json", exclude={"evidence", "version", "tier", "disclosures", "readings"}
+        )
 
     def record_subjects(self) -> set[tuple[str, str]]:
         """(kind, subject) of every record the passport may disclose, subjects lower-cased: its

@@ -56,12 +56,26 @@ class DisclosedField(_Rule):
     ] = Field(min_length=1)
 
 
+class DeviceWeighed(_Rule):
+    """Every origin lot (minted ancestor) was weighed by a device of its facility: the passport
+    carries a reading of ``kind`` in ``unit`` whose value is within ``tolerance_bps`` of the minted
+    mass. The verifier proves each reading: the device's signature and binding to the facility,
+    the reading in the lot's document root and in a window anchored before the mint."""
+
+    type: Literal["device-weighed"]
+    kind: str = "net-mass"
+    unit: Literal["g"] = "g"
+    tolerance_bps: int = Field(default=50, ge=0, le=10_000)
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
     description: str = ""
-    rules: list[ForbiddenCountries | Untainted | OriginAttestation | DisclosedField] = Field(min_length=1)
+    rules: list[ForbiddenCountries | Untainted | OriginAttestation | DisclosedField | DeviceWeighed] = Field(
+        min_length=1
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +156,8 @@ def _evaluate(rule: Any, doc: PassportDocument) -> list[str]:
         return out
     if isinstance(rule, DisclosedField):
         return _disclosed(rule, doc)
+    if isinstance(rule, DeviceWeighed):
+        return _weighed(rule, doc)
     assert isinstance(rule, OriginAttestation)
     wanted_kind = "FACILITY" if rule.subject == "facility" else "BATCH"
     valid = {
@@ -174,4 +190,28 @@ def _disclosed(rule: DisclosedField, doc: PassportDocument) -> list[str]:
             out.append(f"{who}: no record disclosed ({rule.field} required)")
         elif value == WITHHELD:
             out.append(f"{who}: {rule.field} withheld")
+    return out
+
+
+def _weighed(rule: DeviceWeighed, doc: PassportDocument) -> list[str]:
+    out = []
+    for origin in doc.origins:
+        found = [
+            w.reading.value
+            for w in doc.readings
+            if w.batch_id == origin.batch_id and w.reading.kind == rule.kind and w.reading.unit == rule.unit
+        ]
+        if not found:
+            out.append(
+                f"origin batch {origin.batch_id}: no {rule.kind} reading from a device of its facility"
+            )
+            continue
+        limit = origin.mass_grams * rule.tolerance_bps / 10_000
+        if not any(abs(v - origin.mass_grams) <= limit for v in found):
+            closest = min(found, key=lambda v: abs(v - origin.mass_grams))
+            out.append(
+                f"origin batch {origin.batch_id}: minted {origin.mass_grams:,} g, "
+                f"the device read {closest:,} g "
+                f"(tolerance {rule.tolerance_bps / 100:g} %)"
+            )
     return out

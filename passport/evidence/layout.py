@@ -36,7 +36,14 @@ VARIABLES: dict[str, dict[str, int]] = {
         "_processInputs": 4,
         "_baseTokenURI": 9,
     },
-    "Consortium": {"_members": 0, "_facilities": 1, "_accreditations": 3, "_profileRoots": 10},
+    "Consortium": {
+        "_members": 0,
+        "_facilities": 1,
+        "_devices": 2,
+        "_accreditations": 3,
+        "_profileRoots": 10,
+        "_telemetryAnchors": 11,
+    },
     "AttestationRegistry": {"_schemas": 2, "_attestations": 4},
 }
 
@@ -68,6 +75,14 @@ STRUCTS: dict[str, tuple[Member, ...]] = {
         Member("recordRoot", 1, 0, 32),
     ),
     "Accreditation": (Member("validFrom", 0, 0, 5), Member("validUntil", 0, 5, 5)),
+    "Device": (Member("facilityId", 0, 0, 4), Member("active", 0, 4, 1)),
+    "TelemetryAnchor": (
+        Member("facilityId", 0, 0, 4),
+        Member("count", 0, 4, 4),
+        Member("fromTime", 0, 8, 5),
+        Member("toTime", 0, 13, 5),
+        Member("anchoredAt", 0, 18, 5),
+    ),
     "Attestation": (
         Member("certifier", 0, 0, 20),
         Member("schemaId", 0, 20, 3),
@@ -185,6 +200,14 @@ def facility_of(facility_id: int, word0: int, word1: int) -> Facility:
         operator_sanctioned=bool(field(word0, "Facility", "operatorSanctioned")),
         record_root="0x" + _word(field(word1, "Facility", "recordRoot")).hex(),
     )
+
+
+def device_slot(device: str) -> int:
+    return mapping_slot(VARIABLES["Consortium"]["_devices"], int(device, 16))
+
+
+def telemetry_anchor_slot(root: str) -> int:
+    return mapping_slot(VARIABLES["Consortium"]["_telemetryAnchors"], int(root, 16))
 
 
 def accreditations_slot(certifier: str, schema_id: int) -> int:

@@ -19,6 +19,7 @@ from passport.evidence import layout
 from passport.evidence.disclosed import check_disclosures
 from passport.evidence.proven import ProofError, ProvenChain, ProvenData, read_chain_data
 from passport.evidence.trust import TrustAnchor
+from passport.evidence.weighed import check_readings
 
 DEFAULT_POLICIES = ("dfars-2027", "eu-2017-821")
 UNSEALED_NOTE = "headers not sealed: trusted as exported"
@@ -200,6 +201,8 @@ def verify_offline(
     for name in sorted(set(evidence.completeness) - set(statements)):
         fail(Failure(f"evidence.completeness.{name}", "the file states a list the evidence does not cover"))
     for where, why in check_disclosures(chain, derived, document.disclosures):
+        fail(Failure(where, why))
+    for where, why in check_readings(chain, derived, document.readings):
         fail(Failure(where, why))
     if document.version is not None and document.version.hash != version_hash(document):
         fail(

@@ -12,11 +12,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eth_keys.datatypes import Signature
-from eth_keys.exceptions import BadSignature
-from eth_utils import is_address, keccak, to_checksum_address
+from eth_utils import is_address, to_checksum_address
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from passport.core.telemetry import leaf_signer
 from passport.gateway.store import Store
 from passport.sdk.telemetry import Reading, SignedReading
 
@@ -31,7 +30,6 @@ REASONS = (
     "duplicate",
 )
 FIELDS = {"device", "facility", "seq", "time", "kind", "value", "unit", "signature"}
-PERSONAL = b"\x19Ethereum Signed Message:\n32"
 
 
 class Rejected(Exception):
@@ -113,14 +111,7 @@ def as_json(signed: SignedReading) -> dict[str, Any]:
 
 def signer(signed: SignedReading) -> str | None:
     """The address that signed the reading (EIP-191 over its leaf), or None."""
-    sig = bytearray(signed.signature)
-    if sig[64] >= 27:
-        sig[64] -= 27
-    try:
-        digest = keccak(PERSONAL + signed.reading.leaf())
-        return str(Signature(bytes(sig)).recover_public_key_from_msg_hash(digest).to_checksum_address())
-    except (BadSignature, ValueError):
-        return None
+    return leaf_signer(signed.reading.leaf(), signed.signature)
 
 
 class Devices:

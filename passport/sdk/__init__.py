@@ -9,7 +9,7 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
-from passport.core.document import PassportDocument
+from passport.core.document import PassportDocument, Weighing
 from passport.core.policy import Policy, PolicyResult, check, load_policy
 from passport.evidence.trust import TrustAnchor
 from passport.records.disclosure import Disclosure
@@ -63,10 +63,11 @@ class Sdk:
         disclosures: Sequence[Disclosure] | Callable[[PassportDocument], Sequence[Disclosure]] = (),
         tier: str | None = None,
         members: Sequence[str] = (),
+        readings: Sequence[Weighing] = (),
     ) -> PassportDocument:
         """The passport with the proofs that let a buyer verify it offline, and the disclosures
         given; see :func:`passport.sdk.evidence.export_with_evidence`."""
-        return export_with_evidence(self.contracts, batch_id, block, disclosures, tier, members)
+        return export_with_evidence(self.contracts, batch_id, block, disclosures, tier, members, readings)
 
     def trust_anchor(self, name: str) -> TrustAnchor:
         """The consortium's trust anchor for offline verification (chain, validators, contracts)."""

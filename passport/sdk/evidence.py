@@ -23,13 +23,14 @@ from trie.hexary import HexaryTrie
 from passport._utils.addresses import checksum
 from passport.core.compare import diff
 from passport.core.derive import ChainData, derive
-from passport.core.document import Evidence, PassportDocument, ReceiptRef
+from passport.core.document import Evidence, PassportDocument, ReceiptRef, Weighing
 from passport.core.types import BatchFlag
 from passport.evidence import layout
 from passport.evidence.disclosed import check_disclosures
 from passport.evidence.proven import ProofError, ProvenChain, read_chain_data
 from passport.evidence.trust import ContractAnchor, TrustAnchor
 from passport.evidence.verify import active_member, completeness
+from passport.evidence.weighed import check_readings
 from passport.exceptions import SdkError
 from passport.records.disclosure import Disclosure
 from passport.sdk.assembly import gather
@@ -248,11 +249,14 @@ def export_with_evidence(
     disclosures: Sequence[Disclosure] | Callable[[PassportDocument], Sequence[Disclosure]] = (),
     tier: str | None = None,
     members: Sequence[str] = (),
+    readings: Sequence[Weighing] = (),
 ) -> PassportDocument:
     """``batch_id``'s passport at ``block`` (default: latest) with the evidence that proves it,
     and ``disclosures`` (made at ``tier``; or a function of the passport that makes them, so the
     lineage is read once) with the proofs of the roots they hang from, and the
-    member records of ``members`` (a credential's issuer) with theirs. The version hash is recorded.
+    member records of ``members`` (a credential's issuer) with theirs, and the device ``readings``
+    that weighed its lots with the anchors and device bindings they need. The version hash is
+    recorded.
 
     Raises:
         ContractRevert: ``BatchNotFound``.
@@ -275,6 +279,8 @@ def export_with_evidence(
         collector.planned_slots()
         + [(c, layout.profile_root_slot(d.subject)) for d in disclosures if d.kind == "member"]
         + [(c, layout.member_record_slot(m)) for m in members]
+        + [(c, layout.telemetry_anchor_slot(w.window.root)) for w in readings]
+        + [(c, layout.device_slot(w.reading.device)) for w in readings]
     )
     appended = sorted({d.anchor_tx for d in disclosures if d.anchor_tx is not None})
     appended_blocks = [
@@ -323,6 +329,11 @@ def export_with_evidence(
     refused = check_disclosures(chain, derived, list(disclosures))
     if refused:
         raise SdkError(f"a disclosure does not verify against the chain: {refused[0][0]}: {refused[0][1]}")
+    weighed = check_readings(chain, derived, list(readings))
+    if weighed:
+        raise SdkError(
+            f"a device reading does not verify against the chain: {weighed[0][0]}: {weighed[0][1]}"
+        )
     for member in members:
         refused_member = active_member(member, c)(chain, proven)
         if refused_member:
@@ -336,6 +347,7 @@ def export_with_evidence(
             "evidence": bundle(statements, Evidence.pack(*parts())),
             "tier": tier,
             "disclosures": list(disclosures),
+            "readings": list(readings),
         }
     ).versioned()
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 
-LEAF_TYPES = ["address", "uint32", "uint64", "uint64", "string", "int256", "string"]
+from passport.core.telemetry import LEAF_TYPES, pair, reading_leaf, verify_proof
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,19 +33,9 @@ class Reading:
     seq: int = 0
 
     def leaf(self) -> bytes:
-        encoded = abi_encode(
-            LEAF_TYPES,
-            [
-                to_checksum_address(self.device),
-                self.facility_id,
-                self.seq,
-                self.time,
-                self.kind,
-                self.value,
-                self.unit,
-            ],
+        return reading_leaf(
+            self.device, self.facility_id, self.seq, self.time, self.kind, self.value, self.unit
         )
-        return keccak(keccak(encoded))
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +62,7 @@ def sign_reading(device: LocalAccount, reading: Reading) -> SignedReading:
     )
 
 
-def _pair(a: bytes, b: bytes) -> bytes:
-    return keccak(a + b) if a < b else keccak(b + a)
+_pair = pair
 
 
 class MerkleTree:
@@ -115,9 +103,4 @@ class MerkleTree:
         return proof
 
 
-def verify_proof(root: bytes, leaf: bytes, proof: Sequence[bytes]) -> bool:
-    """Same computation as OpenZeppelin's ``MerkleProof.verify``."""
-    node = leaf
-    for sibling in proof:
-        node = _pair(node, sibling)
-    return node == root
+__all__ = ["LEAF_TYPES", "MerkleTree", "Reading", "SignedReading", "sign_reading", "verify_proof"]

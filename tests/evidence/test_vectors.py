@@ -25,7 +25,7 @@ def load(name: str) -> dict[str, Any]:
 def test_vectors_cover_every_kind_of_tampering() -> None:
     kinds = {n.split("-")[0] for n in NAMES}
     assert {"good", "claim", "header", "seal", "proof", "receipt", "completeness", "version"} <= kinds
-    assert {"disclosure", "anchor"} <= kinds
+    assert {"disclosure", "anchor", "reading"} <= kinds
     assert {"proof-account", "proof-storage", "proof-receipt", "proof-transaction"} <= set(NAMES)
 
 

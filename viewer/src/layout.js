@@ -6,7 +6,7 @@ export { addressOf };
 
 export const VARIABLES = {
   MineralPassport: { _records: 0n, _holdings: 1n, _contentHashes: 2n, _processInputs: 4n, _baseTokenURI: 9n },
-  Consortium: { _members: 0n, _facilities: 1n, _accreditations: 3n, _profileRoots: 10n },
+  Consortium: { _members: 0n, _facilities: 1n, _devices: 2n, _accreditations: 3n, _profileRoots: 10n, _telemetryAnchors: 11n },
   AttestationRegistry: { _schemas: 2n, _attestations: 4n },
 };
 
@@ -17,6 +17,8 @@ export const STRUCTS = {
   Holding: { custodian: [0, 0, 20], massGrams: [0, 20, 8], parentRef: [0, 28, 4] },
   Facility: { operator: [0, 0, 20], country: [0, 20, 2], kind: [0, 22, 1], sanctioned: [0, 23, 1], operatorSanctioned: [0, 24, 1], recordRoot: [1, 0, 32] },
   Accreditation: { validFrom: [0, 0, 5], validUntil: [0, 5, 5] },
+  Device: { facilityId: [0, 0, 4], active: [0, 4, 1] },
+  TelemetryAnchor: { facilityId: [0, 0, 4], count: [0, 4, 4], fromTime: [0, 8, 5], toTime: [0, 13, 5], anchoredAt: [0, 18, 5] },
   Attestation: { certifier: [0, 0, 20], schemaId: [0, 20, 3], flags: [0, 23, 1], issuedAt: [0, 24, 4], expiresAt: [0, 28, 4] },
   Schema: { name: [0, 0, 32], revocable: [1, 0, 1], subjectKind: [1, 1, 1] },
 };
@@ -69,6 +71,8 @@ export const baseUriSlot = () => mp._baseTokenURI;
 export const facilitySlot = (id) => mappingSlot(cs._facilities, id);
 export const memberRecordSlot = (address) => mappingSlot(cs._members, BigInt(address));
 export const profileRootSlot = (address) => mappingSlot(cs._profileRoots, BigInt(address));
+export const deviceSlot = (address) => mappingSlot(cs._devices, BigInt(address));
+export const telemetryAnchorSlot = (root) => mappingSlot(cs._telemetryAnchors, BigInt(root));
 export const accreditationsSlot = (certifier, schemaId) => mappingSlot(mappingSlot(cs._accreditations, BigInt(certifier)), schemaId);
 export const schemaSlot = (id) => mappingSlot(ar._schemas, id);
 export const attestationSlot = (uid) => mappingSlot(ar._attestations, BigInt(uid));

@@ -112,6 +112,13 @@ function render(doc, report, app) {
       doc.facilities.map((f) => [`${f.facility_id}`, f.kind, names.field('facility', f.facility_id, 'name') ?? 'not disclosed',
         names.member(f.operator), f.sanctioned || f.operator_sanctioned ? h('span', { class: 'fail' }, 'yes') : 'no'])),
       h('p', { class: 'legend' }, `"${WITHHELD}": the record was disclosed at this tier without the field; "not disclosed": no record was disclosed.`)),
+    section('Device readings', 'readings', (doc.readings ?? []).length
+      ? table(['Lot', 'Reading', 'Device', 'Time', 'Anchored window'], doc.readings.map((w) => [
+        `#${w.batch_id}`, `${w.reading.kind}: ${w.reading.unit === 'g' ? kg(w.reading.value) : `${w.reading.value} ${w.reading.unit}`}`,
+        `${short(w.reading.device)} #${w.reading.seq}`, date(w.reading.time),
+        h('code', { class: 'mono' }, `${short(w.window.root)} (${w.window.count})`)]))
+      : h('p', {}, 'No device readings are carried.'),
+    h('p', { class: 'legend' }, 'Each reading is signed by its device, bound to the lot\'s facility, in the lot\'s document root, and in a window anchored on chain before the lot was minted: all checked in this page.')),
     section('Telemetry and documents', 'telemetry', table(['Batch', 'Root (content hash)'],
       Object.entries(doc.telemetry_roots).map(([b, root]) => [`#${b}`, h('code', { class: 'mono' }, short(root))])),
       h('p', { class: 'legend' }, 'Each root is proven in MineralPassport storage at the anchor block; readings and documents hang from it by Merkle proof.')),

@@ -101,6 +101,26 @@ function evaluate(rule, doc) {
     }
     return out;
   }
+  if (rule.type === 'device-weighed') {
+    const kind = rule.kind ?? 'net-mass';
+    const unit = rule.unit ?? 'g';
+    const bps = rule.tolerance_bps ?? 50;
+    const out = [];
+    const fmt = (n) => n.toLocaleString('en-US');
+    for (const o of doc.origins) {
+      const found = (doc.readings ?? []).filter((w) => w.batch_id === o.batch_id && w.reading.kind === kind && w.reading.unit === unit).map((w) => w.reading.value);
+      if (!found.length) {
+        out.push(`origin batch ${o.batch_id}: no ${kind} reading from a device of its facility`);
+        continue;
+      }
+      const limit = (o.mass_grams * bps) / 10000;
+      if (!found.some((v) => Math.abs(v - o.mass_grams) <= limit)) {
+        const closest = found.reduce((a, b) => (Math.abs(b - o.mass_grams) < Math.abs(a - o.mass_grams) ? b : a));
+        out.push(`origin batch ${o.batch_id}: minted ${fmt(o.mass_grams)} g, the device read ${fmt(closest)} g (tolerance ${bps / 100} %)`);
+      }
+    }
+    return out;
+  }
   throw new Error(`unknown rule type ${rule.type}`);
 }
 

@@ -9,6 +9,7 @@ import { ProofError, keccak, concat, word, utf8ToBytes, bytesToHex, checksum, he
 import { ProvenChain } from './proven.js';
 import { derive, historyCounts, processIds, relevant } from './derive.js';
 import { checkDisclosures } from './disclosure.js';
+import { checkReadings } from './weighed.js';
 import { BUILTIN, checkPolicy } from './policy.js';
 import * as layout from './layout.js';
 
@@ -38,7 +39,7 @@ export function sealSigner(chainId, blockHash, seal) {
 }
 
 export function claims(doc) {
-  const { evidence, version, tier, disclosures, ...rest } = doc;
+  const { evidence, version, tier, disclosures, readings, ...rest } = doc;
   return rest;
 }
 
@@ -278,6 +279,7 @@ async function verifyInto(doc, trust, policies, report, fail) {
   }
   const disclosures = doc.disclosures ?? [];
   for (const [where, why] of await checkDisclosures(chain, { ...derived, chain: derivedRef }, disclosures)) fail(where, why);
+  for (const [where, why] of await checkReadings(chain, { ...derived, chain: derivedRef }, doc.readings ?? [])) fail(where, why);
   report.counts = {
     records: disclosures.length,
     fields: disclosures.reduce((n, d) => n + Object.keys(d.revealed ?? {}).length, 0),
@@ -320,3 +322,4 @@ export { checksum } from './util.js';
 export { leafHash, checkDisclosure } from './disclosure.js';
 export { layoutDag } from './graph.js';
 export { unpack } from './proven.js';
+export { readingLeaf, leafSigner } from './weighed.js';
