@@ -274,6 +274,13 @@ class Gateway:
                     self._json(404, {"error": "POST /readings; GET /metrics, /liveness, /readiness"})
 
             def do_POST(self) -> None:
+                started = time.monotonic()
+                try:
+                    self._post()
+                finally:
+                    gateway.metrics.ack.labels("http").observe(time.monotonic() - started)
+
+            def _post(self) -> None:
                 if urlsplit(self.path).path != "/readings":
                     self._json(404, {"error": "POST /readings"})
                     return
@@ -335,7 +342,7 @@ class Gateway:
             log.info("MQTT connected to %s (%s); subscribed to %s", url, reason, topic)
 
         def on_message(_c: Any, _userdata: Any, message: Any) -> None:
-            inbox.put(message)
+            inbox.put((time.monotonic(), message))
 
         def writer() -> None:
             while not stop.is_set():
@@ -350,17 +357,19 @@ class Gateway:
                     except queue.Empty:
                         break
                 try:
-                    results = self.ingest.submit([m.payload for m in batch])
+                    results = self.ingest.submit([m.payload for _, m in batch])
                 except Exception:
                     log.exception("storing MQTT readings: not acknowledged, the broker will resend")
                     continue
-                for message, result in zip(batch, results, strict=True):
+                acked = self.metrics.ack.labels("mqtt")
+                for (arrived, message), result in zip(batch, results, strict=True):
                     if not result.accepted:
                         client.publish(
                             f"passport/{self.facility}/rejected", json.dumps(result.as_json()), qos=0
                         )
                     if message.qos > 0:
                         client.ack(message.mid, message.qos)
+                    acked.observe(time.monotonic() - arrived)
 
         client.on_connect = on_connect
         client.on_message = on_message

@@ -77,14 +77,17 @@ class Store:
 
     # ------------------------------------------------------------------ readings
 
-    def add(self, readings: Sequence[SignedReading]) -> list[bool]:
-        """Store ``readings`` in one transaction; True for each stored, False for each that was
-        already there (a duplicate (device, seq)). Returns once committed to disk."""
+    def add(self, readings: Sequence[SignedReading], leaves: Sequence[bytes] | None = None) -> list[bool]:
+        """Store ``readings`` (with their ``leaves`` when already computed) in one transaction;
+        True for each stored, False for each that was already there (a duplicate (device, seq)).
+        Returns once committed to disk."""
         out: list[bool] = []
+        if leaves is None:
+            leaves = [s.reading.leaf() for s in readings]
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                for s in readings:
+                for s, leaf in zip(readings, leaves, strict=True):
                     r = s.reading
                     cursor = self._db.execute(
                         "INSERT OR IGNORE INTO readings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
@@ -97,7 +100,7 @@ class Store:
                             str(r.value),
                             r.unit,
                             s.signature,
-                            r.leaf(),
+                            leaf,
                         ),
                     )
                     out.append(cursor.rowcount == 1)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from eth_abi import encode as abi_encode
 from eth_account import Account
-from eth_utils import keccak
-from hypothesis import given
+from eth_utils import keccak, to_checksum_address
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from passport.core.telemetry import LEAF_TYPES, reading_leaf
 from passport.sdk.telemetry import MerkleTree, Reading, sign_reading, verify_proof
 
 leaves = st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=40, unique=True)
@@ -48,3 +50,21 @@ def test_device_signatures() -> None:
     assert not forged.is_from_device()
     with pytest.raises(ValueError, match=r"reading names device .* key is"):
         sign_reading(other, reading)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    facility=st.integers(0, 2**32 - 1),
+    seq=st.integers(0, 2**64 - 1),
+    time=st.integers(0, 2**64 - 1),
+    kind=st.text(max_size=80),
+    value=st.integers(-(2**255), 2**255 - 1),
+    unit=st.text(max_size=40),
+    device=st.binary(min_size=20, max_size=20),
+)
+def test_reading_leaf_equals_eth_abi_encoding(
+    facility: int, seq: int, time: int, kind: str, value: int, unit: str, device: bytes
+) -> None:
+    address = to_checksum_address(device)
+    encoded = abi_encode(LEAF_TYPES, [address, facility, seq, time, kind, value, unit])
+    assert reading_leaf(address, facility, seq, time, kind, value, unit) == keccak(keccak(encoded))
