@@ -331,14 +331,19 @@ class Gateway:
         inbox: queue.Queue[Any] = queue.Queue()
         from paho.mqtt.enums import CallbackAPIVersion
 
+        # A persistent session (clean_session=False, a fixed client id): while the gateway is down
+        # the broker keeps its QoS 1 messages, and redelivers those it sent but saw no PUBACK for.
         client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=f"passport-gateway-{self.facility}", manual_ack=True
+            CallbackAPIVersion.VERSION2,
+            client_id=f"passport-gateway-{self.facility}",
+            clean_session=False,
+            manual_ack=True,
         )
         topic = f"passport/{self.facility}/readings"
         stop = threading.Event()
 
         def on_connect(c: Any, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
-            c.subscribe(topic, qos=1)
+            c.subscribe(topic, qos=1)  # again on each connect: harmless on a kept session
             log.info("MQTT connected to %s (%s); subscribed to %s", url, reason, topic)
 
         def on_message(_c: Any, _userdata: Any, message: Any) -> None:

@@ -274,6 +274,69 @@ def test_kill_9_under_load_loses_no_acknowledged_reading(site: Site, tmp_path: P
         store.close()
 
 
+def test_kill_9_under_mqtt_load_loses_no_reading_the_broker_took(
+    site: Site, broker: str, tmp_path: Path
+) -> None:
+    """The broker keeps the gateway's session: readings it took while the gateway was dead, or
+    delivered without a PUBACK, reach the store after the restart, once each."""
+    gw = GatewayProcess(site, tmp_path / "gw", "--mqtt", broker, "--window", "0.3", "--window-readings", "50")
+    gw.start()
+    wait_for(lambda: "MQTT connected" in gw.logged(), 30, "the gateway's subscription")
+    with subprocess.Popen(
+        [
+            *passport_executable(),
+            "gateway",
+            "simulate",
+            "--facility",
+            str(site.facility),
+            "--devices",
+            "4",
+            "--rate",
+            "150",
+            "--count",
+            "600",
+            "--mqtt",
+            broker,
+            "--seed",
+            SEED,
+            *site.chain_args(),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as publisher:
+        for _ in range(2):
+            time.sleep(1.2)
+            gw.kill()
+            time.sleep(0.5)  # readings keep arriving at the broker meanwhile
+            gw.start()
+        _out, err = publisher.communicate(timeout=120)
+    assert publisher.returncode == 0, err
+    try:
+        wait_for(
+            lambda: "passport_gateway_readings_accepted_total" in get(gw.url + "/metrics"), 10, "metrics"
+        )
+        store_dir = tmp_path / "gw"
+
+        def stored() -> int:
+            s = Store(store_dir)
+            try:
+                return s.count()
+            finally:
+                s.close()
+
+        wait_for(lambda: stored() == 600, 120, "all 600 readings in the store")
+        wait_for(lambda: drained(gw.url), 60, "anchoring")
+    finally:
+        gw.stop()
+    store = Store(tmp_path / "gw")
+    try:
+        assert store.count() == 600 and all_anchored(store)
+        assert sum(w.count for w in store.windows()) == 600
+    finally:
+        store.close()
+
+
 def test_store_and_forward_while_the_node_is_down(tmp_path: Path) -> None:
     node = NodeProcess(data_dir=tmp_path / "node")
     node.start()
