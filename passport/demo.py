@@ -453,6 +453,13 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
     proven.save(result.passports["wf6-with-evidence"])
     offline = verify_offline(PassportDocument.load(result.passports["wf6-with-evidence"]), anchor)
     result.verified_offline = offline.ok
+    for w in proven.readings:
+        r = w.reading
+        say(
+            f"  weighbridge reading {r.device[:10]}…#{r.seq} of lot {w.batch_id}: "
+            f"{r.value / 1000:,.0f} kg, in anchored window {w.window.root[:10]}… "
+            f"({w.window.count} readings): verified offline {offline.ok}"
+        )
     for tier in ("public", "buyer"):
         at_tier = load_tier(tier)
 
