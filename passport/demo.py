@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 import time
 import urllib.request
 from collections.abc import Callable
@@ -156,30 +155,26 @@ def _through_gateway(
     shutil.rmtree(data_dir, ignore_errors=True)
     store = Store(data_dir)
     gateway = Gateway(facility, store, sdk, operator, skew=3600, window_seconds=0.2)
-    http = gateway.http_server("127.0.0.1", 0)
-    threading.Thread(target=http.serve_forever, daemon=True).start()
-    gateway.anchorer.start()
     try:
-        body = json.dumps([as_json(r) for r in signed]).encode()
-        url = f"http://127.0.0.1:{http.server_address[1]}/readings"
-        request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            results = json.loads(response.read())["results"]
-        if not all(r["accepted"] for r in results):
-            raise SdkError(f"the gateway refused readings: {results}")
-        deadline = time.monotonic() + 60
-        while store.unwindowed() or store.pending():
-            if time.monotonic() > deadline:
-                raise SdkError("the gateway did not anchor the readings within 60 s")
-            time.sleep(0.05)
+        with gateway.running() as base:
+            body = json.dumps([as_json(r) for r in signed]).encode()
+            request = urllib.request.Request(
+                base + "/readings", data=body, headers={"Content-Type": "application/json"}
+            )
+            with urllib.request.urlopen(request, timeout=30) as response:
+                results = json.loads(response.read())["results"]
+            if not all(r["accepted"] for r in results):
+                raise SdkError(f"the gateway refused readings: {results}")
+            deadline = time.monotonic() + 60
+            while store.unwindowed() or store.pending():
+                if time.monotonic() > deadline:
+                    raise SdkError("the gateway did not anchor the readings within 60 s")
+                time.sleep(0.05)
         first = signed[0].reading
         proof = proof_of(store, first.device, first.seq)
         assert proof is not None and proof["anchor"] is not None
         return proof
     finally:
-        http.shutdown()
-        http.server_close()
-        gateway.anchorer.stop()
         store.close()
 
 

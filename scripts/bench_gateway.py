@@ -16,8 +16,6 @@ import argparse
 import contextlib
 import json
 import re
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,7 +23,6 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -41,37 +38,8 @@ from passport.node.process import NodeProcess, passport_executable
 from passport.sdk import Client, Founder, Sdk
 from passport.sdk.accounts import DEV_ROLES, dev_accounts
 from passport.sdk.telemetry import Reading, sign_reading
-from passport.toolchain.anvil import free_port
-
-
-def wait_port(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing on port {port}")
-
-
-@contextlib.contextmanager
-def mosquitto(tmp: Path) -> Iterator[tuple[str, int]]:
-    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    port = free_port()
-    conf = tmp / "mosquitto.conf"
-    conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_inflight_messages 0\n"
-        "max_queued_messages 0\n"
-    )
-    with subprocess.Popen(
-        [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    ) as p:
-        try:
-            wait_port(port)
-            yield f"mqtt://127.0.0.1:{port}", port
-        finally:
-            p.terminate()
-            p.wait()
+from passport.toolchain.anvil import free_port, wait_port
+from passport.toolchain.mosquitto import Mosquitto
 
 
 def metrics(url: str) -> str:
@@ -161,7 +129,8 @@ def main() -> int:
         reference = signed_readings(devices, facility, args.readings, seq0)
         over_mqtt = signed_readings(devices, facility, args.readings, seq0 + args.readings)
         over_http = signed_readings(devices, facility, args.readings, seq0 + 2 * args.readings)
-        broker, broker_port = stack.enter_context(mosquitto(tmp))
+        running = stack.enter_context(Mosquitto())
+        broker, broker_port = running.url, running.port
         say("reference: the broker alone")
         ref_seconds = publish_all(broker_port, "bench/nobody", reference)
         http_port = free_port()

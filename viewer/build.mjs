@@ -1,8 +1,8 @@
-// Bundles the viewer with esbuild: the page script (IIFE, minified) and its template and CSS into
-// passport/viewer/, which `passport passport view` fills in; with --test, also an ES module of the
-// verifier for the Node tests (build/viewer/verify.mjs).
+// Bundles the viewer with esbuild: the page script (IIFE, minified) into passport/viewer/viewer.js,
+// beside the page template and CSS that `passport passport view` fills in; with --test, also an ES
+// module of the verifier for the Node tests (build/viewer/verify.mjs).
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,8 +23,6 @@ const eventAbis = {
 };
 const common = { plugins: [eventAbis], bundle: true, platform: 'browser', target: ['chrome110', 'safari16', 'firefox115'], logLevel: 'warning', legalComments: 'none' };
 await build({ ...common, entryPoints: [join(root, 'viewer/src/page.js')], format: 'iife', minify: true, outfile: join(out, 'viewer.js') });
-copyFileSync(join(root, 'viewer/page.html'), join(out, 'page.html'));
-copyFileSync(join(root, 'viewer/page.css'), join(out, 'page.css'));
 if (process.argv.includes('--test')) {
   await build({ ...common, entryPoints: [join(root, 'viewer/src/verify.js')], format: 'esm', outfile: join(root, 'build/viewer/verify.mjs') });
 }

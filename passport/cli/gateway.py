@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import signal
@@ -90,43 +91,35 @@ def start(
     sdk = _sdk(chain)
     store = Store(data_dir)
     service = Gateway(facility, store, sdk, account, skew, window_seconds, window_readings)
-    try:
-        http = service.http_server(http_host, http_port)
-    except OSError as exc:
-        raise click.ClickException(
-            f"cannot listen on {http_host}:{http_port}: {exc.strerror or exc}"
-        ) from exc
-    close_mqtt = None
-    if mqtt_url is not None:
-        try:
-            close_mqtt = service.mqtt(mqtt_url)
-        except (OSError, ValueError) as exc:
-            http.server_close()
-            raise click.ClickException(f"MQTT: {exc}") from exc
-    service.anchorer.start()
-    threading.Thread(target=http.serve_forever, name="http", daemon=True).start()
-    port = http.server_address[1]
-    emit(
-        False,
-        {},
-        f"gateway for facility {facility}: http://{http_host}:{port}/readings"
-        + (f", MQTT passport/{facility}/readings on {mqtt_url}" if mqtt_url else "")
-        + f"; {store.count()} readings stored, {len(store.pending())} window(s) to anchor",
-    )
-    sys.stdout.flush()
     done = threading.Event()
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         done.set()
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    done.wait()
-    if close_mqtt is not None:
-        close_mqtt()
-    http.shutdown()
-    service.anchorer.stop()
-    store.close()
+    try:
+        with contextlib.ExitStack() as stack:
+            try:
+                base = stack.enter_context(service.running(http_host, http_port))
+            except OSError as exc:
+                raise click.ClickException(
+                    f"cannot listen on {http_host}:{http_port}: {exc.strerror or exc}"
+                ) from exc
+            if mqtt_url is not None:
+                try:
+                    stack.callback(service.mqtt(mqtt_url))
+                except (OSError, ValueError) as exc:
+                    raise click.ClickException(f"MQTT: {exc}") from exc
+            click.echo(
+                f"gateway for facility {facility}: {base}/readings"
+                + (f", MQTT passport/{facility}/readings on {mqtt_url}" if mqtt_url else "")
+                + f"; {store.count()} readings stored, {len(store.pending())} window(s) to anchor"
+            )
+            sys.stdout.flush()
+            signal.signal(signal.SIGTERM, stop)
+            signal.signal(signal.SIGINT, stop)
+            done.wait()
+    finally:
+        store.close()
 
 
 def _sdk(chain: ChainArgs) -> Any:

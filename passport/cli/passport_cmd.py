@@ -253,7 +253,10 @@ def view(file: Path, trust: Path, out: Path, as_json: bool) -> None:
     proofs, the anchor, its script and styles, and loads nothing from the network."""
     from passport.viewer import page_title, render_page
 
-    doc = _embedded_or_file(file)
+    kind, carried = _carried(file)
+    if kind == "jwt" and carried is None:
+        raise PassportFileInvalid(str(file), "the credential carries no passport")
+    doc = carried or PassportDocument.load(file)
     if doc.evidence is None:
         raise PassportFileInvalid(str(file), "no evidence: export it with evidence (the default) to view it")
     anchor = TrustAnchor.load(trust)
@@ -276,18 +279,20 @@ def view(file: Path, trust: Path, out: Path, as_json: bool) -> None:
     )
 
 
-def _embedded_or_file(file: Path) -> PassportDocument:
-    """The passport in FILE: a passport file, or the one a UNTP credential or EPCIS file carries."""
+def _carried(file: Path) -> tuple[str, PassportDocument | None]:
+    """What FILE is (``jwt``, ``epcis`` or ``passport``), and the passport a UNTP credential or an
+    EPCIS file carries (read without checking anything)."""
     try:
         head = file.read_bytes()[:3]
     except OSError as exc:
         raise PassportFileInvalid(str(file), exc.strerror or "unreadable") from exc
-    if head == b"eyJ":
-        doc = untp.embedded_passport(file.read_text())
-        if doc is None:
-            raise PassportFileInvalid(str(file), "the credential carries no passport")
-        return doc
-    return _epcis_or_none(file) or PassportDocument.load(file)
+    if head == b"eyJ":  # a compact JWS: base64url of '{"'
+        return "jwt", untp.embedded_passport(file.read_text())
+    if head.startswith(b"{"):
+        epcis_doc = _epcis_or_none(file)
+        if epcis_doc is not None:
+            return "epcis", epcis_doc
+    return "passport", None
 
 
 @passport_group.command("verify")
@@ -303,24 +308,19 @@ def verify(file: Path, trust: Path | None, chain: ChainArgs) -> None:
     """Verify FILE (a passport, or a UNTP credential .jwt): offline against a trust anchor
     (--trust), or by re-deriving every field from the chain. Exit 1 and list each failure when
     any claim does not hold."""
-    try:
-        head = file.read_bytes()[:3]
-    except OSError as exc:
-        raise PassportFileInvalid(str(file), exc.strerror or "unreadable") from exc
-    if head == b"eyJ":  # a compact JWS: base64url of '{"'
+    kind, carried = _carried(file)
+    if kind == "jwt":
         if trust is None:
             raise click.UsageError("a credential is verified offline: give --trust ANCHOR")
         credential = untp.verify_credential(file.read_text(), TrustAnchor.load(trust))
-        _print_offline(file, credential, untp.embedded_passport(file.read_text()), chain.as_json)
+        _print_offline(file, credential, carried, chain.as_json)
         return
-    if head.startswith(b"{"):
-        epcis_doc = _epcis_or_none(file)
-        if epcis_doc is not None:
-            if trust is None:
-                raise click.UsageError("an EPCIS document is verified offline: give --trust ANCHOR")
-            checked = epcis.verify_document(file.read_text(), TrustAnchor.load(trust))
-            _print_offline(file, checked, epcis_doc, chain.as_json)
-            return
+    if kind == "epcis":
+        if trust is None:
+            raise click.UsageError("an EPCIS document is verified offline: give --trust ANCHOR")
+        checked = epcis.verify_document(file.read_text(), TrustAnchor.load(trust))
+        _print_offline(file, checked, carried, chain.as_json)
+        return
     doc = PassportDocument.load(file)
     if trust is not None:
         _print_offline(file, verify_offline(doc, TrustAnchor.load(trust)), doc, chain.as_json)

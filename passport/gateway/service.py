@@ -3,12 +3,13 @@ proofs of stored readings."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -225,6 +226,23 @@ class Gateway:
         )
         self.metrics.queue.set(store.unwindowed())
         self._closers: list[Callable[[], None]] = []
+
+    @contextlib.contextmanager
+    def running(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+        """HTTP on ``host:port`` and the anchoring loop, both stopped on exit; yields the base URL.
+
+        Raises:
+            OSError: the port cannot be bound.
+        """
+        http = self.http_server(host, port)
+        threading.Thread(target=http.serve_forever, name="http", daemon=True).start()
+        self.anchorer.start()
+        try:
+            yield f"http://{host}:{http.server_address[1]}"
+        finally:
+            http.shutdown()
+            http.server_close()
+            self.anchorer.stop()
 
     # ------------------------------------------------------------------ HTTP
 

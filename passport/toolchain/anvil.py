@@ -37,6 +37,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_port(port: int, timeout: float = 30.0) -> None:
+    """Wait until something listens on 127.0.0.1:``port``.
+
+    Raises:
+        TimeoutError: nothing did within ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
+
+
 class RpcProcess:
     """A JSON-RPC server process bound to 127.0.0.1 on a free port; a context manager, so it
     always stops. Subclasses say which command to run."""

@@ -1,7 +1,8 @@
 """The passport page: one self-contained HTML file that verifies a passport in the browser.
 
-``viewer/`` (JS sources, bundled by esbuild with ``node viewer/build.mjs``) builds ``viewer.js``,
-``page.html`` and ``page.css`` here; ``tests/viewer`` keeps them equal to a fresh build. The page
+``viewer/`` (JS sources, bundled by esbuild with ``node viewer/build.mjs``) builds ``viewer.js``
+here, beside the page template (``page.html``) and its CSS (``page.css``); ``tests/viewer`` keeps
+the bundle equal to a fresh build. The page
 embeds the passport, the trust anchor, the script and the CSS, and loads nothing (its Content
 Security Policy forbids any fetch).
 """

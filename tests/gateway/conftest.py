@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +18,9 @@ from passport.core.types import FacilityKind, Role
 from passport.node.process import NodeProcess, passport_executable
 from passport.sdk import Client, Founder, Sdk
 from passport.sdk.accounts import DEV_ROLES, dev_accounts
-from passport.toolchain.anvil import free_port
+from passport.toolchain.anvil import free_port, wait_port
+from passport.toolchain.mosquitto import Mosquitto, mosquitto_binary
 
-MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 SEED = "test-site"
 
 
@@ -61,39 +58,15 @@ def operator_role() -> str:
     return DEV_ROLES[1]
 
 
-def wait_port(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
-
-
 @pytest.fixture(scope="module")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def broker() -> Iterator[str]:
     """Mosquitto on a free loopback port, stopped at the end."""
-    if not Path(MOSQUITTO).exists():
+    if mosquitto_binary() is None:
         if os.environ.get("CI"):
             pytest.fail("mosquitto is missing: make setup installs it as root")
         pytest.skip("mosquitto is missing (make setup installs it as root)")
-    tmp = tmp_path_factory.mktemp("mosquitto")
-    port = free_port()
-    conf = tmp / "mosquitto.conf"
-    conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_inflight_messages 1000\n"
-    )
-    with (
-        (tmp / "log").open("w") as log,
-        subprocess.Popen([MOSQUITTO, "-c", str(conf)], stdout=log, stderr=log) as p,
-    ):
-        try:
-            wait_port(port)
-            yield f"mqtt://127.0.0.1:{port}"
-        finally:
-            p.terminate()
-            p.wait(timeout=10)
+    with Mosquitto() as running:
+        yield running.url
 
 
 class GatewayProcess:

@@ -94,15 +94,10 @@ def gateway(site: Site, tmp_path: Path) -> Iterator[tuple[Gateway, str]]:
     """The gateway in process, HTTP on a free port, windows of 0.3 s or 20 readings."""
     store = Store(tmp_path / "gw")
     service = Gateway(site.facility, store, site.sdk, site.operator, window_seconds=0.3, window_readings=20)
-    http = service.http_server("127.0.0.1", 0)
-    threading.Thread(target=http.serve_forever, daemon=True).start()
-    service.anchorer.start()
     try:
-        yield service, f"http://127.0.0.1:{http.server_address[1]}"
+        with service.running() as url:
+            yield service, url
     finally:
-        http.shutdown()
-        http.server_close()
-        service.anchorer.stop()
         store.close()
 
 
@@ -343,31 +338,25 @@ def test_store_and_forward_while_the_node_is_down(tmp_path: Path) -> None:
     site = make_site(node.url, tmp_path / "deployments", devices=1)
     store = Store(tmp_path / "gw")
     service = Gateway(site.facility, store, site.sdk, site.operator, window_seconds=0.3, window_readings=1000)
-    http = service.http_server("127.0.0.1", 0)
-    url = f"http://127.0.0.1:{http.server_address[1]}"
-    threading.Thread(target=http.serve_forever, daemon=True).start()
-    service.anchorer.start()
     try:
-        assert post(url, [reading(site, site.devices[0]) for _ in range(5)])[0] == 200
-        wait_for(lambda: all_anchored(store), what="the first window")
-        node.stop()
-        for _ in range(3):  # three windows while the chain is away
-            status, body = post(url, [reading(site, site.devices[0]) for _ in range(4)])
-            assert status == 200 and all(r["accepted"] for r in body["results"])
-            wait_for(lambda: store.unwindowed() == 0, what="a window cut")
-        time.sleep(1.0)
-        assert len(store.pending()) == 3 and not service.anchorer.chain_ok
-        assert json.loads(get(url + "/readiness"))["pendingWindows"] == 3
-        node = NodeProcess(data_dir=tmp_path / "node", port=node.port)
-        node.start()
-        wait_for(lambda: not store.pending(), 60, "the queued windows")
+        with service.running() as url:
+            assert post(url, [reading(site, site.devices[0]) for _ in range(5)])[0] == 200
+            wait_for(lambda: all_anchored(store), what="the first window")
+            node.stop()
+            for _ in range(3):  # three windows while the chain is away
+                status, body = post(url, [reading(site, site.devices[0]) for _ in range(4)])
+                assert status == 200 and all(r["accepted"] for r in body["results"])
+                wait_for(lambda: store.unwindowed() == 0, what="a window cut")
+            time.sleep(1.0)
+            assert len(store.pending()) == 3 and not service.anchorer.chain_ok
+            assert json.loads(get(url + "/readiness"))["pendingWindows"] == 3
+            node = NodeProcess(data_dir=tmp_path / "node", port=node.port)
+            node.start()
+            wait_for(lambda: not store.pending(), 60, "the queued windows")
         windows = store.windows()
         assert len(windows) == 4 and [w.count for w in windows] == [5, 4, 4, 4]
         blocks = [w.block for w in windows]
         assert blocks == sorted(blocks) and len(set(blocks)) == 4  # in order, one per window
     finally:
-        http.shutdown()
-        http.server_close()
-        service.anchorer.stop()
         store.close()
         node.stop()

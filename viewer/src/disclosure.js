@@ -5,7 +5,7 @@ import canonicalize from 'canonicalize';
 import { processMultiProof } from '@openzeppelin/merkle-tree/dist/core.js';
 import { standardLeafHash } from '@openzeppelin/merkle-tree/dist/hashes.js';
 import { SimpleMerkleTree } from '@openzeppelin/merkle-tree';
-import { ProofError, checksum, hexToBytes, bytesToHex } from './util.js';
+import { ProofError, checksum } from './util.js';
 import * as layout from './layout.js';
 
 const HEX32 = /^0x[0-9a-f]{64}$/;
@@ -120,5 +120,3 @@ export async function checkDisclosures(chain, derived, disclosures) {
   }
   return failures;
 }
-
-export { hexToBytes, bytesToHex };

@@ -5,7 +5,7 @@
 import { RLP } from '@ethereumjs/rlp';
 import { MerklePatriciaTrie } from '@ethereumjs/mpt';
 import {
-  ProofError, keccak, bytesToHex, hexToBytes, toBigInt, word, equalBytes, fromHex0x, hex0x, gunzipBase64,
+  ProofError, keccak, bytesToHex, hexToBytes, toBigInt, word, fromHex0x, hex0x, gunzipBase64,
 } from './util.js';
 import { decodeParts, topic } from './events.js';
 import * as layout from './layout.js';
@@ -218,5 +218,3 @@ function logsOf(receipt, what) {
   if (toBigInt(fields[0]) !== 1n) throw new ProofError(what, 'the transaction failed');
   return fields[3];
 }
-
-export { equalBytes };

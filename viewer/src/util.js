@@ -32,12 +32,6 @@ export function word(n) {
   return hexToBytes(n.toString(16).padStart(64, '0'));
 }
 
-export function equalBytes(a, b) {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 export function concat(...parts) {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;

@@ -5,7 +5,7 @@
 // disclosures -> version hash -> policies.
 import canonicalize from 'canonicalize';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { ProofError, keccak, concat, word, utf8ToBytes, bytesToHex, checksum, hex0x, sha256Hex } from './util.js';
+import { ProofError, keccak, concat, word, utf8ToBytes, checksum, hex0x, sha256Hex } from './util.js';
 import { ProvenChain } from './proven.js';
 import { derive, historyCounts, processIds, relevant } from './derive.js';
 import { checkDisclosures } from './disclosure.js';
@@ -219,7 +219,7 @@ export async function verifyOffline(doc, trustFile, policies = DEFAULT_POLICIES)
   const report = {
     batch_id: doc?.product?.batch_id ?? null, as_of_block: doc?.chain?.as_of_block ?? null, as_of_time: null,
     consortium: trust.name, validators: trust.validators.length, sealed: trust.sealed,
-    failures: [], notes: [], completeness: {}, policies: [], derived: null, counts: {},
+    failures: [], notes: [], completeness: {}, policies: [], counts: {},
   };
   const fail = (where, reason) => report.failures.push({ where, reason });
   try {
@@ -265,7 +265,6 @@ async function verifyInto(doc, trust, policies, report, fail) {
   report.as_of_time = a.timestamp;
   const proven = await readChainData(chain, derivedRef, doc.product.batch_id);
   const derived = derive(proven.data, doc.product.batch_id);
-  report.derived = derived;
   for (const m of diff(claims(doc), derived)) fail(m.path, `file has ${repr(m.inFile)}, the proofs give ${repr(m.onChain)}`);
   const [statements, missing] = completeness(proven);
   report.completeness = statements;
@@ -313,8 +312,6 @@ function checkHeaders(chain, trust, fail) {
     fail('evidence.anchor', "block 0 is not the trust anchor's genesis");
   }
 }
-
-export { bytesToHex };
 
 // For the unit tests (viewer/test): the parts, through the one test bundle.
 export * as layout from './layout.js';
