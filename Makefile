@@ -20,7 +20,17 @@ help:
 	@echo "make gas-snapshot  rewrite .gas-snapshot after an intended gas change"
 	@echo "make compile       regenerate passport/artifacts from contracts/"
 
-setup: $(VENV)/.installed node_modules/.installed
+setup: $(VENV)/.installed node_modules/.installed $(COMETBFT)
+
+# CometBFT (the consortium network's consensus engine), built once with Go from the module proxy
+# at the pinned version into .bin/, and rebuilt only when the pin changes.
+COMETBFT := .bin/cometbft
+COMETBFT_VERSION_FILE := passport/node/consensus/COMETBFT_VERSION
+$(COMETBFT): $(COMETBFT_VERSION_FILE)
+	@command -v go >/dev/null || { echo "Go is needed to build CometBFT (go install from the module proxy)"; exit 1; }
+	GOBIN=$(CURDIR)/.bin go install github.com/cometbft/cometbft/cmd/cometbft@$$(cat $(COMETBFT_VERSION_FILE))
+	@test "$$($(COMETBFT) version)" = "$$(cat $(COMETBFT_VERSION_FILE) | sed 's/^v//')" || { echo "built cometbft reports $$($(COMETBFT) version)"; exit 1; }
+	touch $@
 
 # Re-run when the dependency lists change; pip and npm are idempotent either way.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -76,7 +86,7 @@ compile: setup
 	$(VENV)/bin/passport compile
 
 clean:
-	rm -rf build $(VENV) $(SLITHER_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf build .bin $(VENV) $(SLITHER_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
 
 # The tungsten scenario on a fresh dev node (passport node start --dev, in-process, temporary
 # data dir): passports, policy checks and the signed attestation land in build/demo/.

@@ -15,6 +15,7 @@ from passport.cli.deploy import deploy_command
 from passport.cli.facility import facility
 from passport.cli.gateway import gateway
 from passport.cli.member import member
+from passport.cli.net import net
 from passport.cli.node import node
 from passport.cli.passport_cmd import passport_group
 from passport.cli.records import records
@@ -45,6 +46,7 @@ for command in (
     compile_command,
     demo_command,
     node,
+    net,
     serve_command,
     resolver_keys,
 ):

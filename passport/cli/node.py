@@ -140,6 +140,17 @@ def token_command(data_dir: Path | None, scope: str) -> None:
 @DATA_DIR
 @click.option("--dev", is_flag=True, help="Single-validator chain funding the test mnemonic's ten accounts.")
 @click.option("--replica-of", metavar="URL", help="Follow and verify this node instead of sealing.")
+@click.option(
+    "--consensus",
+    type=click.Choice(["single", "cometbft"]),
+    help="single: seal with the validator key (or --replica-of); cometbft: run as the ABCI "
+    "application of the CometBFT node in --home (default from node.toml).",
+)
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The CometBFT home (default: node.toml's consensus.cometbft_home inside --data-dir).",
+)
 @click.option("--host", help="Listen address (default from node.toml, 127.0.0.1).")
 @click.option("--port", type=click.IntRange(0, 65535), help="Listen port (default from node.toml, 8545).")
 @click.option("--block-interval", type=click.FloatRange(0.05, 3600), help="Seconds between blocks.")
@@ -157,6 +168,8 @@ def start_command(
     data_dir: Path | None,
     dev: bool,
     replica_of: str | None,
+    consensus: str | None,
+    home: Path | None,
     host: str | None,
     port: int | None,
     block_interval: float | None,
@@ -177,6 +190,8 @@ def start_command(
 
     if dev and replica_of:
         raise click.UsageError("--dev and --replica-of exclude each other")
+    if (dev or replica_of) and (consensus == "cometbft" or home is not None):
+        raise click.UsageError("--consensus cometbft / --home exclude --dev and --replica-of")
     sealer: dict[str, Any] = {}
     if block_interval is not None:
         sealer["block_interval"] = block_interval
@@ -187,7 +202,7 @@ def start_command(
     elif data_dir is None:
         raise click.UsageError("--data-dir is required (or use --dev)")
     else:
-        node_ = _open(data_dir, replica_of, sealer)
+        node_ = _open(data_dir, replica_of, sealer, consensus, home)
     if host is not None:
         node_.config.rpc.host = host
     if port is not None:
@@ -195,7 +210,9 @@ def start_command(
     _serve(node_, dev)
 
 
-def _open(data_dir: Path, upstream: str | None, sealer: dict[str, Any]) -> Any:
+def _open(
+    data_dir: Path, upstream: str | None, sealer: dict[str, Any], consensus: str | None, home: Path | None
+) -> Any:
     from passport.node.config import CONFIG_FILE, GENESIS_FILE, Genesis, NodeConfig
     from passport.node.replica import fetch_genesis
     from passport.node.service import Node
@@ -214,6 +231,8 @@ def _open(data_dir: Path, upstream: str | None, sealer: dict[str, Any]) -> Any:
         setattr(config.sealer, key, value)
     if upstream is not None:
         return Node(data_dir, genesis, config, upstream=upstream)
+    if (consensus or config.consensus.engine) == "cometbft":
+        return Node(data_dir, genesis, config, cometbft_home=home or data_dir / config.consensus.cometbft_home)
     from eth_keys.datatypes import PrivateKey
 
     keystore = data_dir / config.sealer.validator_keystore
@@ -255,6 +274,9 @@ def _serve(node_: Any, dev: bool) -> None:
     finally:
         stderr.print("shutting down", highlight=False)
         node_.stop()
+    halted = getattr(node_.consensus, "halted", None)
+    if halted:
+        raise NodeError(halted)
 
 
 @node.command("status")
@@ -276,10 +298,18 @@ def status_command(rpc_url: str, token: str | None, as_json: bool) -> None:
         head = info["head"]
         stdout.print(f"{info['role']} of chain {info['chainId']} at {rpc_url}", highlight=False)
         stdout.print(f"  head      {head['number']} {head['hash']}", highlight=False)
-        stdout.print(
-            f"  sealer    {info['sealer'] or '-'} (validators: {', '.join(info['validators'])})",
-            highlight=False,
-        )
+        comet = info.get("cometbft")
+        if comet:
+            stdout.print(
+                f"  cometbft  {comet['version']} chain {comet['chainId']}, validator "
+                f"{comet['validatorAddress'] or '-'} (power {comet['votingPower']})",
+                highlight=False,
+            )
+        else:
+            stdout.print(
+                f"  sealer    {info['sealer'] or '-'} (validators: {', '.join(info['validators'])})",
+                highlight=False,
+            )
         stdout.print(f"  pending   {info['pending']}", highlight=False)
         for replica in info["replicas"]:
             stdout.print(

@@ -46,9 +46,16 @@ class Genesis:
     gas_limit: int = DEFAULT_GAS_LIMIT
     base_fee_per_gas: int = DEFAULT_BASE_FEE
     extra_data: str = "0x"
+    # On a CometBFT network: each validator's CometBFT address (hex) -> its member account, the
+    # coinbase of the blocks it proposes. Absent on single-sealer chains.
+    consensus_accounts: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if self.consensus_accounts:
+            extra["consensusAccounts"] = dict(self.consensus_accounts)
         return {
+            **extra,
             "chainId": self.chain_id,
             "timestamp": self.timestamp,
             "gasLimit": self.gas_limit,
@@ -84,6 +91,10 @@ class Genesis:
                     data.get("baseFeePerGas", DEFAULT_BASE_FEE), f"{source}: baseFeePerGas"
                 ),
                 extra_data=str(data.get("extraData", "0x")),
+                consensus_accounts={
+                    _comet_address(k, f"{source}: consensusAccounts"): _address(v, f"{source}: consensusAccounts")
+                    for k, v in dict(data.get("consensusAccounts", {})).items()
+                },
             )
         except KeyError as exc:
             raise NodeError(f"{source}: missing field {exc.args[0]!r}") from None
@@ -181,12 +192,21 @@ class PermissioningConfig:
 
 
 @dataclass
+class ConsensusConfig:
+    # "single": a single sealer (validator key) or a replica (--replica-of);
+    # "cometbft": the ABCI application of the CometBFT node whose home is cometbft_home
+    engine: str = "single"
+    cometbft_home: str = "cometbft"
+
+
+@dataclass
 class NodeConfig:
     rpc: RpcConfig = field(default_factory=RpcConfig)
     sealer: SealerConfig = field(default_factory=SealerConfig)
     mempool: MempoolConfig = field(default_factory=MempoolConfig)
     permissioning: PermissioningConfig = field(default_factory=PermissioningConfig)
     replica: ReplicaConfig = field(default_factory=ReplicaConfig)
+    consensus: ConsensusConfig = field(default_factory=ConsensusConfig)
 
     @classmethod
     def read(cls, path: Path) -> NodeConfig:
@@ -221,6 +241,8 @@ class NodeConfig:
                 if isinstance(default, str) and not isinstance(value, str):
                     raise NodeError(f"{source}: {name}.{key} must be a string")
                 setattr(section, key, value)
+        if config.consensus.engine not in ("single", "cometbft"):
+            raise NodeError(f"{source}: consensus.engine must be \"single\" or \"cometbft\"")
         for token in config.rpc.tokens:
             if (
                 not isinstance(token, dict)
@@ -253,6 +275,13 @@ def _address(value: Any, where: str) -> str:
     if not isinstance(value, str) or not is_address(value):
         raise NodeError(f"{where}: {value!r} is not an address")
     return to_checksum_address(to_canonical_address(value))
+
+
+def _comet_address(value: Any, where: str) -> str:
+    text = str(value).lower().removeprefix("0x")
+    if len(text) != 40 or any(c not in "0123456789abcdef" for c in text):
+        raise NodeError(f"{where}: {value!r} is not a CometBFT validator address (20 bytes, hex)")
+    return text
 
 
 def _uint(value: Any, where: str) -> int:
