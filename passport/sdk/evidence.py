@@ -383,7 +383,10 @@ def trust_anchor(contracts: Contracts, name: str) -> TrustAnchor:
     genesis = rpc.one("eth_getBlockByNumber", ["0x0", False])
     try:
         info = rpc.one("passport_getGenesis", [])
-        validators = list(info["genesis"]["validators"])
+        # A CometBFT network (consensusAccounts in its genesis) has no v1 seals: its blocks are
+        # proven by CometBFT commits, which this anchor format does not carry yet.
+        comet = bool(info["genesis"].get("consensusAccounts"))
+        validators = [] if comet else list(info["genesis"]["validators"])
     except SdkError:
         validators = []
     anchors = {}

@@ -448,10 +448,9 @@ class CometConsensus:
         mempool = self.node.mempool
         with self.chain.lock:
             try:
-                if request.type == abci.RECHECK:
-                    tx = mempool.decode(raw)
-                    if mempool.get(tx.hash) is not None:
-                        return abci.ResponseCheckTx(code=0, gas_wanted=int(tx.gas))
+                tx = mempool.decode(raw)
+                if mempool.get(tx.hash) is not None:  # a recheck, or a resubmission
+                    return abci.ResponseCheckTx(code=0, gas_wanted=int(tx.gas))
                 tx_hash = mempool.add(raw)
             except RpcError as exc:
                 return abci.ResponseCheckTx(code=TX_REFUSED, log=exc.message, codespace="passport")

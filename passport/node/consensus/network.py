@@ -32,6 +32,8 @@ from passport.node.consensus.cometbft import cometbft_binary, comet_rpc
 from passport.node.replica import call
 
 NETWORK_FILE = "network.json"
+# nodes this process started, kept so they are reaped (pid -> process)
+_children: dict[int, subprocess.Popen[bytes]] = {}
 DEFAULT_POWER = 10
 START_TIMEOUT = 90.0
 
@@ -131,6 +133,7 @@ class Network:
         finally:
             log.close()
         node.pid_file.write_text(str(process.pid))
+        _children[process.pid] = process
         return process.pid
 
     def wait_ready(self, indexes: list[int] | None = None, timeout: float = START_TIMEOUT) -> None:
@@ -214,11 +217,12 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    try:  # a zombie child of this process counts as gone
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        return done == 0
-    except ChildProcessError:
-        pass
+    child = _children.get(pid)
+    if child is not None:  # our own child: reap it
+        if child.poll() is None:
+            return True
+        del _children[pid]
+        return False
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().split(")")[-1].split()[0] != "Z"
