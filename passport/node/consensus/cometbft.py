@@ -30,6 +30,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import ctypes
+import hashlib
 import heapq
 import json
 import logging
@@ -50,9 +51,10 @@ from typing import IO, Any
 
 from eth.abc import SignedTransactionAPI
 from eth.constants import ZERO_ADDRESS
-from eth_utils import to_canonical_address
+from eth_utils import keccak, to_canonical_address, to_checksum_address
 
 from passport._proto.tendermint.abci import types_pb2 as abci
+from passport._proto.tendermint.crypto import keys_pb2
 from passport.exceptions import NodeError, RpcError
 from passport.node.chain import BlockRejected, BuiltBlock
 from passport.node.consensus import cometbft_version
@@ -62,6 +64,12 @@ from passport.node.consensus.sealer import EXTRA_DATA, log_block
 log = logging.getLogger("passport.node.cometbft")
 
 ACK_PREFIX = b"pp:ack:"  # acknowledged transactions not yet committed: hash -> raw
+VALIDATOR_PREFIX = b"pp:val:"  # CometBFT address -> ed25519 key (32) + genesis power (8) + power (8)
+MEMBER_SELECTOR = keccak(b"member(address)")[:4]
+MEMBER_EVENTS = {
+    keccak(b"MemberActiveChanged(address,bool)"),
+    keccak(b"MemberSanctionChanged(address,bool)"),
+}
 TX_REFUSED = 1  # CheckTx code for a refused transaction (0 is OK)
 TX_REJECTED = -32000
 REBROADCAST_SECONDS = 15.0
@@ -432,7 +440,15 @@ class CometConsensus:
     def abci_init_chain(self, request: abci.RequestInitChain) -> abci.ResponseInitChain:
         if request.initial_height > 1:
             raise NodeError("the EVM block number is the CometBFT height: initial_height must be 1")
+        validators: dict[bytes, bytes | None] = {}
+        for update in request.validators:
+            key = bytes(update.pub_key.ed25519)
+            if len(key) != 32:
+                raise NodeError("validators must have ed25519 keys")
+            power = int(update.power).to_bytes(8, "big")
+            validators[VALIDATOR_PREFIX + hashlib.sha256(key).digest()[:20]] = key + power + power
         with self.chain.lock:
+            self.node.store.write_through(validators)
             genesis_hash = self.chain.genesis_hash
         return abci.ResponseInitChain(app_hash=genesis_hash)
 
@@ -570,8 +586,41 @@ class CometConsensus:
         )
 
     def validator_updates(self, built: BuiltBlock) -> list[abci.ValidatorUpdate]:
-        """Validator-set changes the block decided on-chain (none yet on this chain)."""
-        return []
+        """Validator-set changes the block decided on-chain: when the Consortium's M-of-N
+        proposals sanction, unsanction, deactivate or reactivate a member, the validator bound to
+        that member (the genesis ``consensusAccounts``) gets power 0, or its genesis power back.
+        The new powers are written with the block (call with the chain lock held)."""
+        consortium = self.chain.consortium
+        if consortium is None:
+            return []
+        touched: set[bytes] = set()
+        for receipt in built.receipts:
+            for entry in receipt.logs:
+                if entry.address == consortium and entry.topics and len(entry.topics) > 1:
+                    if entry.topics[0].to_bytes(32, "big") in MEMBER_EVENTS:
+                        touched.add(entry.topics[1].to_bytes(32, "big")[12:])
+        if not touched:
+            return []
+        updates = []
+        vm = self.chain.vm_at(built.block.header)
+        for address, account in self._accounts.items():
+            if account not in touched:
+                continue
+            stored = self.node.store.get(VALIDATOR_PREFIX + address)
+            if stored is None:
+                continue
+            key, genesis_power, power = stored[:32], stored[32:40], int.from_bytes(stored[40:48], "big")
+            eligible = _member_eligible(vm, consortium, account)
+            wanted = int.from_bytes(genesis_power, "big") if eligible else 0
+            if wanted == power:
+                continue
+            self.node.store[VALIDATOR_PREFIX + address] = key + genesis_power + wanted.to_bytes(8, "big")
+            updates.append(abci.ValidatorUpdate(pub_key=keys_pb2.PublicKey(ed25519=key), power=wanted))
+            log.info(
+                "validator %s of member %s: power %d -> %d",
+                address.hex(), to_checksum_address(account), power, wanted,
+            )  # fmt: skip
+        return updates
 
     def abci_commit(self, request: abci.RequestCommit) -> abci.ResponseCommit:
         if self._finalized is None:
@@ -596,6 +645,27 @@ class CometConsensus:
         if built.block.transactions:
             log_block("committed", built.block, seconds)
         return abci.ResponseCommit(retain_height=0)
+
+
+def _member_eligible(vm: Any, consortium: bytes, account: bytes) -> bool:
+    """The Consortium says ``account`` is an active, unsanctioned member (``member(address)``)."""
+    code = vm.state.get_code(consortium)
+    computation = vm.execute_bytecode(
+        origin=ZERO_ADDRESS,
+        gas_price=0,
+        gas=1_000_000,
+        to=consortium,
+        sender=ZERO_ADDRESS,
+        value=0,
+        data=MEMBER_SELECTOR + account.rjust(32, b"\0"),
+        code=code,
+    )
+    if computation.is_error or len(computation.output) < 96:
+        return False
+    output = computation.output
+    active = int.from_bytes(output[32:64], "big") != 0
+    sanctioned = int.from_bytes(output[64:96], "big") != 0
+    return active and not sanctioned
 
 
 def order_by_nonce(txs: Sequence[SignedTransactionAPI]) -> list[SignedTransactionAPI]:
