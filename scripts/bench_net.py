@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from passport._utils.dev import dev_accounts
-from passport.node.consensus.network import Network, init_network, running_pid
+from passport.node.consensus.network import init_network, running_pid
 from passport.node.process import NodeProcess
 
 BATCH = 100
@@ -99,7 +99,9 @@ def throughput(urls: list[str], count: int) -> float:
     started = time.perf_counter()
     for i in range(0, len(signed), BATCH):
         chunk = signed[i : i + BATCH]
-        answers = batch(urls[(i // BATCH) % len(urls)], [("eth_sendRawTransaction", [raw]) for raw, _ in chunk])
+        answers = batch(
+            urls[(i // BATCH) % len(urls)], [("eth_sendRawTransaction", [raw]) for raw, _ in chunk]
+        )
         if any(a is None for a in answers):
             raise RuntimeError("a submission was refused")
     wait_receipts(urls[0], [h for _, h in signed])
@@ -187,7 +189,9 @@ def main() -> None:
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    print(f"{result['machine']}; {result['transactions']} transfers; timeout_commit {result['timeoutCommit']}")
+    print(
+        f"{result['machine']}; {result['transactions']} transfers; timeout_commit {result['timeoutCommit']}"
+    )
     print("| network | tx/s | ratio to single sealer | confirmation p50 | p99 | block interval |")
     print("|---|---|---|---|---|---|")
     for name, row in result["rows"].items():

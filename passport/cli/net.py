@@ -72,7 +72,10 @@ def start_command(directory: Path, only: tuple[int, ...], as_json: bool) -> None
     emit(
         as_json,
         {"started": pids},
-        "\n".join(f"{name} started (pid {pid}), logs in {directory / name / 'node.log'}" for name, pid in pids.items()),
+        "\n".join(
+            f"{name} started (pid {pid}), logs in {directory / name / 'node.log'}"
+            for name, pid in pids.items()
+        ),
     )
 
 

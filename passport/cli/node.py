@@ -232,7 +232,9 @@ def _open(
     if upstream is not None:
         return Node(data_dir, genesis, config, upstream=upstream)
     if (consensus or config.consensus.engine) == "cometbft":
-        return Node(data_dir, genesis, config, cometbft_home=home or data_dir / config.consensus.cometbft_home)
+        return Node(
+            data_dir, genesis, config, cometbft_home=home or data_dir / config.consensus.cometbft_home
+        )
     from eth_keys.datatypes import PrivateKey
 
     keystore = data_dir / config.sealer.validator_keystore

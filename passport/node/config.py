@@ -92,7 +92,9 @@ class Genesis:
                 ),
                 extra_data=str(data.get("extraData", "0x")),
                 consensus_accounts={
-                    _comet_address(k, f"{source}: consensusAccounts"): _address(v, f"{source}: consensusAccounts")
+                    _comet_address(k, f"{source}: consensusAccounts"): _address(
+                        v, f"{source}: consensusAccounts"
+                    )
                     for k, v in dict(data.get("consensusAccounts", {})).items()
                 },
             )
@@ -242,7 +244,7 @@ class NodeConfig:
                     raise NodeError(f"{source}: {name}.{key} must be a string")
                 setattr(section, key, value)
         if config.consensus.engine not in ("single", "cometbft"):
-            raise NodeError(f"{source}: consensus.engine must be \"single\" or \"cometbft\"")
+            raise NodeError(f'{source}: consensus.engine must be "single" or "cometbft"')
         for token in config.rpc.tokens:
             if (
                 not isinstance(token, dict)

@@ -11,11 +11,10 @@ from typing import Any
 import pytest
 
 from passport._utils.dev import dev_accounts
-from passport.exceptions import RpcError
+from passport.exceptions import NodeError, RpcError
 from passport.node.consensus.cometbft import cometbft_binary
 from passport.node.consensus.network import Network
 from passport.node.replica import call
-from passport.exceptions import NodeError
 
 try:
     cometbft_binary()
@@ -80,7 +79,12 @@ class Load:
             for index in self.targets:
                 try:
                     return int(
-                        call(self.network.node(index).rpc_url, "eth_getTransactionCount", [address, "pending"], timeout=3),
+                        call(
+                            self.network.node(index).rpc_url,
+                            "eth_getTransactionCount",
+                            [address, "pending"],
+                            timeout=3,
+                        ),
                         16,
                     )
                 except (OSError, RpcError):

@@ -44,9 +44,7 @@ def assert_same_chain(network: Network, indexes: list[int], upto: int) -> None:
         per_node = []
         for index in indexes:
             url = network.node(index).rpc_url
-            per_node.append(
-                [call(url, "eth_getBlockByNumber", [hex(n), False])["hash"] for n in numbers]
-            )
+            per_node.append([call(url, "eth_getBlockByNumber", [hex(n), False])["hash"] for n in numbers])
         for other in per_node[1:]:
             assert other == per_node[0]
 
@@ -107,7 +105,9 @@ def test_two_validators_killed_halts_safely_then_resumes(network: Network) -> No
         network.start_node(2)
         network.start_node(3)
         network.wait_ready([2, 3])
-        wait_for(lambda: (heads(network, [0])[0] or 0) > max(h or 0 for h in halted.values()) + 2, 60, "resume")
+        wait_for(
+            lambda: (heads(network, [0])[0] or 0) > max(h or 0 for h in halted.values()) + 2, 60, "resume"
+        )
     settle(network, load, [0, 1, 2, 3])
 
 
@@ -185,8 +185,14 @@ def test_rejects_bad_transactions_with_reason(network: Network) -> None:
 
     outsider = Account.create()
     tx = outsider.sign_transaction(
-        {"chainId": 1337, "nonce": 0, "to": dev_accounts()[1].address, "value": 1, "gas": 21_000, "gasPrice": 2 * 10**9}
+        {
+            "chainId": 1337,
+            "nonce": 0,
+            "to": dev_accounts()[1].address,
+            "value": 1,
+            "gas": 21_000,
+            "gasPrice": 2 * 10**9,
+        }
     )
-    with pytest.raises(RpcError, match="insufficient funds|not permitted"):
+    with pytest.raises(RpcError, match=r"insufficient funds|not permitted"):
         call(url, "eth_sendRawTransaction", ["0x" + tx.raw_transaction.hex()])
-

@@ -52,8 +52,10 @@ def test_sanctioned_member_loses_its_validator_power(network: Network) -> None:
     # three of the four still commit blocks
     head = int(comet_rpc(network.node(0).comet_rpc, "status", {})["sync_info"]["latest_block_height"])
     wait_for(
-        lambda: int(comet_rpc(network.node(0).comet_rpc, "status", {})["sync_info"]["latest_block_height"])
-        > head + 2,
+        lambda: (
+            int(comet_rpc(network.node(0).comet_rpc, "status", {})["sync_info"]["latest_block_height"])
+            > head + 2
+        ),
         30,
         "blocks after the change",
     )

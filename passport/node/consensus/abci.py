@@ -51,7 +51,7 @@ def read_varint(stream: Any) -> int | None:
             raise EOFError("connection closed inside a length prefix")
         result |= (byte[0] & 0x7F) << shift
         if not byte[0] & 0x80:
-            return result
+            return int(result)
         shift += 7
     raise ValueError("length prefix longer than 10 bytes")
 
@@ -71,7 +71,7 @@ def read_message(stream: Any) -> abci.Request | None:
 
 
 def frame(message: Any) -> bytes:
-    body = message.SerializeToString()
+    body = bytes(message.SerializeToString())
     return encode_varint(len(body)) + body
 
 

@@ -100,7 +100,8 @@ def cometbft_binary() -> Path:
                 )
             return Path(candidate)
     raise NodeError(
-        f"cometbft {wanted} not found: run `make setup` (it builds .bin/cometbft with Go) or set $PASSPORT_COMETBFT"
+        f"cometbft {wanted} not found: run `make setup` (it builds .bin/cometbft with Go) "
+        "or set $PASSPORT_COMETBFT"
     )
 
 
@@ -297,7 +298,8 @@ class CometConsensus:
 
     def _diverged(self, ours: str, network: str) -> None:
         self.fatal(
-            f"this node's state diverged from the network: its last block hash (app hash) is 0x{ours.lower()}, "
+            "this node's state diverged from the network: its last block hash (app hash) is "
+            f"0x{ours.lower()}, "
             f"the network's is 0x{network.lower()}; the store in {self.node.data_dir} does not match the "
             "chain: restore it from a backup or delete it to replay the chain from CometBFT"
         )
@@ -509,7 +511,7 @@ class CometConsensus:
             raise NodeError(f"CometBFT asks for height {height}, the EVM head is {parent.block_number}")
         self._discard_built()
         timestamp = max(int(request.time.seconds), int(parent.timestamp) + 1)
-        return chain.build(
+        built: BuiltBlock = chain.build(
             txs,
             timestamp=timestamp,
             coinbase=self._coinbase(request.proposer_address),
@@ -517,6 +519,7 @@ class CometConsensus:
             strict=strict,
             check_permission=self.node.config.permissioning.enabled,
         )
+        return built
 
     def _discard_built(self) -> None:
         if self._built is not None:
@@ -596,9 +599,12 @@ class CometConsensus:
         touched: set[bytes] = set()
         for receipt in built.receipts:
             for entry in receipt.logs:
-                if entry.address == consortium and entry.topics and len(entry.topics) > 1:
-                    if entry.topics[0].to_bytes(32, "big") in MEMBER_EVENTS:
-                        touched.add(entry.topics[1].to_bytes(32, "big")[12:])
+                if (
+                    entry.address == consortium
+                    and len(entry.topics) > 1
+                    and entry.topics[0].to_bytes(32, "big") in MEMBER_EVENTS
+                ):
+                    touched.add(entry.topics[1].to_bytes(32, "big")[12:])
         if not touched:
             return []
         updates = []

@@ -28,7 +28,7 @@ import tomli_w
 from passport._utils.dev import dev_accounts
 from passport.exceptions import NodeError, RpcError
 from passport.node.config import CONFIG_FILE, GENESIS_FILE, NodeConfig, dev_genesis
-from passport.node.consensus.cometbft import cometbft_binary, comet_rpc
+from passport.node.consensus.cometbft import comet_rpc, cometbft_binary
 from passport.node.replica import call
 
 NETWORK_FILE = "network.json"
@@ -87,7 +87,9 @@ class Network:
         try:
             data = json.loads(path.read_text())
         except OSError as exc:
-            raise NodeError(f"{directory} holds no network ({exc.strerror}): run `passport net init` first") from None
+            raise NodeError(
+                f"{directory} holds no network ({exc.strerror}): run `passport net init` first"
+            ) from None
         except json.JSONDecodeError as exc:
             raise NodeError(f"{path} is not valid JSON: {exc}") from None
         try:
@@ -279,7 +281,7 @@ def init_network(
         raise NodeError(f"{directory} already holds a network; refusing to overwrite it")
     binary = cometbft_binary()
     directory.mkdir(parents=True, exist_ok=True)
-    accounts = [a.address for a in dev_accounts()]
+    accounts = [str(a.address) for a in dev_accounts()]
     ports = free_ports(4 * validators)
     keys = []
     for index in range(validators):
