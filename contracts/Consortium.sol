@@ -28,6 +28,12 @@ contract Consortium is IConsortium {
     mapping(address account => bytes32) private _profileRoots;
     /// @dev Each anchored window of device readings, by its Merkle root.
     mapping(bytes32 root => TelemetryAnchor) private _telemetryAnchors;
+    /// @dev Consensus validators registered by proposal, and their keys in registration order.
+    mapping(bytes32 pubKey => Validator) private _validators;
+    bytes32[] private _validatorKeys;
+
+    /// @dev Cap on one validator's power: far below CometBFT's total of MaxInt64 / 8.
+    uint64 private constant MAX_VALIDATOR_POWER = 1_000_000;
 
     /// @notice Registers the founding members and the approval threshold.
     /// @param founders Members to register; at least `threshold_` of them must be admins.
@@ -112,6 +118,16 @@ contract Consortium is IConsortium {
     function proposeThreshold(uint256 threshold_) external onlyAdmin returns (uint256) {
         _checkThreshold(threshold_);
         return _propose(ProposalKind.SET_THRESHOLD, abi.encode(threshold_));
+    }
+
+    /// @inheritdoc IConsortium
+    function proposeSetValidator(bytes32 pubKey, address account, uint64 power)
+        external
+        onlyAdmin
+        returns (uint256)
+    {
+        _checkValidator(pubKey, account, power);
+        return _propose(ProposalKind.SET_VALIDATOR, abi.encode(pubKey, account, power));
     }
 
     /// @inheritdoc IConsortium
@@ -293,6 +309,16 @@ contract Consortium is IConsortium {
     }
 
     /// @inheritdoc IConsortium
+    function validator(bytes32 pubKey) external view returns (Validator memory) {
+        return _validators[pubKey];
+    }
+
+    /// @inheritdoc IConsortium
+    function validatorKeys() external view returns (bytes32[] memory) {
+        return _validatorKeys;
+    }
+
+    /// @inheritdoc IConsortium
     function proposal(uint256 proposalId) external view returns (Proposal memory) {
         if (proposalId == 0 || proposalId > _proposalCount) revert ConsortiumUnknownProposal(proposalId);
         return _proposals[proposalId];
@@ -409,6 +435,12 @@ contract Consortium is IConsortium {
             Accreditation[] storage windows = _accreditations[certifier][schemaId];
             windows[windows.length - 1].validUntil = uint40(block.timestamp);
             emit AccreditationRevoked(certifier, schemaId, uint40(block.timestamp));
+        } else if (kind == ProposalKind.SET_VALIDATOR) {
+            (bytes32 pubKey, address account, uint64 power) = abi.decode(data, (bytes32, address, uint64));
+            _checkValidator(pubKey, account, power);
+            if (_validators[pubKey].account == address(0)) _validatorKeys.push(pubKey);
+            _validators[pubKey] = Validator({account: account, power: power});
+            emit ValidatorSet(pubKey, account, power);
         } else {
             uint256 threshold_ = abi.decode(data, (uint256));
             _checkThreshold(threshold_);
@@ -497,6 +529,17 @@ contract Consortium is IConsortium {
     function _running(Accreditation[] storage windows) private view returns (bool) {
         uint256 n = windows.length;
         return n != 0 && block.timestamp < windows[n - 1].validUntil;
+    }
+
+    function _checkValidator(bytes32 pubKey, address account, uint64 power) private view {
+        if (pubKey == bytes32(0) || power > MAX_VALIDATOR_POWER) revert ConsortiumInvalidValidator(pubKey, power);
+        Member storage m = _knownMember(account);
+        if (power > 0) {
+            if (!m.active) revert ConsortiumMemberInactive(account);
+            if (m.sanctioned) revert ConsortiumMemberSanctioned(account);
+        }
+        Validator storage v = _validators[pubKey];
+        if (v.account == account && v.power == power) revert ConsortiumNoChange();
     }
 
     function _checkThreshold(uint256 threshold_) private view {

@@ -31,7 +31,8 @@ interface IConsortium {
         SET_FACILITY_SANCTIONED,
         ACCREDIT,
         REVOKE_ACCREDITATION,
-        SET_THRESHOLD
+        SET_THRESHOLD,
+        SET_VALIDATOR
     }
 
     /// @notice A consortium member; one storage slot.
@@ -68,6 +69,14 @@ interface IConsortium {
         uint40 fromTime;
         uint40 toTime;
         uint40 anchoredAt;
+    }
+
+    /// @notice A consensus validator: an ed25519 key bound to a member account, with its voting
+    ///         power (0: removed). The node gives it no power while the member is inactive or
+    ///         sanctioned. One slot.
+    struct Validator {
+        address account;
+        uint64 power;
     }
 
     /// @notice A certifier's accreditation for one attestation schema, valid in [validFrom, validUntil).
@@ -123,6 +132,8 @@ interface IConsortium {
     event CertifierAccredited(address indexed certifier, uint256 indexed schemaId, uint40 validFrom, uint40 validUntil);
     /// @notice Emitted when a certifier's accreditation for a schema ends early.
     event AccreditationRevoked(address indexed certifier, uint256 indexed schemaId, uint40 endedAt);
+    /// @notice Emitted when a validator is added, re-weighted or removed (power 0).
+    event ValidatorSet(bytes32 indexed pubKey, address indexed account, uint64 power);
     /// @notice Emitted when the approval threshold changes.
     event ThresholdChanged(uint256 previousThreshold, uint256 threshold);
     /// @notice Emitted when an admin proposes a change (the proposer's approval is counted).
@@ -182,6 +193,8 @@ interface IConsortium {
     error ConsortiumNotEnoughApprovals(uint256 proposalId, uint256 approvals, uint256 threshold);
     /// @notice Thrown when a proposed change would not change anything.
     error ConsortiumNoChange();
+    /// @notice Thrown when a validator key is zero or its power is above the cap.
+    error ConsortiumInvalidValidator(bytes32 pubKey, uint64 power);
 
     /// @notice Proposes registering a member.
     /// @param account The member's address.
@@ -244,6 +257,13 @@ interface IConsortium {
     /// @param threshold Approvals needed, between 1 and the number of active admins.
     /// @return proposalId The new proposal's id.
     function proposeThreshold(uint256 threshold) external returns (uint256 proposalId);
+
+    /// @notice Proposes to add, re-weight (power > 0) or remove (power 0) a consensus validator.
+    /// @param pubKey The validator's ed25519 public key.
+    /// @param account The member it is bound to (active and unsanctioned unless power is 0).
+    /// @param power Its voting power, at most 1,000,000.
+    /// @return proposalId The new proposal's id.
+    function proposeSetValidator(bytes32 pubKey, address account, uint64 power) external returns (uint256 proposalId);
 
     /// @notice Adds the caller's approval to a proposal.
     /// @param proposalId The proposal.
@@ -382,6 +402,15 @@ interface IConsortium {
         external
         view
         returns (Accreditation memory accreditation);
+
+    /// @notice A validator registered by proposal (zeroed when unknown).
+    /// @param pubKey Its ed25519 public key.
+    /// @return validator_ The record.
+    function validator(bytes32 pubKey) external view returns (Validator memory validator_);
+
+    /// @notice Every validator key ever registered by proposal, in registration order.
+    /// @return keys The ed25519 public keys.
+    function validatorKeys() external view returns (bytes32[] memory keys);
 
     /// @notice A proposal.
     /// @param proposalId The proposal.

@@ -626,4 +626,69 @@ contract ConsortiumTest is BaseTest {
         vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumMemberInactive.selector, carrier));
         consortium.requireTransfer(miner, carrier, mine);
     }
+
+    // ------------------------------------------------------------ validators
+
+    bytes32 internal constant VAL_KEY = keccak256("validator-key");
+
+    function test_SetValidator_AddReweightRemove() public {
+        uint256 pid = _propose(consortium.proposeSetValidator.selector, abi.encode(VAL_KEY, refiner, uint64(10)));
+        vm.expectEmit(true, true, false, true, address(consortium));
+        emit IConsortium.ValidatorSet(VAL_KEY, refiner, 10);
+        _execute(pid);
+        IConsortium.Validator memory v = consortium.validator(VAL_KEY);
+        assertEq(v.account, refiner);
+        assertEq(v.power, 10);
+        _exec(consortium.proposeSetValidator.selector, abi.encode(VAL_KEY, refiner, uint64(25)));
+        assertEq(consortium.validator(VAL_KEY).power, 25);
+        _exec(consortium.proposeSetValidator.selector, abi.encode(VAL_KEY, refiner, uint64(0)));
+        assertEq(consortium.validator(VAL_KEY).power, 0);
+        bytes32[] memory keys = consortium.validatorKeys();
+        assertEq(keys.length, 1);
+        assertEq(keys[0], VAL_KEY);
+    }
+
+    function test_SetValidator_RemovesAKeyNeverRegistered() public {
+        // a genesis validator, bound to a member off-chain, is removed by power 0
+        _exec(consortium.proposeSetValidator.selector, abi.encode(VAL_KEY, miner, uint64(0)));
+        assertEq(consortium.validator(VAL_KEY).account, miner);
+        assertEq(consortium.validatorKeys().length, 1);
+    }
+
+    function test_RevertWhen_SetValidatorForSanctionedMember() public {
+        _sanctionMember(refiner);
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumMemberSanctioned.selector, refiner));
+        _propose(consortium.proposeSetValidator.selector, abi.encode(VAL_KEY, refiner, uint64(10)));
+    }
+
+    function test_RevertWhen_SetValidatorForInactiveMember() public {
+        _exec(consortium.proposeSetActive.selector, abi.encode(refiner, false));
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumMemberInactive.selector, refiner));
+        _propose(consortium.proposeSetValidator.selector, abi.encode(VAL_KEY, refiner, uint64(10)));
+    }
+
+    function test_RevertWhen_SetValidatorForNonMember() public {
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumNotMember.selector, outsider));
+        _propose(consortium.proposeSetValidator.selector, abi.encode(VAL_KEY, outsider, uint64(10)));
+    }
+
+    function test_RevertWhen_SetValidatorZeroKeyOrPowerAboveCap() public {
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumInvalidValidator.selector, bytes32(0), 10));
+        _propose(consortium.proposeSetValidator.selector, abi.encode(bytes32(0), refiner, uint64(10)));
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumInvalidValidator.selector, VAL_KEY, 1_000_001));
+        _propose(consortium.proposeSetValidator.selector, abi.encode(VAL_KEY, refiner, uint64(1_000_001)));
+    }
+
+    function test_RevertWhen_SetValidatorUnchanged() public {
+        _exec(consortium.proposeSetValidator.selector, abi.encode(VAL_KEY, refiner, uint64(10)));
+        vm.expectRevert(IConsortium.ConsortiumNoChange.selector);
+        _propose(consortium.proposeSetValidator.selector, abi.encode(VAL_KEY, refiner, uint64(10)));
+    }
+
+    function test_RevertWhen_SetValidatorMemberSanctionedBeforeExecution() public {
+        uint256 pid = _propose(consortium.proposeSetValidator.selector, abi.encode(VAL_KEY, refiner, uint64(10)));
+        _sanctionMember(refiner);
+        vm.expectRevert(abi.encodeWithSelector(IConsortium.ConsortiumMemberSanctioned.selector, refiner));
+        _execute(pid);
+    }
 }
