@@ -22,6 +22,7 @@ from passport.cli.records import records
 from passport.cli.serve import resolver_keys, serve_command
 from passport.cli.telemetry import telemetry
 from passport.cli.trust import trust
+from passport.cli.validator import validator
 from passport.exceptions import PassportError
 
 
@@ -47,6 +48,7 @@ for command in (
     demo_command,
     node,
     net,
+    validator,
     serve_command,
     resolver_keys,
 ):

@@ -25,16 +25,25 @@ def net() -> None:
 @net.command("init")
 @NET_DIR
 @click.option("--validators", type=click.IntRange(1, 10), default=4, show_default=True)
+@click.option(
+    "--full-nodes",
+    type=click.IntRange(0, 9),
+    default=0,
+    show_default=True,
+    help="Non-validating member nodes (validators later by proposal).",
+)
 @click.option("--chain-id", type=click.IntRange(1, 2**63 - 1), default=1337, show_default=True)
 @click.option(
     "--timeout-commit", default="1s", show_default=True, help="CometBFT's consensus.timeout_commit."
 )
 @json_option
-def init_command(directory: Path, validators: int, chain_id: int, timeout_commit: str, as_json: bool) -> None:
+def init_command(
+    directory: Path, validators: int, full_nodes: int, chain_id: int, timeout_commit: str, as_json: bool
+) -> None:
     """Keys, one CometBFT genesis, the EVM genesis and each node's config, ports on 127.0.0.1."""
     from passport.node.consensus.network import init_network
 
-    network = init_network(directory, validators, chain_id, timeout_commit)
+    network = init_network(directory, validators, chain_id, timeout_commit, full_nodes=full_nodes)
     data = {
         "dir": str(directory),
         "chainId": network.chain_id,
@@ -50,7 +59,8 @@ def init_command(directory: Path, validators: int, chain_id: int, timeout_commit
         )
         for n in network.nodes:
             stdout.print(
-                f"  {n.name}  {n.rpc_url}  validator {n.validator_address}  member {n.account}",
+                f"  {n.name}  {n.rpc_url}  {'validator' if n.power else 'full node'} "
+                f"{n.validator_address}  member {n.account}",
                 highlight=False,
             )
 

@@ -192,6 +192,16 @@ class Node:
     def pending_transaction(self, tx_hash: bytes) -> SignedTransactionAPI | None:
         return self.consensus.pending_transaction(tx_hash)
 
+    def validators(self) -> list[dict[str, Any]]:
+        """The consensus engine's validators: CometBFT's (ed25519 keys bound to members, with
+        their power) or the single sealer's genesis validators."""
+        listed = getattr(self.consensus, "validators", None)
+        if listed is not None:
+            return list(listed())
+        return [
+            {"account": v, "power": 1, "scheme": "passport-node/v1"} for v in sorted(self.chain.validators)
+        ]
+
     def next_base_fee(self) -> int:
         return self.mempool.next_base_fee()
 

@@ -9,6 +9,7 @@ from web3.types import TxReceipt
 
 from passport._utils.addresses import checksum
 from passport.core.types import Facility, FacilityKind, Member, Role
+from passport.exceptions import SdkError
 from passport.sdk.client import Call
 from passport.sdk.contracts import Contracts
 from passport.sdk.logs import receipt_events
@@ -66,6 +67,16 @@ class ConsortiumApi:
         self, admin: LocalAccount, account: str, sanctioned: bool = True, execute: bool = True
     ) -> ProposalResult:
         fn = self.contract.functions.proposeMemberSanction(checksum(account), sanctioned)
+        return self._propose(admin, fn, execute)
+
+    def propose_validator(
+        self, admin: LocalAccount, pub_key: bytes, account: str, power: int, execute: bool = True
+    ) -> ProposalResult:
+        """Propose adding, re-weighting (power > 0) or removing (power 0) a consensus validator:
+        its ed25519 public key (32 bytes), bound to the member ``account``."""
+        if len(pub_key) != 32:
+            raise SdkError(f"a validator key is an ed25519 public key of 32 bytes, not {len(pub_key)}")
+        fn = self.contract.functions.proposeSetValidator(pub_key, checksum(account), power)
         return self._propose(admin, fn, execute)
 
     def propose_facility(

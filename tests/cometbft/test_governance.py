@@ -1,9 +1,11 @@
-"""The validator set is governed on-chain: the Consortium's M-of-N proposals that sanction (or
-deactivate) a member take its validator's voting power away in CometBFT, and lifting the
-sanction gives it back."""
+"""The validator set is governed on-chain, under transaction load: the Consortium's M-of-N
+proposals add a fifth validator (a member's full node), remove one, and take the power of a
+sanctioned member's validator away (and give it back); CometBFT's set follows each decision and
+the chain goes on with no acknowledged transaction lost."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,23 +14,25 @@ import pytest
 from passport.core.types import Role
 from passport.node.consensus.cometbft import comet_rpc
 from passport.node.consensus.network import Network, init_network
+from passport.node.replica import call
 from passport.sdk import Client, Founder, Sdk
 from passport.sdk.accounts import dev_accounts
-from tests.cometbft.conftest import wait_for
+from tests.cometbft.conftest import Load, wait_for
+from tests.cometbft.test_faults import settle
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def network(tmp_path: Path) -> Iterator[Network]:
-    net = init_network(tmp_path / "net", validators=4, timeout_commit="500ms")
+    net = init_network(tmp_path / "net", validators=4, timeout_commit="500ms", full_nodes=1)
     try:
-        for i in range(4):
+        for i in range(5):
             net.start_node(i)
         net.wait_ready()
         yield net
     finally:
-        for i in range(4):
+        for i in range(5):
             net.stop_node(i, timeout=15)
 
 
@@ -37,29 +41,53 @@ def powers(network: Network, index: int = 0) -> dict[str, int]:
     return {v["address"]: int(v["voting_power"]) for v in answer["validators"]}
 
 
-def test_sanctioned_member_loses_its_validator_power(network: Network) -> None:
+def height(network: Network, index: int = 0) -> int:
+    return int(comet_rpc(network.node(index).comet_rpc, "status", {})["sync_info"]["latest_block_height"])
+
+
+def decide(sdk: Sdk, proposer: int, approver: int, propose: object) -> None:
     accounts = dev_accounts()
-    founders = [Founder(a.address, Role.ADMIN | Role.REGULATOR, "VN") for a in accounts[:4]]
+    result = propose(accounts[proposer])  # type: ignore[operator]
+    sdk.consortium.approve(accounts[approver], result.proposal_id)
+    sdk.consortium.execute(accounts[approver], result.proposal_id)
+
+
+def test_validators_added_removed_and_sanctioned_by_governance(network: Network) -> None:
+    accounts = dev_accounts()
+    founders = [Founder(a.address, Role.ADMIN | Role.REGULATOR, "VN") for a in accounts[:5]]
     sdk = Sdk.deploy(Client.connect(network.node(1).rpc_url), accounts[0], founders, threshold=2)
-    target = network.node(3)
-    assert powers(network)[target.validator_address] == 10
     consortium = sdk.consortium
-    proposal = consortium.propose_member_sanction(accounts[0], target.account, True, execute=False)
-    consortium.approve(accounts[1], proposal.proposal_id)
-    consortium.execute(accounts[1], proposal.proposal_id)
-    wait_for(lambda: target.validator_address not in powers(network), 30, "the validator to lose its power")
-    assert sorted(powers(network, 2).values()) == [10, 10, 10]
-    # three of the four still commit blocks
-    head = int(comet_rpc(network.node(0).comet_rpc, "status", {})["sync_info"]["latest_block_height"])
-    wait_for(
-        lambda: (
-            int(comet_rpc(network.node(0).comet_rpc, "status", {})["sync_info"]["latest_block_height"])
-            > head + 2
-        ),
-        30,
-        "blocks after the change",
-    )
-    proposal = consortium.propose_member_sanction(accounts[0], target.account, False, execute=False)
-    consortium.approve(accounts[2], proposal.proposal_id)
-    consortium.execute(accounts[2], proposal.proposal_id)
-    wait_for(lambda: powers(network).get(target.validator_address) == 10, 30, "the power to come back")
+    fifth, first, fourth = network.node(4), network.node(0), network.node(3)
+    assert fifth.validator_address not in powers(network)
+    with Load(network, senders=2, targets=[1, 2, 4]) as load:
+        key = base64.b64decode(fifth.pub_key)
+        decide(sdk, 1, 2, lambda a: consortium.propose_validator(a, key, fifth.account, 10, execute=False))
+        wait_for(lambda: powers(network).get(fifth.validator_address) == 10, 30, "the fifth validator")
+        assert len(powers(network, 4)) == 5
+
+        key = base64.b64decode(first.pub_key)
+        decide(sdk, 1, 2, lambda a: consortium.propose_validator(a, key, first.account, 0, execute=False))
+        wait_for(lambda: first.validator_address not in powers(network, 1), 30, "node0 to leave the set")
+        assert sorted(powers(network, 1).values()) == [10, 10, 10, 10]
+
+        decide(
+            sdk, 1, 2, lambda a: consortium.propose_member_sanction(a, fourth.account, True, execute=False)
+        )
+        wait_for(
+            lambda: fourth.validator_address not in powers(network, 1),
+            30,
+            "the sanctioned member's validator",
+        )
+        before = height(network, 1)
+        wait_for(lambda: height(network, 1) > before + 2, 30, "blocks from the three left")
+
+        decide(
+            sdk, 1, 2, lambda a: consortium.propose_member_sanction(a, fourth.account, False, execute=False)
+        )
+        wait_for(lambda: powers(network, 1).get(fourth.validator_address) == 10, 30, "the power to come back")
+        load.wait_acknowledged(load.acknowledged_count() + 10)
+    listed = {v["address"]: v for v in call(network.node(2).rpc_url, "passport_validators", [])}
+    assert listed[fifth.validator_address]["power"] == 10
+    assert listed[fifth.validator_address]["account"] == fifth.account
+    assert listed[first.validator_address]["power"] == 0
+    settle(network, load, [0, 1, 2, 3, 4])

@@ -64,8 +64,12 @@ from passport.node.consensus.sealer import EXTRA_DATA, log_block
 log = logging.getLogger("passport.node.cometbft")
 
 ACK_PREFIX = b"pp:ack:"  # acknowledged transactions not yet committed: hash -> raw
-VALIDATOR_PREFIX = b"pp:val:"  # CometBFT address -> ed25519 key (32) + genesis power (8) + power (8)
+# every validator this chain has known: CometBFT address (20) -> ed25519 key (32) + member
+# account (20) + genesis power (8) + current power (8); written with the block that changes it
+VALIDATOR_PREFIX = b"pp:val:"
 MEMBER_SELECTOR = keccak(b"member(address)")[:4]
+VALIDATOR_SELECTOR = keccak(b"validator(bytes32)")[:4]
+VALIDATOR_SET_EVENT = keccak(b"ValidatorSet(bytes32,address,uint64)")
 MEMBER_EVENTS = {
     keccak(b"MemberActiveChanged(address,bool)"),
     keccak(b"MemberSanctionChanged(address,bool)"),
@@ -447,8 +451,10 @@ class CometConsensus:
             key = bytes(update.pub_key.ed25519)
             if len(key) != 32:
                 raise NodeError("validators must have ed25519 keys")
+            address = comet_address(key)
+            account = self._accounts.get(address, ZERO_ADDRESS)
             power = int(update.power).to_bytes(8, "big")
-            validators[VALIDATOR_PREFIX + hashlib.sha256(key).digest()[:20]] = key + power + power
+            validators[VALIDATOR_PREFIX + address] = key + account + power + power
         with self.chain.lock:
             self.node.store.write_through(validators)
             genesis_hash = self.chain.genesis_hash
@@ -499,6 +505,9 @@ class CometConsensus:
         return abci.ResponsePrepareProposal(txs=kept)
 
     def _coinbase(self, proposer: bytes) -> bytes:
+        stored = self.node.store.get(VALIDATOR_PREFIX + bytes(proposer))
+        if stored is not None:
+            return ValidatorRecord.decode(stored).account
         return self._accounts.get(bytes(proposer), ZERO_ADDRESS)
 
     def _build(self, txs: Sequence[SignedTransactionAPI], request: Any, strict: bool) -> BuiltBlock:
@@ -589,44 +598,98 @@ class CometConsensus:
         )
 
     def validator_updates(self, built: BuiltBlock) -> list[abci.ValidatorUpdate]:
-        """Validator-set changes the block decided on-chain: when the Consortium's M-of-N
-        proposals sanction, unsanction, deactivate or reactivate a member, the validator bound to
-        that member (the genesis ``consensusAccounts``) gets power 0, or its genesis power back.
-        The new powers are written with the block (call with the chain lock held)."""
+        """Validator-set changes the block decided on-chain, as CometBFT validator updates.
+
+        A validator's power is the one its latest ``ValidatorSet`` proposal gave it (or, for a
+        genesis validator never re-registered, its genesis power), and 0 while its member is
+        inactive or sanctioned. It is recomputed for the validators a block's Consortium events
+        touch (``ValidatorSet``, member (de)activation and (un)sanction); the new powers are
+        written with the block. An update that would leave no power at all is refused (logged),
+        so governance cannot halt the chain. Call with the chain lock held."""
         consortium = self.chain.consortium
         if consortium is None:
             return []
-        touched: set[bytes] = set()
+        keys: list[bytes] = []
+        accounts: set[bytes] = set()
         for receipt in built.receipts:
             for entry in receipt.logs:
-                if (
-                    entry.address == consortium
-                    and len(entry.topics) > 1
-                    and entry.topics[0].to_bytes(32, "big") in MEMBER_EVENTS
-                ):
-                    touched.add(entry.topics[1].to_bytes(32, "big")[12:])
-        if not touched:
+                if entry.address != consortium or len(entry.topics) < 2:
+                    continue
+                topic = entry.topics[0].to_bytes(32, "big")
+                if topic == VALIDATOR_SET_EVENT:
+                    keys.append(entry.topics[1].to_bytes(32, "big"))
+                elif topic in MEMBER_EVENTS:
+                    accounts.add(entry.topics[1].to_bytes(32, "big")[12:])
+        if not keys and not accounts:
+            return []
+        records = self.validator_records()
+        for record in records.values():
+            if record.account in accounts and record.key not in keys:
+                keys.append(record.key)
+        vm = self.chain.vm_at(built.block.header)
+        changes: dict[bytes, ValidatorRecord] = {}
+        for key in dict.fromkeys(keys):
+            address = comet_address(key)
+            record = records.get(address) or ValidatorRecord(key, ZERO_ADDRESS, 0, 0)
+            account, registered_power = _registered(vm, consortium, key)
+            if account != ZERO_ADDRESS:
+                record = ValidatorRecord(key, account, record.genesis_power, record.power)
+                base = registered_power
+            else:
+                base = record.genesis_power
+            eligible = record.account == ZERO_ADDRESS or _member_eligible(vm, consortium, record.account)
+            wanted = base if eligible else 0
+            if wanted != record.power or address not in records:
+                changes[address] = ValidatorRecord(record.key, record.account, record.genesis_power, wanted)
+        total = sum(r.power for a, r in records.items() if a not in changes) + sum(
+            r.power for r in changes.values()
+        )
+        if total == 0:
+            log.error(
+                "refusing validator changes at block %d: no voting power would remain", built.block.number
+            )
             return []
         updates = []
-        vm = self.chain.vm_at(built.block.header)
-        for address, account in self._accounts.items():
-            if account not in touched:
-                continue
-            stored = self.node.store.get(VALIDATOR_PREFIX + address)
-            if stored is None:
-                continue
-            key, genesis_power, power = stored[:32], stored[32:40], int.from_bytes(stored[40:48], "big")
-            eligible = _member_eligible(vm, consortium, account)
-            wanted = int.from_bytes(genesis_power, "big") if eligible else 0
-            if wanted == power:
-                continue
-            self.node.store[VALIDATOR_PREFIX + address] = key + genesis_power + wanted.to_bytes(8, "big")
-            updates.append(abci.ValidatorUpdate(pub_key=keys_pb2.PublicKey(ed25519=key), power=wanted))
-            log.info(
-                "validator %s of member %s: power %d -> %d",
-                address.hex(), to_checksum_address(account), power, wanted,
-            )  # fmt: skip
+        for address, record in changes.items():
+            before = records[address].power if address in records else 0
+            self.node.store[VALIDATOR_PREFIX + address] = record.encode()
+            if record.power != before:
+                updates.append(
+                    abci.ValidatorUpdate(pub_key=keys_pb2.PublicKey(ed25519=record.key), power=record.power)
+                )
+                log.info(
+                    "validator %s (member %s): power %d -> %d at block %d",
+                    address.hex(),
+                    to_checksum_address(record.account),
+                    before,
+                    record.power,
+                    built.block.number,
+                )
         return updates
+
+    def validators(self) -> list[dict[str, Any]]:
+        """The validator set the chain has (power > 0) and every validator it has known."""
+        with self.chain.lock:
+            records = self.validator_records()
+        return [
+            {
+                "address": address.hex().upper(),
+                "pubKey": base64.b64encode(r.key).decode(),
+                "account": to_checksum_address(r.account) if r.account != ZERO_ADDRESS else None,
+                "power": r.power,
+                "genesisPower": r.genesis_power,
+            }
+            for address, r in sorted(records.items())
+        ]
+
+    def validator_records(self) -> dict[bytes, ValidatorRecord]:
+        """Every validator this chain has known, by CometBFT address (committed and pending)."""
+        store = self.node.store
+        out = {}
+        for key, value in store.prefixed(VALIDATOR_PREFIX):
+            pending = store.get(key)  # a write of the block being built wins
+            out[key[len(VALIDATOR_PREFIX) :]] = ValidatorRecord.decode(pending or value)
+        return out
 
     def abci_commit(self, request: abci.RequestCommit) -> abci.ResponseCommit:
         if self._finalized is None:
@@ -653,9 +716,27 @@ class CometConsensus:
         return abci.ResponseCommit(retain_height=0)
 
 
-def _member_eligible(vm: Any, consortium: bytes, account: bytes) -> bool:
-    """The Consortium says ``account`` is an active, unsanctioned member (``member(address)``)."""
-    code = vm.state.get_code(consortium)
+@dataclass(frozen=True, slots=True)
+class ValidatorRecord:
+    key: bytes  # ed25519 public key
+    account: bytes  # the member it is bound to (zero: none)
+    genesis_power: int
+    power: int
+
+    def encode(self) -> bytes:
+        return self.key + self.account + self.genesis_power.to_bytes(8, "big") + self.power.to_bytes(8, "big")
+
+    @classmethod
+    def decode(cls, raw: bytes) -> ValidatorRecord:
+        return cls(raw[:32], raw[32:52], int.from_bytes(raw[52:60], "big"), int.from_bytes(raw[60:68], "big"))
+
+
+def comet_address(key: bytes) -> bytes:
+    """A CometBFT validator address: the first 20 bytes of SHA-256 of the ed25519 key."""
+    return hashlib.sha256(key).digest()[:20]
+
+
+def _view(vm: Any, consortium: bytes, data: bytes) -> bytes:
     computation = vm.execute_bytecode(
         origin=ZERO_ADDRESS,
         gas_price=0,
@@ -663,12 +744,25 @@ def _member_eligible(vm: Any, consortium: bytes, account: bytes) -> bool:
         to=consortium,
         sender=ZERO_ADDRESS,
         value=0,
-        data=MEMBER_SELECTOR + account.rjust(32, b"\0"),
-        code=code,
+        data=data,
+        code=vm.state.get_code(consortium),
     )
-    if computation.is_error or len(computation.output) < 96:
+    return b"" if computation.is_error else bytes(computation.output)
+
+
+def _registered(vm: Any, consortium: bytes, key: bytes) -> tuple[bytes, int]:
+    """(account, power) the Consortium's ``validator(bytes32)`` holds for ``key``."""
+    output = _view(vm, consortium, VALIDATOR_SELECTOR + key)
+    if len(output) < 64:
+        return ZERO_ADDRESS, 0
+    return output[12:32], int.from_bytes(output[32:64], "big")
+
+
+def _member_eligible(vm: Any, consortium: bytes, account: bytes) -> bool:
+    """The Consortium says ``account`` is an active, unsanctioned member (``member(address)``)."""
+    output = _view(vm, consortium, MEMBER_SELECTOR + account.rjust(32, b"\0"))
+    if len(output) < 96:
         return False
-    output = computation.output
     active = int.from_bytes(output[32:64], "big") != 0
     sanctioned = int.from_bytes(output[64:96], "big") != 0
     return active and not sanctioned

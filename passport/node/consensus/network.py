@@ -50,6 +50,7 @@ class NetNode:
     validator_address: str
     account: str
     power: int
+    pub_key: str = ""  # ed25519, base64 (as in priv_validator_key.json)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -63,6 +64,7 @@ class NetNode:
             "validatorAddress": self.validator_address,
             "account": self.account,
             "power": self.power,
+            "pubKey": self.pub_key,
         }
 
     @property
@@ -105,6 +107,7 @@ class Network:
                     validator_address=n["validatorAddress"],
                     account=n["account"],
                     power=int(n["power"]),
+                    pub_key=str(n.get("pubKey", "")),
                 )
                 for n in data["nodes"]
             )
@@ -266,25 +269,31 @@ def init_network(
     chain_id: int = 1337,
     timeout_commit: str = "1s",
     power: int = DEFAULT_POWER,
+    full_nodes: int = 0,
 ) -> Network:
-    """Write a network of ``validators`` nodes on 127.0.0.1 into ``directory``.
+    """Write a network of ``validators`` validator nodes and ``full_nodes`` non-validating
+    member nodes on 127.0.0.1 into ``directory``.
 
     The EVM genesis is the dev chain's: the standard test mnemonic's ten accounts funded and
-    allowlisted, validator ``i`` bound to account ``i``.
+    allowlisted, node ``i`` bound to account ``i`` (a full node's key can be made a validator
+    later by proposal: ``passport validator propose-add``).
 
     Raises:
         NodeError: the directory already holds a network, or ``cometbft init`` failed.
     """
-    if not 1 <= validators <= 10:
-        raise NodeError("--validators must be between 1 and 10 (one test account each)")
+    if not validators >= 1 or validators + full_nodes > 10:
+        raise NodeError(
+            "--validators (at least 1) and --full-nodes: 10 nodes at most (one test account each)"
+        )
+    total = validators + full_nodes
     if (directory / NETWORK_FILE).exists():
         raise NodeError(f"{directory} already holds a network; refusing to overwrite it")
     binary = cometbft_binary()
     directory.mkdir(parents=True, exist_ok=True)
     accounts = [str(a.address) for a in dev_accounts()]
-    ports = free_ports(4 * validators)
+    ports = free_ports(4 * total)
     keys = []
-    for index in range(validators):
+    for index in range(total):
         home = directory / f"node{index}" / "cometbft"
         subprocess.run(
             [str(binary), "init", "--home", str(home)], check=True, capture_output=True, timeout=60
@@ -324,12 +333,12 @@ def init_network(
                 "power": str(power),
                 "name": f"validator-{index}",
             }
-            for index, (address, pub_key, _) in enumerate(keys)
+            for index, (address, pub_key, _) in enumerate(keys[:validators])
         ],
         "app_hash": genesis_hash(genesis).hex().upper(),
     }
     nodes = []
-    for index, (address, _, node_id) in enumerate(keys):
+    for index, (address, pub_key, node_id) in enumerate(keys):
         eth_port, abci_port, rpc_port, p2p_port = ports[4 * index : 4 * index + 4]
         data_dir = directory / f"node{index}"
         home = data_dir / "cometbft"
@@ -344,7 +353,8 @@ def init_network(
                 node_id=node_id,
                 validator_address=address,
                 account=accounts[index],
-                power=power,
+                power=power if index < validators else 0,
+                pub_key=pub_key,
             )
         )
         (home / "config" / "genesis.json").write_text(json.dumps(comet_genesis, indent=2) + "\n")
@@ -358,7 +368,7 @@ def init_network(
         rpc_port = int(node.comet_rpc.rsplit(":", 1)[1])
         write_comet_config(
             node.data_dir / "cometbft",
-            moniker=f"validator-{index}",
+            moniker=f"validator-{index}" if index < validators else f"member-{index}",
             abci_port=node.abci_port,
             rpc_port=rpc_port,
             p2p_port=node.p2p_port,

@@ -70,6 +70,10 @@ class AdminMethods(Namespace):
     def genesis(self) -> dict[str, Any]:
         return {"genesis": self.chain.genesis.to_json(), "hash": hex_bytes(self.chain.genesis_hash)}
 
+    @method("passport_validators")
+    def validators(self) -> list[dict[str, Any]]:
+        return self.node.validators()
+
     @method("passport_nodeInfo")
     def node_info(self) -> dict[str, Any]:
         return self.node.info()
