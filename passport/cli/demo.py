@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
@@ -35,15 +37,41 @@ from passport.sdk.accounts import dev_accounts
     is_flag=True,
     help="Run on the in-process eth-tester chain instead of a fresh dev node.",
 )
+@click.option(
+    "--validators",
+    type=click.IntRange(4, 10),
+    help="Run on a fresh network of this many validators agreeing through CometBFT "
+    "(passport net init, in a temporary directory), and kill -9 one of them mid-way.",
+)
 @json_option
-def demo_command(out: Path, rpc_url: str | None, embedded: bool, as_json: bool) -> None:
+def demo_command(
+    out: Path, rpc_url: str | None, embedded: bool, validators: int | None, as_json: bool
+) -> None:
     """Two Vietnamese mines to an EU chip fab: custody, a weight discrepancy, split, APT, WF6,
     attestations (one signed offline, one revoked), a sanction after the fact, passports and
     policy checks."""
-    if rpc_url and embedded:
-        raise click.UsageError("--rpc-url and --embedded exclude each other")
+    if sum(bool(x) for x in (rpc_url, embedded, validators)) > 1:
+        raise click.UsageError("--rpc-url, --embedded and --validators exclude each other")
     started = time.monotonic()
     with contextlib.ExitStack() as stack:
+        if validators:
+            network = stack.enter_context(_network(validators, as_json))
+            client = Client.connect(network.node(0).rpc_url)
+            chain = f"a network of {validators} CometBFT validators ({network.directory})"
+            victim = len(network.nodes) - 1
+
+            def stop_one(message: str) -> None:
+                if message.startswith("Refinery splits lot A"):
+                    network.kill(victim)
+                    stderr.print(
+                        f"[yellow]>[/] validator {victim} (member {network.node(victim).account}) killed "
+                        f"(kill -9): {validators - 1} of {validators} validators go on",
+                        highlight=False,
+                    )
+
+            result = _run(client, out, as_json, stop_one)
+            _report(result, chain, time.monotonic() - started, as_json)
+            return
         if embedded:
             client, chain = Client.embedded(fund=[a.address for a in dev_accounts()]), "the embedded chain"
         elif rpc_url:
@@ -58,7 +86,33 @@ def demo_command(out: Path, rpc_url: str | None, embedded: bool, as_json: bool) 
     _report(result, chain, elapsed, as_json)
 
 
-def _run(client: Client, out: Path, as_json: bool) -> demo.DemoResult:
+@contextlib.contextmanager
+def _network(validators: int, as_json: bool) -> Iterator[Any]:
+    import shutil
+    import tempfile
+
+    from passport.node.consensus.network import init_network
+
+    directory = Path(tempfile.mkdtemp(prefix="passport-net-"))
+    network = init_network(directory / "net", validators, timeout_commit="500ms")
+    try:
+        if not as_json:
+            stderr.print(
+                f"[cyan]>[/] starting {validators} validators (CometBFT) in {directory}", highlight=False
+            )
+        for index in range(validators):
+            network.start_node(index)
+        network.wait_ready()
+        yield network
+    finally:
+        for index in range(validators):
+            network.stop_node(index, timeout=15)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _run(
+    client: Client, out: Path, as_json: bool, hook: Callable[[str], None] | None = None
+) -> demo.DemoResult:
     from passport import demo
 
     with Progress(
@@ -68,6 +122,8 @@ def _run(client: Client, out: Path, as_json: bool) -> demo.DemoResult:
         task = progress.add_task("tungsten scenario", total=demo.STEPS)
 
         def say(message: str) -> None:
+            if hook is not None:
+                hook(message)
             if not message.startswith("  "):
                 progress.advance(task)
             if not as_json:

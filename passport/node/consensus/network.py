@@ -161,6 +161,19 @@ class Network:
                         raise NodeError(f"{node.name} did not start: {tail}") from None
                     time.sleep(0.2)
 
+    def kill(self, index: int) -> bool:
+        """kill -9 node ``index`` (its cometbft dies with it); False if it was not running."""
+        node = self.nodes[index]
+        pid = running_pid(node)
+        if pid is None:
+            return False
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        node.pid_file.unlink(missing_ok=True)
+        return True
+
     def stop_node(self, index: int, timeout: float = 30.0) -> bool:
         """SIGTERM node ``index`` and wait for it to exit (SIGKILL after ``timeout``)."""
         node = self.nodes[index]
