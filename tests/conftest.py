@@ -1,9 +1,12 @@
 """Chains shared by every test directory, started once per session and always stopped:
-anvil (from node_modules) and ``passport node start --dev`` (a child process)."""
+anvil (from node_modules), ``passport node start --dev`` (a child process) and a network of four
+validators agreeing through CometBFT (``passport net``, child processes)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,3 +24,26 @@ def anvil() -> Iterator[Anvil]:
 def dev_node() -> Iterator[NodeProcess]:
     with NodeProcess() as node:
         yield node
+
+
+@pytest.fixture(scope="session")
+def comet_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Four validators (CometBFT) on 127.0.0.1, as ``passport net init --validators 4`` makes them."""
+    from passport.exceptions import NodeError
+    from passport.node.consensus.cometbft import cometbft_binary
+    from passport.node.consensus.network import init_network
+
+    try:
+        cometbft_binary()
+    except NodeError as exc:
+        pytest.skip(f"cometbft not available: {exc}")
+    directory: Path = tmp_path_factory.mktemp("comet") / "net"
+    network = init_network(directory, validators=4, timeout_commit="300ms")
+    try:
+        for index in range(4):
+            network.start_node(index)
+        network.wait_ready()
+        yield network
+    finally:
+        for index in range(4):
+            network.stop_node(index, timeout=15)

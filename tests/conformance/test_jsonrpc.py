@@ -1,4 +1,5 @@
-"""JSON-RPC conformance: the same web3.py-style checks against the passport node and anvil.
+"""JSON-RPC conformance: the same web3.py-style checks against the passport node (single sealer),
+a node of a 4-validator CometBFT network and anvil.
 
 Anything a client relies on goes here (types, tags, historical state, logs, filters, revert
 data, error codes); behaviour only the passport node has lives in tests/node/.
@@ -55,8 +56,11 @@ class Rpc:
         return self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)
 
 
-@pytest.fixture(scope="module", params=["node", "anvil"])
+@pytest.fixture(scope="module", params=["node", "cometbft", "anvil"])
 def rpc(request: pytest.FixtureRequest) -> Rpc:
+    if request.param == "cometbft":
+        url = request.getfixturevalue("comet_network").node(1).rpc_url
+        return Rpc(request.param, url, Web3(Web3.HTTPProvider(url)))
     process: RpcProcess = request.getfixturevalue("dev_node" if request.param == "node" else "anvil")
     return Rpc(request.param, process.url, Web3(Web3.HTTPProvider(process.url)))
 
@@ -247,7 +251,7 @@ def test_error_codes(rpc: Rpc) -> None:
     assert rpc.call("eth_noSuchMethod", [])["error"]["code"] == -32601
     parse_error = rpc.raw(b"{not json")["error"]["code"]
     assert (
-        parse_error == -32700 if rpc.name == "node" else parse_error in (-32700, -32600)
+        parse_error == -32700 if rpc.name != "anvil" else parse_error in (-32700, -32600)
     )  # anvil says -32600
     assert rpc.raw({"id": 1, "method": 5})["error"]["code"] == -32600
     assert rpc.call("eth_getBalance", ["0x1234", "latest"])["error"]["code"] == -32602
