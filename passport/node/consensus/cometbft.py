@@ -35,6 +35,7 @@ import heapq
 import json
 import logging
 import os
+import queue
 import re
 import shutil
 import signal
@@ -77,6 +78,7 @@ MEMBER_EVENTS = {
 TX_REFUSED = 1  # CheckTx code for a refused transaction (0 is OK)
 TX_REJECTED = -32000
 REBROADCAST_SECONDS = 15.0
+RELAY_BATCH = 500
 APP_VERSION = 1
 BROADCAST_TIMEOUT = 30.0
 APP_HASH_MISMATCH = re.compile(
@@ -189,6 +191,43 @@ def comet_rpc(url: str, method: str, params: dict[str, Any], timeout: float = BR
     return payload["result"]
 
 
+def comet_rpc_batch(
+    url: str, calls: Sequence[tuple[str, dict[str, Any]]], timeout: float = BROADCAST_TIMEOUT
+) -> list[tuple[Any, str | None]]:
+    """A JSON-RPC batch to CometBFT: (result, None) or (None, error text) per call, in order.
+
+    Raises:
+        OSError: it did not answer.
+    """
+    body = json.dumps(
+        [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)]
+    ).encode()
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            payload = json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        raise OSError(f"CometBFT at {url} answered HTTP {exc.code}") from None
+    except urllib.error.URLError as exc:
+        raise OSError(f"CometBFT at {url} is unreachable: {exc.reason}") from None
+    except (TimeoutError, json.JSONDecodeError) as exc:
+        raise OSError(f"CometBFT at {url}: {exc}") from None
+    if isinstance(payload, dict):  # one error for the whole batch
+        error = payload.get("error", {})
+        text = str(error.get("data") or error.get("message") or payload)
+        return [(None, text) for _ in calls]
+    by_id = {int(answer.get("id", -1)): answer for answer in payload}
+    out: list[tuple[Any, str | None]] = []
+    for index in range(len(calls)):
+        answer = by_id.get(index, {"error": {"message": "no answer"}})
+        if "error" in answer:
+            error = answer["error"]
+            out.append((None, str(error.get("data") or error.get("message"))))
+        else:
+            out.append((answer.get("result"), None))
+    return out
+
+
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
     """Linux: the child gets SIGKILL when the node process dies (kill -9 takes both)."""
     with contextlib.suppress(Exception):
@@ -268,6 +307,9 @@ class CometConsensus:
         self._process: CometProcess | None = None
         self._last_status: dict[str, Any] = {}
         self._finalize_seconds = 0.0
+        self._batching = threading.local()
+        self._outbox: queue.Queue[list[tuple[bytes, bytes]]] = queue.Queue()
+        self._handed: set[bytes] = set()
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -281,9 +323,10 @@ class CometConsensus:
         threads = [self._server.serve_in_thread()]
         self._process = CometProcess(self.binary, self.home, self._diverged)
         self._process.start()
-        relay = threading.Thread(target=self._relay_loop, name="passport-relay", daemon=True)
-        relay.start()
-        threads.append(relay)
+        for target, name in ((self._relay_loop, "passport-rebroadcast"), (self._relay_out, "passport-relay")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            threads.append(thread)
         return threads
 
     def stop(self) -> None:
@@ -311,30 +354,85 @@ class CometConsensus:
     # ---------------------------------------------------------------- submissions
 
     def submit(self, raw: bytes) -> bytes:
-        tx = self.node.mempool.decode(raw)  # refuse undecodable input before persisting it
-        tx_hash = bytes(tx.hash)
-        key = ACK_PREFIX + tx_hash
-        self.node.store.write_through({key: raw})
-        try:
-            result = comet_rpc(
-                self.comet.rpc_url, "broadcast_tx_sync", {"tx": base64.b64encode(raw).decode()}
-            )
-        except RpcError as exc:
-            if "already exists in cache" in exc.message:
-                return tx_hash  # this node has it (a resubmission): still acknowledged
-            self.node.store.write_through({key: None})
-            raise RpcError(TX_REJECTED, exc.message) from None
-        except OSError as exc:
-            self.node.store.write_through({key: None})
-            raise RpcError(TX_REJECTED, f"consensus engine unavailable: {exc}") from None
-        if int(result.get("code", 0)) != 0:
-            self.node.store.write_through({key: None})
-            raise RpcError(TX_REJECTED, str(result.get("log") or "refused by CheckTx"))
+        """Admit ``raw`` (the same checks ``CheckTx`` runs), make it durable, and queue it for
+        CometBFT's mempool; the hash is returned once it is durable. Inside a JSON-RPC batch the
+        batch's transactions are made durable together, before the batch is answered."""
+        with self.chain.lock:
+            tx_hash = bytes(self.node.mempool.add(raw))
+        state = self._batching
+        if getattr(state, "active", False):
+            state.pending.append((tx_hash, raw))
+        else:
+            self._acknowledge([(tx_hash, raw)])
         return tx_hash
 
     @contextlib.contextmanager
     def submissions_batched(self) -> Iterator[None]:
-        yield
+        state = self._batching
+        if getattr(state, "active", False):
+            yield
+            return
+        state.active, state.pending = True, []
+        try:
+            yield
+        finally:
+            state.active = False
+            if state.pending:
+                self._acknowledge(state.pending)
+
+    def _acknowledge(self, items: list[tuple[bytes, bytes]]) -> None:
+        try:
+            self.node.store.write_through({ACK_PREFIX + tx_hash: raw for tx_hash, raw in items})
+        except BaseException:
+            with self.chain.lock:
+                for tx_hash, _ in items:
+                    entry = self.node.mempool.get(tx_hash)
+                    if entry is not None:
+                        self.node.mempool.remove([entry.tx])
+            raise
+        self._outbox.put(items)
+
+    def _relay_out(self) -> None:
+        """Hand acknowledged transactions to CometBFT's mempool, in order, many per request."""
+        while not self._stopping.is_set():
+            try:
+                items = self._outbox.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            while len(items) < RELAY_BATCH:
+                try:
+                    items = items + self._outbox.get_nowait()
+                except queue.Empty:
+                    break
+            self._broadcast(items)
+
+    def _broadcast(self, items: list[tuple[bytes, bytes]]) -> int:
+        """``broadcast_tx_sync`` of each item, in one JSON-RPC batch; returns how many CometBFT
+        took. A refused transaction that no block carries loses its acknowledgement (logged);
+        an unreachable CometBFT leaves them for the periodic re-broadcast."""
+        calls = [("broadcast_tx_sync", {"tx": base64.b64encode(raw).decode()}) for _, raw in items]
+        try:
+            answers = comet_rpc_batch(self.comet.rpc_url, calls)
+        except OSError as exc:
+            log.warning("CometBFT did not take %d transactions (re-broadcast later): %s", len(items), exc)
+            return 0
+        taken = 0
+        for (tx_hash, _), (result, error) in zip(items, answers, strict=True):
+            if error is not None and "already exists in cache" not in error:
+                log.warning("CometBFT did not take 0x%s (re-broadcast later): %s", tx_hash.hex(), error)
+                continue
+            if result is not None and int(result.get("code", 0)) != 0:
+                with self.chain.lock:
+                    committed = self.chain.transaction_location(tx_hash) is not None
+                if not committed:
+                    log.warning(
+                        "acknowledged transaction 0x%s is now refused: %s", tx_hash.hex(), result.get("log")
+                    )
+                    self.node.store.write_through({ACK_PREFIX + tx_hash: None})
+                continue
+            self._handed.add(tx_hash)
+            taken += 1
+        return taken
 
     def pending_nonce(self, sender: bytes, account_nonce: int) -> int:
         with self.chain.lock:
@@ -355,46 +453,35 @@ class CometConsensus:
                 self._last_status = comet_rpc(self.comet.rpc_url, "status", {}, timeout=5)
                 break
             self._stopping.wait(0.2)
+        rounds = 0
         while not self._stopping.is_set():
             try:
-                self.rebroadcast()
+                self.rebroadcast(everything=rounds % 4 == 0)
             except Exception:
                 log.exception("re-broadcasting acknowledged transactions failed; retrying")
+            rounds += 1
             self._stopping.wait(REBROADCAST_SECONDS)
             with contextlib.suppress(OSError, RpcError):
                 self._last_status = comet_rpc(self.comet.rpc_url, "status", {}, timeout=5)
 
-    def rebroadcast(self) -> int:
-        """Hand every acknowledged, uncommitted transaction to CometBFT again; returns how many."""
-        sent = 0
+    def rebroadcast(self, everything: bool = False) -> int:
+        """Hand acknowledged, uncommitted transactions to CometBFT again (all of them, or those
+        not handed since this process started); returns how many it took."""
+        pending: list[tuple[bytes, bytes]] = []
+        settled: dict[bytes, bytes | None] = {}
         for key, raw in self.node.store.prefixed(ACK_PREFIX):
             tx_hash = key[len(ACK_PREFIX) :]
             with self.chain.lock:
                 committed = self.chain.transaction_location(tx_hash) is not None
-                pooled = self.node.mempool.get(tx_hash) is not None
             if committed:
-                self.node.store.write_through({key: None})
-                continue
-            if pooled:
-                continue
-            try:
-                result = comet_rpc(
-                    self.comet.rpc_url, "broadcast_tx_sync", {"tx": base64.b64encode(raw).decode()}
-                )
-            except RpcError as exc:
-                if "already exists in cache" not in exc.message:
-                    log.warning("re-broadcast of 0x%s failed: %s", tx_hash.hex(), exc.message)
-                continue
-            if int(result.get("code", 0)) != 0:
-                with self.chain.lock:
-                    committed = self.chain.transaction_location(tx_hash) is not None
-                if not committed:
-                    log.warning(
-                        "acknowledged transaction 0x%s is now refused: %s", tx_hash.hex(), result.get("log")
-                    )
-                self.node.store.write_through({key: None})
-                continue
-            sent += 1
+                settled[key] = None
+            elif everything or tx_hash not in self._handed:
+                pending.append((tx_hash, raw))
+        if settled:
+            self.node.store.write_through(settled)
+        sent = 0
+        for start in range(0, len(pending), RELAY_BATCH):
+            sent += self._broadcast(pending[start : start + RELAY_BATCH])
         if sent:
             log.info("re-broadcast %d acknowledged transactions", sent)
         return sent
@@ -774,20 +861,20 @@ def order_by_nonce(txs: Sequence[SignedTransactionAPI]) -> list[SignedTransactio
     for index, tx in enumerate(txs):
         by_sender.setdefault(bytes(tx.sender), []).append((int(tx.nonce), index, tx))
     heap: list[tuple[int, bytes]] = []
-    for sender, queue in by_sender.items():
-        queue.sort(key=lambda item: item[0])
-        heap.append((min(item[1] for item in queue), sender))
+    for sender, waiting in by_sender.items():
+        waiting.sort(key=lambda item: item[0])
+        heap.append((min(item[1] for item in waiting), sender))
     heapq.heapify(heap)
     out: list[SignedTransactionAPI] = []
     positions = dict.fromkeys(by_sender, 0)
     while heap:
         _, sender = heapq.heappop(heap)
-        queue = by_sender[sender]
+        waiting = by_sender[sender]
         position = positions[sender]
-        out.append(queue[position][2])
+        out.append(waiting[position][2])
         positions[sender] = position + 1
-        if position + 1 < len(queue):
-            heapq.heappush(heap, (queue[position + 1][1], sender))
+        if position + 1 < len(waiting):
+            heapq.heappush(heap, (waiting[position + 1][1], sender))
     return out
 
 
