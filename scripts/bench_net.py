@@ -7,7 +7,8 @@
 - the same 4 with one validator stopped (kill -9), submissions spread over the other three.
 
 Workload: value transfers from 8 dev accounts, signed up front, sent as JSON-RPC batches of
-100. Throughput is transactions per second from the first send to the last receipt.
+100; each sender submits to one node (as a member's client does), the senders spread over the
+nodes. Throughput is transactions per second from the first send to the last receipt.
 Confirmation latency is send -> receipt (polled every 20 ms) of transactions sent one at a time
 after the throughput phase, p50 and p99. Block interval is the wall time per block during the
 latency phase. Targets: 4-validator throughput >= 50 % of the single sealer's; p50 <= 2 s.
@@ -49,17 +50,21 @@ def rpc(url: str, method: str, params: list[Any]) -> Any:
     return answer["result"]
 
 
-def batch(url: str, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+def batch_answers(url: str, calls: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
     body = json.dumps(
         [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)]
     ).encode()
     request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=120) as response:
-        answers = json.loads(response.read())
-    return [a.get("result") for a in sorted(answers, key=lambda a: a["id"])]
+        answers: list[dict[str, Any]] = json.loads(response.read())
+    return sorted(answers, key=lambda a: a["id"])
 
 
-def sign_all(url: str, count: int, first_sender: int) -> list[tuple[str, str]]:
+def batch(url: str, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+    return [a.get("result") for a in batch_answers(url, calls)]
+
+
+def sign_all(url: str, count: int, first_sender: int) -> list[tuple[int, str, str]]:
     accounts = dev_accounts()[first_sender : first_sender + SENDERS]
     nonces = [int(rpc(url, "eth_getTransactionCount", [a.address, "pending"]), 16) for a in accounts]
     out = []
@@ -78,7 +83,7 @@ def sign_all(url: str, count: int, first_sender: int) -> list[tuple[str, str]]:
             }
         )
         nonces[index] += 1
-        out.append(("0x" + tx.raw_transaction.hex(), "0x" + tx.hash.hex()))
+        out.append((index, "0x" + tx.raw_transaction.hex(), "0x" + tx.hash.hex()))
     return out
 
 
@@ -96,15 +101,21 @@ def wait_receipts(url: str, hashes: list[str], timeout: float = 600) -> None:
 
 def throughput(urls: list[str], count: int) -> float:
     signed = sign_all(urls[0], count, first_sender=0)
+    # each sender uses one node (as a member's client does), the senders spread over the nodes
+    per_node: list[list[str]] = [[] for _ in urls]
+    for sender, raw, _ in signed:
+        per_node[sender % len(urls)].append(raw)
     started = time.perf_counter()
-    for i in range(0, len(signed), BATCH):
-        chunk = signed[i : i + BATCH]
-        answers = batch(
-            urls[(i // BATCH) % len(urls)], [("eth_sendRawTransaction", [raw]) for raw, _ in chunk]
-        )
-        if any(a is None for a in answers):
-            raise RuntimeError("a submission was refused")
-    wait_receipts(urls[0], [h for _, h in signed])
+    for offset in range(0, max(len(q) for q in per_node), BATCH):
+        for url, raws in zip(urls, per_node, strict=True):
+            chunk = raws[offset : offset + BATCH]
+            if not chunk:
+                continue
+            answers = batch_answers(url, [("eth_sendRawTransaction", [raw]) for raw in chunk])
+            refused = [a["error"] for a in answers if "error" in a]
+            if refused:
+                raise RuntimeError(f"{len(refused)} submissions refused, first: {refused[0]}")
+    wait_receipts(urls[0], [h for _, _, h in signed])
     return count / (time.perf_counter() - started)
 
 

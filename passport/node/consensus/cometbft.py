@@ -130,6 +130,7 @@ class CometConfig:
     abci_port: int
     rpc_url: str
     chain_id: str
+    max_batch: int = 10
 
     @classmethod
     def read(cls, home: Path) -> CometConfig:
@@ -157,6 +158,7 @@ class CometConfig:
             abci_port=abci_port,
             rpc_url=f"http://{rpc_host}:{rpc_port}",
             chain_id=str(genesis.get("chain_id", "")),
+            max_batch=max(1, int(config.get("rpc", {}).get("max_request_batch_size", 10) or 10)),
         )
 
 
@@ -310,6 +312,8 @@ class CometConsensus:
         self._batching = threading.local()
         self._outbox: queue.Queue[list[tuple[bytes, bytes]]] = queue.Queue()
         self._handed: set[bytes] = set()
+        # CometBFT refuses JSON-RPC batches above rpc.max_request_batch_size
+        self._batch_size = min(RELAY_BATCH, self.comet.max_batch)
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -399,12 +403,13 @@ class CometConsensus:
                 items = self._outbox.get(timeout=0.5)
             except queue.Empty:
                 continue
-            while len(items) < RELAY_BATCH:
+            while len(items) < self._batch_size:
                 try:
                     items = items + self._outbox.get_nowait()
                 except queue.Empty:
                     break
-            self._broadcast(items)
+            for start in range(0, len(items), self._batch_size):
+                self._broadcast(items[start : start + self._batch_size])
 
     def _broadcast(self, items: list[tuple[bytes, bytes]]) -> int:
         """``broadcast_tx_sync`` of each item, in one JSON-RPC batch; returns how many CometBFT
@@ -480,8 +485,8 @@ class CometConsensus:
         if settled:
             self.node.store.write_through(settled)
         sent = 0
-        for start in range(0, len(pending), RELAY_BATCH):
-            sent += self._broadcast(pending[start : start + RELAY_BATCH])
+        for start in range(0, len(pending), self._batch_size):
+            sent += self._broadcast(pending[start : start + self._batch_size])
         if sent:
             log.info("re-broadcast %d acknowledged transactions", sent)
         return sent

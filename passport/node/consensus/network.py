@@ -28,7 +28,7 @@ import tomli_w
 from passport._utils.dev import dev_accounts
 from passport.exceptions import NodeError, RpcError
 from passport.node.config import CONFIG_FILE, GENESIS_FILE, NodeConfig, dev_genesis
-from passport.node.consensus.cometbft import comet_rpc, cometbft_binary
+from passport.node.consensus.cometbft import RELAY_BATCH, comet_rpc, cometbft_binary
 from passport.node.replica import call
 
 NETWORK_FILE = "network.json"
@@ -414,6 +414,8 @@ def write_comet_config(
     config = tomllib.loads(path.read_text())
     config.update(moniker=moniker, proxy_app=f"tcp://127.0.0.1:{abci_port}", abci="socket", log_level="info")
     config["rpc"]["laddr"] = f"tcp://127.0.0.1:{rpc_port}"
+    # the node hands acknowledged transactions over in JSON-RPC batches (CometBFT's default: 10)
+    config["rpc"]["max_request_batch_size"] = RELAY_BATCH
     p2p = config["p2p"]
     p2p.update(
         laddr=f"tcp://{host}:{p2p_port}",
