@@ -564,9 +564,11 @@ class CometConsensus:
         mempool = self.node.mempool
         with self.chain.lock:
             try:
-                tx = mempool.decode(raw)
-                if mempool.get(tx.hash) is not None:  # a recheck, or a resubmission
-                    return abci.ResponseCheckTx(code=0, gas_wanted=int(tx.gas))
+                # a transaction's hash is the keccak of its encoding: the pool's own (relayed
+                # from this node, or rechecked after a block) pass without being decoded again
+                known = mempool.get(keccak(raw))
+                if known is not None:
+                    return abci.ResponseCheckTx(code=0, gas_wanted=int(known.tx.gas))
                 tx_hash = mempool.add(raw)
             except RpcError as exc:
                 return abci.ResponseCheckTx(code=TX_REFUSED, log=exc.message, codespace="passport")
@@ -579,7 +581,7 @@ class CometConsensus:
         raw_of: dict[bytes, bytes] = {}
         for raw in request.txs:
             try:
-                tx = self.node.mempool.decode(bytes(raw))
+                tx = self._decode(bytes(raw))
                 _ = tx.sender
             except (RpcError, ValueError):
                 continue
@@ -595,6 +597,13 @@ class CometConsensus:
                 log.info("left transaction 0x%s out of the proposal: %s", bytes(tx.hash).hex(), reason)
             self._built = (self._key(request, kept), built)
         return abci.ResponsePrepareProposal(txs=kept)
+
+    def _decode(self, raw: bytes) -> SignedTransactionAPI:
+        """The pool's decoded transaction for ``raw`` (sender already recovered), or a fresh
+        decoding of it."""
+        known = self.node.mempool.get(keccak(raw))
+        tx: SignedTransactionAPI = known.tx if known is not None else self.node.mempool.decode(raw)
+        return tx
 
     def _coinbase(self, proposer: bytes) -> bytes:
         stored = self.node.store.get(VALIDATOR_PREFIX + bytes(proposer))
@@ -642,7 +651,7 @@ class CometConsensus:
             if self._built is not None and self._built[0] == key:
                 return abci.ResponseProcessProposal(status=abci.ResponseProcessProposal.ACCEPT)
             try:
-                txs = [self.node.mempool.decode(raw) for raw in raws]
+                txs = [self._decode(raw) for raw in raws]
                 built = self._build(txs, request, strict=True)
             except (BlockRejected, RpcError) as exc:
                 self.chain.abandon()
@@ -661,7 +670,7 @@ class CometConsensus:
                 self._built = None
             else:
                 try:
-                    txs = [self.node.mempool.decode(raw) for raw in raws]
+                    txs = [self._decode(raw) for raw in raws]
                     built = self._build(txs, request, strict=True)
                 except (BlockRejected, RpcError, NodeError) as exc:
                     self.chain.abandon()
