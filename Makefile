@@ -20,17 +20,19 @@ help:
 	@echo "make gas-snapshot  rewrite .gas-snapshot after an intended gas change"
 	@echo "make compile       regenerate passport/artifacts from contracts/"
 
-setup: $(VENV)/.installed node_modules/.installed $(COMETBFT)
-
 # CometBFT (the consortium network's consensus engine), built once with Go from the module proxy
 # at the pinned version into .bin/, and rebuilt only when the pin changes.
 COMETBFT := .bin/cometbft
 COMETBFT_VERSION_FILE := passport/node/consensus/COMETBFT_VERSION
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 $(COMETBFT): $(COMETBFT_VERSION_FILE)
-	@command -v go >/dev/null || { echo "Go is needed to build CometBFT (go install from the module proxy)"; exit 1; }
-	GOBIN=$(CURDIR)/.bin go install github.com/cometbft/cometbft/cmd/cometbft@$$(cat $(COMETBFT_VERSION_FILE))
+	@test -x "$(GO)" || { echo "Go is needed to build CometBFT (go install from the module proxy)"; exit 1; }
+	GOBIN=$(CURDIR)/.bin $(GO) install github.com/cometbft/cometbft/cmd/cometbft@$$(cat $(COMETBFT_VERSION_FILE))
 	@test "$$($(COMETBFT) version)" = "$$(cat $(COMETBFT_VERSION_FILE) | sed 's/^v//')" || { echo "built cometbft reports $$($(COMETBFT) version)"; exit 1; }
 	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed $(COMETBFT)
+
 
 # Re-run when the dependency lists change; pip and npm are idempotent either way.
 $(VENV)/.installed: pyproject.toml constraints.txt

@@ -39,9 +39,16 @@ GOGO = "gogoproto/gogo.proto"
 PACKAGE = "passport._proto"
 
 
+def go() -> str:
+    found = shutil.which("go") or "/usr/local/go/bin/go"
+    if not Path(found).exists():
+        raise SystemExit("Go is needed to download the pinned CometBFT module")
+    return found
+
+
 def module_dir(module: str, version: str) -> Path:
     out = subprocess.run(
-        ["go", "mod", "download", "-json", f"{module}@{version}"],
+        [go(), "mod", "download", "-json", f"{module}@{version}"],
         check=True,
         capture_output=True,
         text=True,

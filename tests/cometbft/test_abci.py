@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -47,7 +46,6 @@ def test_truncated_message_is_an_error() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("go") is None, reason="Go is needed to fetch the pinned .proto files")
 def test_committed_classes_equal_a_fresh_generation(tmp_path: Path) -> None:
     subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "gen_cometbft_proto.py"), "--out", str(tmp_path / "out")],
