@@ -8,6 +8,7 @@ import binascii
 import click
 
 from passport.cli._common import ChainArgs, SignerArgs, chain_options, emit, signer_options, stdout
+from passport.cli.member import _proposal
 from passport.exceptions import NodeError, RpcError
 
 
@@ -27,15 +28,6 @@ def _pub_key(text: str) -> bytes:
             "priv_validator_key.json) or hex"
         )
     return raw
-
-
-def _proposal(as_json: bool, result: object, what: str) -> None:
-    pid, executed = result.proposal_id, result.executed  # type: ignore[attr-defined]
-    emit(
-        as_json,
-        {"proposalId": pid, "executed": executed},
-        f"proposal {pid} {'executed' if executed else 'awaits approvals'}: {what}",
-    )
 
 
 @click.group("validator")

@@ -62,12 +62,12 @@ def test_validators_added_removed_and_sanctioned_by_governance(network: Network)
     with Load(network, senders=2, targets=[1, 2, 4]) as load:
         key = base64.b64decode(fifth.pub_key)
         decide(sdk, 1, 2, lambda a: consortium.propose_validator(a, key, fifth.account, 10, execute=False))
-        wait_for(lambda: powers(network).get(fifth.validator_address) == 10, 30, "the fifth validator")
+        wait_for(lambda: powers(network).get(fifth.validator_address) == 10, 60, "the fifth validator")
         assert len(powers(network, 4)) == 5
 
         key = base64.b64decode(first.pub_key)
         decide(sdk, 1, 2, lambda a: consortium.propose_validator(a, key, first.account, 0, execute=False))
-        wait_for(lambda: first.validator_address not in powers(network, 1), 30, "node0 to leave the set")
+        wait_for(lambda: first.validator_address not in powers(network, 1), 60, "node0 to leave the set")
         assert sorted(powers(network, 1).values()) == [10, 10, 10, 10]
 
         decide(
@@ -79,12 +79,12 @@ def test_validators_added_removed_and_sanctioned_by_governance(network: Network)
             "the sanctioned member's validator",
         )
         before = height(network, 1)
-        wait_for(lambda: height(network, 1) > before + 2, 30, "blocks from the three left")
+        wait_for(lambda: height(network, 1) > before + 2, 60, "blocks from the three left")
 
         decide(
             sdk, 1, 2, lambda a: consortium.propose_member_sanction(a, fourth.account, False, execute=False)
         )
-        wait_for(lambda: powers(network, 1).get(fourth.validator_address) == 10, 30, "the power to come back")
+        wait_for(lambda: powers(network, 1).get(fourth.validator_address) == 10, 60, "the power to come back")
         load.wait_acknowledged(load.acknowledged_count() + 10)
     listed = {v["address"]: v for v in call(network.node(2).rpc_url, "passport_validators", [])}
     assert listed[fifth.validator_address]["power"] == 10

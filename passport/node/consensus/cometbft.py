@@ -169,6 +169,29 @@ def _tcp_address(value: str, where: str) -> tuple[str, int]:
     return match.group(1), int(match.group(2))
 
 
+def _post(url: str, payload: Any, timeout: float) -> Any:
+    """POST a JSON-RPC payload to CometBFT and return the decoded answer.
+
+    Raises:
+        OSError: it did not answer (or not with JSON).
+    """
+    body = json.dumps(payload).encode()
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        raise OSError(f"CometBFT at {url} answered HTTP {exc.code}") from None
+    except urllib.error.URLError as exc:
+        raise OSError(f"CometBFT at {url} is unreachable: {exc.reason}") from None
+    except (TimeoutError, json.JSONDecodeError) as exc:
+        raise OSError(f"CometBFT at {url}: {exc}") from None
+
+
+def _error_text(error: dict[str, Any]) -> str:
+    return str(error.get("data") or error.get("message"))
+
+
 def comet_rpc(url: str, method: str, params: dict[str, Any], timeout: float = BROADCAST_TIMEOUT) -> Any:
     """One call to CometBFT's JSON-RPC.
 
@@ -176,20 +199,10 @@ def comet_rpc(url: str, method: str, params: dict[str, Any], timeout: float = BR
         RpcError: CometBFT answered an error (its data says why).
         OSError: it did not answer.
     """
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            payload = json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        raise OSError(f"CometBFT at {url} answered HTTP {exc.code}") from None
-    except urllib.error.URLError as exc:
-        raise OSError(f"CometBFT at {url} is unreachable: {exc.reason}") from None
-    except (TimeoutError, json.JSONDecodeError) as exc:
-        raise OSError(f"CometBFT at {url}: {exc}") from None
+    payload = _post(url, {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}, timeout)
     if "error" in payload:
         error = payload["error"]
-        raise RpcError(int(error.get("code", -32603)), str(error.get("data") or error.get("message")))
+        raise RpcError(int(error.get("code", -32603)), _error_text(error))
     return payload["result"]
 
 
@@ -201,30 +214,20 @@ def comet_rpc_batch(
     Raises:
         OSError: it did not answer.
     """
-    body = json.dumps(
-        [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)]
-    ).encode()
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            payload = json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        raise OSError(f"CometBFT at {url} answered HTTP {exc.code}") from None
-    except urllib.error.URLError as exc:
-        raise OSError(f"CometBFT at {url} is unreachable: {exc.reason}") from None
-    except (TimeoutError, json.JSONDecodeError) as exc:
-        raise OSError(f"CometBFT at {url}: {exc}") from None
+    payload = _post(
+        url,
+        [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)],
+        timeout,
+    )
     if isinstance(payload, dict):  # one error for the whole batch
-        error = payload.get("error", {})
-        text = str(error.get("data") or error.get("message") or payload)
+        text = _error_text(payload.get("error", {})) if "error" in payload else str(payload)
         return [(None, text) for _ in calls]
     by_id = {int(answer.get("id", -1)): answer for answer in payload}
     out: list[tuple[Any, str | None]] = []
     for index in range(len(calls)):
         answer = by_id.get(index, {"error": {"message": "no answer"}})
         if "error" in answer:
-            error = answer["error"]
-            out.append((None, str(error.get("data") or error.get("message"))))
+            out.append((None, _error_text(answer["error"])))
         else:
             out.append((answer.get("result"), None))
     return out
