@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import platform
-import signal
 import statistics
 import sys
 import tempfile
@@ -32,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from passport._utils.dev import dev_accounts
-from passport.node.consensus.network import init_network, running_pid
+from passport.node.consensus.network import init_network
 from passport.node.process import NodeProcess
 
 BATCH = 100
@@ -158,25 +157,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             p50, p99, interval = latency([single.url], args.latency_samples)
             rows["single sealer"] = {"tps": tps, "p50": p50, "p99": p99, "interval": interval}
         network = init_network(Path(tmp) / "net", validators=4, timeout_commit=args.timeout_commit)
-        try:
-            for i in range(4):
-                network.start_node(i)
-            network.wait_ready()
+        with network.running():
             urls = [n.rpc_url for n in network.nodes]
             time.sleep(2)
             tps = throughput(urls, args.transactions)
             p50, p99, interval = latency(urls, args.latency_samples)
             rows["4 validators"] = {"tps": tps, "p50": p50, "p99": p99, "interval": interval}
-            pid = running_pid(network.node(3))
-            assert pid is not None
-            os.kill(pid, signal.SIGKILL)
+            network.kill(3)
             time.sleep(2)
             tps = throughput(urls[:3], args.transactions)
             p50, p99, interval = latency(urls[:3], args.latency_samples)
             rows["4 validators, 1 down"] = {"tps": tps, "p50": p50, "p99": p99, "interval": interval}
-        finally:
-            for i in range(4):
-                network.stop_node(i, timeout=15)
     reference = rows["single sealer"]["tps"]
     for row in rows.values():
         row["ratio"] = row["tps"] / reference

@@ -38,12 +38,5 @@ def comet_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     except NodeError as exc:  # make setup builds it: its absence is a failure, never a skip
         pytest.fail(f"cometbft not available: {exc}", pytrace=False)
     directory: Path = tmp_path_factory.mktemp("comet") / "net"
-    network = init_network(directory, validators=4, timeout_commit="300ms")
-    try:
-        for index in range(4):
-            network.start_node(index)
-        network.wait_ready()
+    with init_network(directory, validators=4, timeout_commit="300ms").running() as network:
         yield network
-    finally:
-        for index in range(4):
-            network.stop_node(index, timeout=15)

@@ -61,20 +61,9 @@ def settle(network: Network, load: Load, indexes: list[int]) -> None:
 
 @pytest.fixture
 def network(tmp_path: Path) -> Iterator[Network]:
-    net = init_network(tmp_path / "net", validators=4, timeout_commit="500ms")
-    try:
-        for i in range(4):
-            net.start_node(i)
-        net.wait_ready()
+    with init_network(tmp_path / "net", validators=4, timeout_commit="500ms").running() as net:
         wait_for(lambda: min(heads(net).values(), default=0) >= 2, 60, "the first blocks")  # type: ignore[type-var]
         yield net
-    finally:
-        for i in range(4):
-            with contextlib.suppress(Exception):
-                for child in children(running_pid(net.node(i)) or 0):
-                    os.kill(child, signal.SIGCONT)
-                os.kill(running_pid(net.node(i)) or 0, signal.SIGCONT)
-            net.stop_node(i, timeout=15)
 
 
 def test_one_validator_killed_chain_goes_on_and_it_catches_up(network: Network) -> None:

@@ -25,15 +25,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def network(tmp_path: Path) -> Iterator[Network]:
-    net = init_network(tmp_path / "net", validators=4, timeout_commit="500ms", full_nodes=1)
-    try:
-        for i in range(5):
-            net.start_node(i)
-        net.wait_ready()
+    with init_network(tmp_path / "net", validators=4, timeout_commit="500ms", full_nodes=1).running() as net:
         yield net
-    finally:
-        for i in range(5):
-            net.stop_node(i, timeout=15)
 
 
 def powers(network: Network, index: int = 0) -> dict[str, int]:

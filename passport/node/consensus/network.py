@@ -10,6 +10,7 @@ peer), and ``network.json``, the map of the network. ``start`` runs each node as
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import json
 import os
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -161,6 +163,18 @@ class Network:
                         raise NodeError(f"{node.name} did not start: {tail}") from None
                     time.sleep(0.2)
 
+    @contextlib.contextmanager
+    def running(self) -> Iterator[Network]:
+        """Every node started and answering JSON-RPC inside; every node stopped (by pid) after."""
+        try:
+            for index in range(len(self.nodes)):
+                self.start_node(index)
+            self.wait_ready()
+            yield self
+        finally:
+            for index in range(len(self.nodes)):
+                self.stop_node(index, timeout=15)
+
     def kill(self, index: int) -> bool:
         """kill -9 node ``index`` (its cometbft dies with it); False if it was not running."""
         node = self.nodes[index]
@@ -181,6 +195,7 @@ class Network:
         if pid is None:
             node.pid_file.unlink(missing_ok=True)
             return False
+        os.kill(pid, signal.SIGCONT)  # a frozen (SIGSTOP) node must run to shut down
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         while _alive(pid) and time.monotonic() < deadline:
