@@ -197,6 +197,24 @@ class EvidenceFormatError(ValueError):
     """The packed proofs are not base64, gzip, or the RLP lists they should be."""
 
 
+class ConsensusEvidence(_Model):
+    """CometBFT light blocks that prove the EVM headers of a CometBFT network's passport, in
+    CometBFT's own JSON (``/commit``'s ``signed_header``; ``/validators``' list).
+
+    The last signed header of ``path`` is at the anchor block's height + 1: its ``app_hash`` is
+    the anchor block's hash. ``path`` runs from the trust anchor's height, each header verified
+    from the one before it (CometBFT's light-client ``Verify``). ``commits`` are signed headers at
+    N + 1 for cited blocks N that no ``parentHash`` links to a proven header.
+    """
+
+    kind: Literal["cometbft-light@1"] = "cometbft-light@1"
+    validator_sets: dict[str, list[dict[str, Any]]] = Field(
+        description="validators_hash (hex) -> the validator set, as CometBFT's /validators lists it"
+    )
+    path: list[dict[str, Any]] = Field(min_length=1)
+    commits: list[dict[str, Any]] = Field(default_factory=list)
+
+
 class Evidence(_Model):
     """What proves the claims against the anchor block.
 
@@ -215,6 +233,11 @@ class Evidence(_Model):
     )
     encoding: Literal["rlp+gzip+base64"] = "rlp+gzip+base64"
     proofs: str = Field(description="base64(gzip(rlp([headers, seals, nodes])))")
+    consensus: ConsensusEvidence | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,  # a single sealer's evidence keeps its format
+        description="a CometBFT network's commits that prove the headers (seals stay empty)",
+    )
 
     @staticmethod
     def pack(headers: list[bytes], seals: list[bytes], nodes: list[bytes]) -> str:

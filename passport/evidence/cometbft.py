@@ -573,19 +573,70 @@ def verify(
     return tally
 
 
+def verify_vouched(
+    trusted: Sequence[Trusted], block: LightBlock, trusting_period: int, now: Time, what: str
+) -> Tally:
+    """A block at any height, even below the trusted ones: committed by more than 2/3 of its own
+    set's power, and signed by more than 1/3 of the power of one of the ``trusted`` sets still in
+    its trusting period (``VerifyNonAdjacent``'s two commit checks). CometBFT's light client
+    reaches heights below its trusted one through ``last_block_id`` hashes instead; a trusted set
+    whose third signs a block vouches for it on the same assumption as a forward step."""
+    if not trusted:
+        raise ProofError(what, "no trusted validator set")
+    chain_id = trusted[0].header.chain_id
+    validate_signed_header(block, chain_id, what)
+    u = block.header
+    if not u.time < Time(now.seconds + MAX_CLOCK_DRIFT_SECONDS, now.nanos):
+        raise ProofError(f"{what}.header.time", f"{u.time} is in the future (now {now})")
+    if u.validators_hash != block.validators.hash():
+        raise ProofError(
+            f"{what}.validators",
+            f"hash to {block.validators.hash().hex().upper()}, the header's validators_hash is "
+            f"{u.validators_hash.hex().upper()}",
+        )
+    live = [t for t in trusted if Time(t.header.time.seconds + trusting_period, t.header.time.nanos) > now]
+    if not live:
+        raise ProofError(
+            what, "every trusted header is past its trusting period; export a newer trust anchor"
+        )
+    refusal: ProofError | None = None
+    for t in live:
+        try:
+            vouched = verify_commit_trusting(chain_id, t.validators, block, what)
+        except ProofError as exc:
+            if "cannot be trusted" not in exc.reason:
+                raise
+            refusal = exc
+            continue
+        tally = verify_commit(chain_id, block.validators, block, what)
+        tally.extra["vouched"] = vouched
+        return tally
+    assert refusal is not None
+    raise refusal
+
+
 def verify_path(
     trusted: Trusted, path: Sequence[LightBlock], trusting_period: int, now: Time, what: str
-) -> Tally:
+) -> tuple[Tally, list[Trusted]]:
     """Verify each block of ``path`` from the one before it (the first from ``trusted``), as the
-    light client's skipping verification does; the tally of the last."""
+    light client's skipping verification does: the tally of the last, and every trusted state
+    (``trusted`` and each verified block). A first block at or below the trusted height (an
+    anchor newer than the passport) is taken by ``verify_vouched``."""
     if not path:
         raise ProofError(what, "no light blocks")
+    states = [trusted]
     tally: Tally | None = None
     for n, block in enumerate(path):
-        tally = verify(trusted, block, trusting_period, now, f"{what}[{n}] (height {block.height})")
-        trusted = Trusted(block.header, block.validators)
+        where = f"{what}[{n}] (height {block.height})"
+        if n == 0 and block.height <= trusted.header.height:
+            tally = verify_vouched([trusted], block, trusting_period, now, where)
+        else:
+            if n > 0 and block.height <= path[n - 1].height:
+                raise ProofError(where, f"not above the block before it (height {path[n - 1].height})")
+            tally = verify(states[-1], block, trusting_period, now, where)
+        states.append(Trusted(block.header, block.validators))
     assert tally is not None
-    return tally
+    return tally, states
 
 
 def now() -> Time:

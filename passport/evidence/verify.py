@@ -18,7 +18,9 @@ from passport.core.policy import PolicyResult, check, load_policy
 from passport.evidence import layout
 from passport.evidence.disclosed import check_disclosures
 from passport.evidence.proven import ProofError, ProvenChain, ProvenData, read_chain_data
-from passport.evidence.trust import TrustAnchor
+from passport.evidence.quorum import Quorum
+from passport.evidence.quorum import check as check_quorum
+from passport.evidence.trust import AnyTrustAnchor, CometTrustAnchor, TrustAnchor
 from passport.evidence.weighed import check_readings
 
 DEFAULT_POLICIES = ("dfars-2027", "eu-2017-821")
@@ -51,6 +53,7 @@ class OfflineReport:
     notes: list[str] = field(default_factory=list)
     completeness: dict[str, str] = field(default_factory=dict)
     policies: list[PolicyResult] = field(default_factory=list)
+    quorum: Quorum | None = None  # a CometBFT network's: who committed the anchor block
 
     @property
     def ok(self) -> bool:
@@ -114,7 +117,7 @@ def completeness(proven: ProvenData, batch_id: int) -> tuple[dict[str, str], lis
     return statements, failures
 
 
-def chain_ref(trust: TrustAnchor, anchor_number: int, anchor_hash: bytes, anchor_time: int) -> ChainRef:
+def chain_ref(trust: AnyTrustAnchor, anchor_number: int, anchor_hash: bytes, anchor_time: int) -> ChainRef:
     return ChainRef(
         chain_id=trust.chain_id,
         consortium=trust.contracts["consortium"].address,
@@ -128,7 +131,7 @@ def chain_ref(trust: TrustAnchor, anchor_number: int, anchor_hash: bytes, anchor
 
 def verify_offline(
     document: PassportDocument,
-    trust: TrustAnchor,
+    trust: AnyTrustAnchor,
     policies: tuple[str, ...] = DEFAULT_POLICIES,
     also: Callable[[ProvenChain, ProvenData], list[Failure]] | None = None,
 ) -> OfflineReport:
@@ -165,7 +168,13 @@ def verify_offline(
     except ProofError as exc:
         fail(Failure(exc.what, exc.reason))
         return report
-    _check_headers(chain, trust, report)
+    if isinstance(trust, CometTrustAnchor):
+        report.quorum, refused = check_quorum(evidence.consensus, trust, chain)
+        report.failures += [Failure(where, why) for where, why in refused]
+    else:
+        if evidence.consensus is not None:
+            fail(Failure("evidence.consensus", "CometBFT commits, but the trust anchor is a single sealer's"))
+        _check_headers(chain, trust, report)
     for name, anchor in trust.contracts.items():
         try:
             code_hash = chain.account(anchor.address)[3]
@@ -214,6 +223,8 @@ def verify_offline(
     if also is not None:
         report.failures += also(chain, proven)
     cited = {bytes.fromhex(r.block[2:]) for r in evidence.receipts} | {chain.anchor.hash}
+    if evidence.consensus is not None:  # a header between two cited ones links them by parentHash
+        cited |= {h.parent_hash for h in chain.headers.values()}
     for n, h in enumerate(chain.headers.values()):
         if h.hash not in cited:
             fail(Failure(f"evidence header {n} (block {h.number})", "cited by no receipt"))

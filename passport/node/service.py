@@ -18,7 +18,7 @@ from typing import Any
 from eth.abc import BlockAPI, SignedTransactionAPI
 from eth_keys.datatypes import PrivateKey
 
-from passport.exceptions import NodeError, ReplicaDiverged
+from passport.exceptions import NodeError, ReplicaDiverged, RpcError
 from passport.node.calls import CallPool
 from passport.node.chain import NodeChain
 from passport.node.config import CHAIN_DIR, Genesis, NodeConfig, is_loopback
@@ -28,6 +28,7 @@ from passport.node.consensus.sealer import SingleSealer
 from passport.node.mempool import Mempool
 from passport.node.metrics import NodeMetrics
 from passport.node.rpc import Methods
+from passport.node.rpc.codes import METHOD_NOT_FOUND
 from passport.node.server import Dispatcher, RpcServer
 from passport.node.store import LmdbStore
 
@@ -201,6 +202,18 @@ class Node:
         return [
             {"account": v, "power": 1, "scheme": "passport-node/v1"} for v in sorted(self.chain.validators)
         ]
+
+    def light_block(self, height: int | None) -> dict[str, Any] | None:
+        """The CometBFT light block at ``height`` (see ``CometConsensus.light_block``).
+
+        Raises:
+            RpcError: this node does not run CometBFT.
+        """
+        light_block = getattr(self.consensus, "light_block", None)
+        if light_block is None:
+            raise RpcError(METHOD_NOT_FOUND, "passport_lightBlock: this node does not run CometBFT")
+        result: dict[str, Any] | None = light_block(height)
+        return result
 
     def next_base_fee(self) -> int:
         return self.mempool.next_base_fee()

@@ -61,6 +61,7 @@ from passport.node.chain import BlockRejected, BuiltBlock
 from passport.node.consensus import cometbft_version
 from passport.node.consensus.abci import AbciServer
 from passport.node.consensus.sealer import EXTRA_DATA, log_block
+from passport.node.rpc.codes import SERVER_ERROR
 
 log = logging.getLogger("passport.node.cometbft")
 
@@ -785,6 +786,41 @@ class CometConsensus:
             }
             for address, r in sorted(records.items())
         ]
+
+    def light_block(self, height: int | None) -> dict[str, Any] | None:
+        """CometBFT's signed header at ``height`` (default: the latest with a commit) and the
+        validator set that signed it, in CometBFT's JSON (``/commit``, ``/validators``): what a
+        light client verifies. None for a height CometBFT has not committed.
+
+        Raises:
+            RpcError: CometBFT refused (a pruned height, say) or is unreachable.
+        """
+        url = self.comet.rpc_url
+        try:
+            commit = comet_rpc(url, "commit", {} if height is None else {"height": str(height)}, timeout=10)
+            signed = commit["signed_header"]
+            at = signed["header"]["height"]
+            validators: list[dict[str, Any]] = []
+            page = 1
+            while True:
+                part = comet_rpc(
+                    url, "validators", {"height": at, "page": str(page), "per_page": "100"}, timeout=10
+                )
+                validators += part["validators"]
+                if not part["validators"] or len(validators) >= int(part["total"]):
+                    break
+                page += 1
+        except RpcError as exc:
+            if "must be less than or equal to the current blockchain height" in exc.message:
+                return None
+            raise RpcError(SERVER_ERROR, f"CometBFT: {exc.message}") from None
+        except OSError as exc:
+            raise RpcError(SERVER_ERROR, str(exc)) from None
+        return {
+            "signed_header": signed,
+            "canonical": bool(commit.get("canonical")),
+            "validator_set": {"validators": validators},
+        }
 
     def validator_records(self) -> dict[bytes, ValidatorRecord]:
         """Every validator this chain has known, by CometBFT address (committed and pending)."""

@@ -74,6 +74,12 @@ class AdminMethods(Namespace):
     def validators(self) -> list[dict[str, Any]]:
         return self.node.validators()
 
+    @method("passport_lightBlock", Param("height", uint64, optional=True))
+    def light_block(self, height: int | None) -> dict[str, Any] | None:
+        """CometBFT's signed header and validator set at ``height`` (null: the latest committed),
+        as its own RPC gives them; null for a height not committed yet."""
+        return self.node.light_block(height)
+
     @method("passport_nodeInfo")
     def node_info(self) -> dict[str, Any]:
         return self.node.info()
