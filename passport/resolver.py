@@ -37,7 +37,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from passport.core.document import PassportDocument
-from passport.evidence import TrustAnchor
+from passport.evidence.trust import AnyTrustAnchor
 from passport.exceptions import ContractRevert, PassportFileInvalid
 from passport.formats import epcis
 from passport.formats.identifiers import Identifiers
@@ -164,7 +164,7 @@ class Resolver:
     def __init__(
         self,
         sdk: Sdk,
-        trust: TrustAnchor,
+        trust: AnyTrustAnchor,
         vault: Path | None = None,
         keys: KeysFile | None = None,
         published: Path | None = None,

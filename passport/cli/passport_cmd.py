@@ -24,7 +24,8 @@ from passport.cli.records import vault_option
 from passport.cli.render import lineage_tree, policy_table
 from passport.core.document import PassportDocument, json_schema
 from passport.core.policy import builtin_policies, load_policy
-from passport.evidence import OfflineReport, TrustAnchor, verify_offline
+from passport.evidence import OfflineReport, verify_offline
+from passport.evidence.trust import CometTrustAnchor, load_trust_anchor
 from passport.exceptions import PassportFileInvalid
 from passport.formats import epcis, label, untp
 from passport.formats.identifiers import Identifiers
@@ -95,6 +96,14 @@ def show(batch_id: int, tier: str | None, vault_dir: Path, chain: ChainArgs) -> 
     help="untp-dpp/dte: issue as did:web:DOMAIN; the member's profile must name it (didWeb) and be "
     "disclosed at --tier. Writes did.json beside --out, to publish at the domain.",
 )
+@click.option(
+    "--trust",
+    "trust_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A CometBFT network: the buyer's trust anchor (trust-anchor@2); the evidence carries the "
+    "light-client path from its height, and the export is checked against it.",
+)
 @vault_option
 @signer_options
 @chain_options
@@ -108,6 +117,7 @@ def export(
     policies: tuple[str, ...],
     attestation_uid: str | None,
     did_web: str | None,
+    trust_file: Path | None,
     vault_dir: Path,
     sender: SignerArgs,
     chain: ChainArgs,
@@ -123,6 +133,16 @@ def export(
         raise click.UsageError("--attestation UID goes with --format untp-dcc, and only with it")
     if did_web is not None and fmt not in ("untp-dpp", "untp-dte"):
         raise click.UsageError("--did-web goes with --format untp-dpp or untp-dte")
+    trust: CometTrustAnchor | None = None
+    if trust_file is not None:
+        if not evidence:
+            raise click.UsageError("--trust goes with the evidence; drop --no-evidence")
+        loaded = load_trust_anchor(trust_file)
+        if not isinstance(loaded, CometTrustAnchor):
+            raise click.UsageError(
+                f"{trust_file} is a single sealer's trust anchor; --trust takes a CometBFT network's"
+            )
+        trust = loaded
     signer = sender.account() if fmt.startswith("untp-") else None
     sdk = chain.sdk()
     if evidence:
@@ -130,14 +150,14 @@ def export(
             block = sdk.client.head()[0]
         members = [signer.address] if signer is not None else []
         if tier is None:
-            doc = sdk.export_with_evidence(batch_id, block, (), None, members)
+            doc = sdk.export_with_evidence(batch_id, block, (), None, members, trust=trust)
         else:
             at_tier, vault = load_tier(tier), Vault(vault_dir)
 
             def disclose(document: PassportDocument) -> list[Disclosure]:
                 return sdk.records.share(vault, document, at_tier).disclosures
 
-            doc = sdk.export_with_evidence(batch_id, block, disclose, at_tier.tier, members)
+            doc = sdk.export_with_evidence(batch_id, block, disclose, at_tier.tier, members, trust=trust)
     else:
         doc = sdk.passport_for(batch_id, block).versioned()
     assert doc.version is not None
@@ -190,6 +210,11 @@ def export(
         data["evidence"] = {
             "headers": len(headers),
             "sealedHeaders": sum(1 for s in seals if s),
+            "commits": (
+                len(doc.evidence.consensus.path) + len(doc.evidence.consensus.commits)
+                if doc.evidence.consensus is not None
+                else 0
+            ),
             "receipts": len(doc.evidence.receipts),
             "trieNodes": len(nodes),
             "bytes": out.stat().st_size,
@@ -259,7 +284,7 @@ def view(file: Path, trust: Path, out: Path, as_json: bool) -> None:
     doc = carried or PassportDocument.load(file)
     if doc.evidence is None:
         raise PassportFileInvalid(str(file), "no evidence: export it with evidence (the default) to view it")
-    anchor = TrustAnchor.load(trust)
+    anchor = load_trust_anchor(trust)
     passport = json.loads(doc.to_json())
     page = render_page(passport, json.loads(anchor.to_json()), page_title(passport))
     report = verify_offline(doc, anchor)
@@ -312,18 +337,18 @@ def verify(file: Path, trust: Path | None, chain: ChainArgs) -> None:
     if kind == "jwt":
         if trust is None:
             raise click.UsageError("a credential is verified offline: give --trust ANCHOR")
-        credential = untp.verify_credential(file.read_text(), TrustAnchor.load(trust))
+        credential = untp.verify_credential(file.read_text(), load_trust_anchor(trust))
         _print_offline(file, credential, carried, chain.as_json)
         return
     if kind == "epcis":
         if trust is None:
             raise click.UsageError("an EPCIS document is verified offline: give --trust ANCHOR")
-        checked = epcis.verify_document(file.read_text(), TrustAnchor.load(trust))
+        checked = epcis.verify_document(file.read_text(), load_trust_anchor(trust))
         _print_offline(file, checked, carried, chain.as_json)
         return
     doc = PassportDocument.load(file)
     if trust is not None:
-        _print_offline(file, verify_offline(doc, TrustAnchor.load(trust)), doc, chain.as_json)
+        _print_offline(file, verify_offline(doc, load_trust_anchor(trust)), doc, chain.as_json)
         return
     report = chain.sdk().verify(doc)
     data = {
@@ -386,6 +411,7 @@ def _print_offline(file: Path, report: OfflineReport, doc: PassportDocument | No
         "consortium": report.consortium,
         "validators": report.validators,
         "sealed": report.sealed,
+        "quorum": report.quorum.to_json() if report.quorum is not None else None,
         "failures": [{"where": f.where, "reason": f.reason} for f in report.failures],
         "notes": report.notes,
         "completeness": report.completeness,
@@ -404,6 +430,13 @@ def _print_offline(file: Path, report: OfflineReport, doc: PassportDocument | No
                 f"[green]{file}: verified offline against {report.consortium} "
                 f"({report.validators} validators) at block {report.as_of_block}, {when}[/green]"
             )
+            if report.quorum is not None:
+                stdout.print(
+                    f"  block {report.as_of_block} committed at height {report.quorum.height}, "
+                    f"{report.quorum}",
+                    markup=False,
+                    highlight=False,
+                )
         else:
             stdout.print(f"[red]{file}: {len(report.failures)} failure(s)[/red]")
             for f in report.failures:

@@ -13,7 +13,7 @@ import click
 
 from passport.cli._common import ChainArgs, chain_options, emit, json_option
 from passport.cli.records import vault_option
-from passport.evidence import TrustAnchor
+from passport.evidence.trust import load_trust_anchor
 from passport.records.disclosure import load_tier
 from passport.resolver import KeyEntry, KeysFile, RateLimiter, Resolver, key_hash, make_server
 
@@ -76,7 +76,7 @@ def serve_command(
     document and published credentials, read from the chain's head. Public tier by default; a key
     (?key= or Authorization: Bearer) from --keys opens its tier."""
     sdk = chain.sdk()
-    trust = TrustAnchor.load(trust_file) if trust_file is not None else sdk.trust_anchor(name)
+    trust = load_trust_anchor(trust_file) if trust_file is not None else sdk.trust_anchor(name)
     keys = KeysFile.load(keys_file)
     resolver = Resolver(
         sdk,

@@ -27,7 +27,7 @@ from typing import Any
 
 from passport.core.compare import diff
 from passport.core.document import PassportDocument
-from passport.evidence.trust import TrustAnchor
+from passport.evidence.trust import AnyTrustAnchor
 from passport.evidence.verify import Failure, OfflineReport, verify_offline
 from passport.formats.identifiers import Identifiers
 
@@ -171,7 +171,7 @@ def _offline_loader(url: str, _options: Any = None) -> dict[str, Any]:
     }
 
 
-def verify_document(text: str, trust: TrustAnchor) -> OfflineReport:
+def verify_document(text: str, trust: AnyTrustAnchor) -> OfflineReport:
     """Verify an EPCIS document offline: its embedded passport against the trust anchor, then
     every event (and hash id) against the document rebuilt from the verified passport."""
     try:

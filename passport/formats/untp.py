@@ -34,7 +34,7 @@ from passport.core.document import PassportDocument, version_hash
 from passport.core.eip712 import attestation_typed_data, attestation_uid
 from passport.core.policy import Policy, check
 from passport.evidence.proven import ProofError, ProvenChain, ProvenData, accreditation_window
-from passport.evidence.trust import TrustAnchor
+from passport.evidence.trust import AnyTrustAnchor
 from passport.evidence.verify import Failure, OfflineReport, active_member, verify_offline
 from passport.formats.identifiers import Identifiers
 from passport.records.names import Names
@@ -604,7 +604,7 @@ def read(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return header, credential
 
 
-def verify_credential(token: str, trust: TrustAnchor) -> OfflineReport:
+def verify_credential(token: str, trust: AnyTrustAnchor) -> OfflineReport:
     """Verify a DPP, DTE or DCC credential offline: signature, issuer key = DID account, issuer an active
     member at the passport's block, the embedded passport against the trust anchor, and every
     credential field against the credential rebuilt from the verified passport."""
@@ -729,7 +729,7 @@ def verify_credential(token: str, trust: TrustAnchor) -> OfflineReport:
     return report
 
 
-def _refused(where: str, reason: str, trust: TrustAnchor) -> OfflineReport:
+def _refused(where: str, reason: str, trust: AnyTrustAnchor) -> OfflineReport:
     report = OfflineReport(0, 0, trust.name, len(trust.validators), trust.sealed)
     report.failures.append(Failure(where, reason))
     return report

@@ -11,7 +11,7 @@ from eth_account.signers.local import LocalAccount
 
 from passport.core.document import PassportDocument, Weighing
 from passport.core.policy import Policy, PolicyResult, check, load_policy
-from passport.evidence.trust import TrustAnchor
+from passport.evidence.trust import AnyTrustAnchor, CometTrustAnchor
 from passport.records.disclosure import Disclosure
 from passport.sdk.assembly import assemble
 from passport.sdk.attestations import AttestationRequest, AttestationsApi, SignedAttestation, sign_attestation
@@ -64,14 +64,22 @@ class Sdk:
         tier: str | None = None,
         members: Sequence[str] = (),
         readings: Sequence[Weighing] = (),
+        trust: CometTrustAnchor | None = None,
     ) -> PassportDocument:
         """The passport with the proofs that let a buyer verify it offline, and the disclosures
         given; see :func:`passport.sdk.evidence.export_with_evidence`."""
-        return export_with_evidence(self.contracts, batch_id, block, disclosures, tier, members, readings)
+        return export_with_evidence(
+            self.contracts, batch_id, block, disclosures, tier, members, readings, trust
+        )
 
-    def trust_anchor(self, name: str) -> TrustAnchor:
-        """The consortium's trust anchor for offline verification (chain, validators, contracts)."""
-        return trust_anchor(self.contracts, name)
+    def trust_anchor(
+        self, name: str, labels: dict[str, str] | None = None, trusting_period: int | None = None
+    ) -> AnyTrustAnchor:
+        """The consortium's trust anchor for offline verification (chain, validators, contracts);
+        see :func:`passport.sdk.evidence.trust_anchor`."""
+        if trusting_period is None:
+            return trust_anchor(self.contracts, name, labels)
+        return trust_anchor(self.contracts, name, labels, trusting_period)
 
     def verify(self, document: PassportDocument) -> VerificationReport:
         """Re-derive every field from the chain; see :func:`passport.sdk.verify.verify`."""

@@ -28,11 +28,13 @@ from passport.core.types import BatchFlag
 from passport.evidence import layout
 from passport.evidence.disclosed import check_disclosures
 from passport.evidence.proven import ProofError, ProvenChain, read_chain_data
-from passport.evidence.trust import ContractAnchor, TrustAnchor
+from passport.evidence.quorum import check as check_quorum
+from passport.evidence.trust import AnyTrustAnchor, CometTrustAnchor, ContractAnchor, TrustAnchor
 from passport.evidence.verify import active_member, completeness
 from passport.evidence.weighed import check_readings
 from passport.exceptions import SdkError
 from passport.records.disclosure import Disclosure
+from passport.sdk import quorum
 from passport.sdk.assembly import gather
 from passport.sdk.contracts import Contracts
 
@@ -250,13 +252,15 @@ def export_with_evidence(
     tier: str | None = None,
     members: Sequence[str] = (),
     readings: Sequence[Weighing] = (),
+    trust: CometTrustAnchor | None = None,
 ) -> PassportDocument:
     """``batch_id``'s passport at ``block`` (default: latest) with the evidence that proves it,
     and ``disclosures`` (made at ``tier``; or a function of the passport that makes them, so the
     lineage is read once) with the proofs of the roots they hang from, and the
     member records of ``members`` (a credential's issuer) with theirs, and the device ``readings``
     that weighed its lots with the anchors and device bindings they need. The version hash is
-    recorded.
+    recorded. On a CometBFT network the headers are proven by commits (``passport.sdk.quorum``),
+    the anchor block's reached from ``trust``'s height when it is given, and checked against it.
 
     Raises:
         ContractRevert: ``BatchNotFound``.
@@ -288,7 +292,13 @@ def export_with_evidence(
         for r in collector.rpc.many([("eth_getTransactionReceipt", [h]) for h in appended])
     ]
     tx_hashes = sorted({e.tx_hash for e in data.events} | set(appended), key=lambda h: h)
-    collector.blocks([data.chain.as_of_block, *{e.block for e in data.events}, *appended_blocks])
+    cited = [data.chain.as_of_block, *{e.block for e in data.events}, *appended_blocks]
+    consensus = None
+    if quorum.is_cometbft(collector.rpc.one):
+        links, committed = quorum.plan_links(data.chain.as_of_block, cited)
+        consensus = quorum.consensus_evidence(collector.rpc.one, data.chain.as_of_block, committed, trust)
+        cited += links
+    collector.blocks(cited)
     collector.receipt_proofs(tx_hashes)
 
     def parts() -> tuple[list[bytes], list[bytes], list[bytes]]:
@@ -302,7 +312,11 @@ def export_with_evidence(
     def bundle(statements: dict[str, str], proofs: str = "") -> Evidence:
         receipts = sorted(collector.receipts, key=lambda r: (r.block, r.index))
         return Evidence(
-            anchor=data.chain.as_of_block_hash, receipts=receipts, completeness=statements, proofs=proofs
+            anchor=data.chain.as_of_block_hash,
+            receipts=receipts,
+            completeness=statements,
+            proofs=proofs,
+            consensus=consensus,
         )
 
     # Read the bundle as the offline verifier will; fetch what the plan missed (long strings'
@@ -340,6 +354,11 @@ def export_with_evidence(
             raise SdkError(f"{refused_member[0]}")
     for address in (data.chain.consortium, data.chain.passport, data.chain.registry):
         chain.account(address)  # the verifier checks all three code hashes
+    if trust is not None:
+        _, refused_commits = check_quorum(consensus, trust, chain)
+        if refused_commits:
+            where, why = refused_commits[0]
+            raise SdkError(f"the commits do not verify against the trust anchor: {where}: {why}")
     used = chain.pool.read
     collector.nodes = {n for n in collector.nodes if keccak(n) in used}
     return document.model_copy(
@@ -374,21 +393,19 @@ def _missing_reads(
     return asked
 
 
-def trust_anchor(contracts: Contracts, name: str) -> TrustAnchor:
+def trust_anchor(
+    contracts: Contracts,
+    name: str,
+    labels: dict[str, str] | None = None,
+    trusting_period: int = quorum.DEFAULT_TRUSTING_PERIOD,
+) -> AnyTrustAnchor:
     """The consortium's trust anchor, read from the chain the SDK is attached to: genesis hash,
-    the validator set and seal scheme (from the passport node; other chains are unsealed), and the
-    three contracts with their code hashes."""
+    the three contracts with their code hashes, and who proves blocks: a CometBFT network's
+    validator set at its latest height (``trust-anchor@2``; ``labels`` name members by account,
+    ``trusting_period`` in seconds), the passport node's sealers, or nobody (other chains)."""
     rpc = _Rpc(contracts)
     client = contracts.client
     genesis = rpc.one("eth_getBlockByNumber", ["0x0", False])
-    try:
-        info = rpc.one("passport_getGenesis", [])
-        # A CometBFT network (consensusAccounts in its genesis) has no v1 seals: its blocks are
-        # proven by CometBFT commits, which this anchor format does not carry yet.
-        comet = bool(info["genesis"].get("consensusAccounts"))
-        validators = [] if comet else list(info["genesis"]["validators"])
-    except SdkError:
-        validators = []
     anchors = {}
     for key, contract in (
         ("consortium", contracts.consortium),
@@ -399,6 +416,15 @@ def trust_anchor(contracts: Contracts, name: str) -> TrustAnchor:
         if not code:
             raise SdkError(f"{key} contract {contract.address} has no code")
         anchors[key] = ContractAnchor(address=contract.address, code_hash="0x" + keccak(code).hex())
+    if quorum.is_cometbft(rpc.one):
+        return quorum.trust_anchor(
+            rpc.one, name, client.chain_id, genesis["hash"], anchors, labels or {}, trusting_period
+        )
+    try:
+        info = rpc.one("passport_getGenesis", [])
+        validators = list(info["genesis"]["validators"])
+    except SdkError:
+        validators = []
     return TrustAnchor(
         name=name,
         chain_id=client.chain_id,
