@@ -96,6 +96,15 @@ PROFILES: dict[str, dict[str, object]] = {
         "address": {"city": "Eindhoven", "country": "NL"},
     },
 }
+# What readers call each member (a CometBFT network's validators are named in its trust anchor).
+MEMBER_NAMES = {
+    "admin": "Tungsten Consortium Secretariat",
+    "carrier": "Bac Bo Logistics",
+    "certifier": "Alpine Assurance",
+    "regulator": "Mining Regulator (demo)",
+    "auditor": "Independent Auditor (demo)",
+    **{role: str(p.get("tradingName") or p["legalName"]) for role, p in PROFILES.items()},
+}
 SITES: dict[str, dict[str, object]] = {
     "mine-a": {
         "name": "Mine A",
@@ -440,7 +449,8 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
         say(f"  no evidence on this chain: {exc}")
         return result
     result.trust_anchor = out_dir / "consortium.trust.json"
-    anchor = sdk.trust_anchor("Demo tungsten consortium")
+    names = {str(_account(role).address): name for role, name in MEMBER_NAMES.items()}
+    anchor = sdk.trust_anchor("Demo tungsten consortium", names)
     anchor.save(result.trust_anchor)
     result.passports["wf6-with-evidence"] = (
         out_dir / f"passport-wf6-batch-{proven.product.batch_id}.evidence.json"
