@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -298,17 +298,22 @@ def init_network(
     timeout_commit: str = "1s",
     power: int = DEFAULT_POWER,
     full_nodes: int = 0,
+    powers: Sequence[int] | None = None,
 ) -> Network:
     """Write a network of ``validators`` validator nodes and ``full_nodes`` non-validating
     member nodes on 127.0.0.1 into ``directory``.
 
     The EVM genesis is the dev chain's: the standard test mnemonic's ten accounts funded and
     allowlisted, node ``i`` bound to account ``i`` (a full node's key can be made a validator
-    later by proposal: ``passport validator propose-add``).
+    later by proposal: ``passport validator propose-add``). ``powers``: each validator's voting power
+    (default: ``power`` each).
 
     Raises:
         NodeError: the directory already holds a network, or ``cometbft init`` failed.
     """
+    weights = list(powers) if powers is not None else [power] * validators
+    if len(weights) != validators or any(w <= 0 for w in weights):
+        raise NodeError("one positive voting power per validator")
     if not validators >= 1 or validators + full_nodes > 10:
         raise NodeError(
             "--validators (at least 1) and --full-nodes: 10 nodes at most (one test account each)"
@@ -358,7 +363,7 @@ def init_network(
             {
                 "address": address,
                 "pub_key": {"type": "tendermint/PubKeyEd25519", "value": pub_key},
-                "power": str(power),
+                "power": str(weights[index]),
                 "name": f"validator-{index}",
             }
             for index, (address, pub_key, _) in enumerate(keys[:validators])
@@ -381,7 +386,7 @@ def init_network(
                 node_id=node_id,
                 validator_address=address,
                 account=accounts[index],
-                power=power if index < validators else 0,
+                power=weights[index] if index < validators else 0,
                 pub_key=pub_key,
             )
         )
