@@ -228,7 +228,8 @@ def tampered(net: dict[str, Any]) -> list[dict[str, Any]]:
         return change
 
     h = adjacent["signed_header"]["header"]
-    case("chain-id", adjacent, header_field("chain_id", "passport-9999"), "path[0]", "the trust anchor's chain is")
+    other_chain = header_field("chain_id", "passport-9999")
+    case("chain-id", adjacent, other_chain, "path[0]", "the trust anchor's chain is")
     app = "00" * 32 if h["app_hash"] != "00" * 32 else "11" * 32
     case("app-hash", adjacent, header_field("app_hash", app.upper()), "path[0]", "the commit is for")
     case(
