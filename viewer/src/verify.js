@@ -12,6 +12,9 @@ import { checkDisclosures } from './disclosure.js';
 import { checkReadings } from './weighed.js';
 import { BUILTIN, checkPolicy } from './policy.js';
 import * as layout from './layout.js';
+import * as cometbft from './cometbft.js';
+
+export { cometbft };
 
 export const DEFAULT_POLICIES = ['dfars-2027', 'eu-2017-821'];
 export const UNSEALED_NOTE = 'headers not sealed: trusted as exported';
