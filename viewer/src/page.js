@@ -1,7 +1,7 @@
 // The passport page: verifies the embedded passport against the embedded trust anchor with
 // verify.js, then draws the verdict, product, lineage graph, countries, custody, attestations,
 // policies, names and telemetry. Every value from the file goes in as text, never as markup.
-import { verifyOffline } from './verify.js';
+import { verifyOffline, describeQuorum } from './verify.js';
 import { Names, WITHHELD } from './policy.js';
 import { layoutDag } from './graph.js';
 
@@ -33,6 +33,7 @@ function banner(report) {
     return h('div', { id: 'verdict', class: 'verdict ok', role: 'status' },
       h('strong', {}, 'Verified'),
       ` against ${report.consortium} (${report.validators} validator${report.validators === 1 ? '' : 's'}) at block ${report.as_of_block}, ${date(report.as_of_time)}`,
+      report.quorum ? h('div', { id: 'quorum', class: 'note' }, `Block ${report.as_of_block} committed by the consortium's validators: ${describeQuorum(report.quorum)}.`) : null,
       report.notes.length ? h('div', { class: 'note' }, report.notes.join('; ')) : null);
   }
   return h('div', { id: 'verdict', class: 'verdict bad', role: 'alert' },

@@ -13,8 +13,9 @@ import { checkReadings } from './weighed.js';
 import { BUILTIN, checkPolicy } from './policy.js';
 import * as layout from './layout.js';
 import * as cometbft from './cometbft.js';
+import { check as checkQuorum, describe as describeQuorum } from './quorum.js';
 
-export { cometbft };
+export { cometbft, describeQuorum };
 
 export const DEFAULT_POLICIES = ['dfars-2027', 'eu-2017-821'];
 export const UNSEALED_NOTE = 'headers not sealed: trusted as exported';
@@ -210,6 +211,13 @@ function normaliseTrust(trust) {
     if (!c || typeof c.address !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(c.address)) throw new Error(`trust anchor: contracts.${name} missing or malformed`);
     contracts[name] = { address: checksum(c.address), code_hash: c.code_hash };
   }
+  if (trust.kind === 'mineral-passport/trust-anchor@2') {
+    const c = trust.cometbft;
+    if (!Number.isInteger(trust.chain_id) || !c || !Array.isArray(c.validators) || !Number.isInteger(c.trusting_period_seconds)) {
+      throw new Error('trust anchor: chain_id or cometbft malformed');
+    }
+    return { ...trust, contracts, sealed: true, comet: true, validators: c.validators.map((v) => v.address) };
+  }
   if (trust.kind !== 'mineral-passport/trust-anchor@1') throw new Error('not a trust anchor (kind)');
   if (!Number.isInteger(trust.chain_id) || !Array.isArray(trust.validators)) throw new Error('trust anchor: chain_id or validators malformed');
   return { ...trust, contracts, validators: trust.validators.map(checksum) };
@@ -221,7 +229,7 @@ export async function verifyOffline(doc, trustFile, policies = DEFAULT_POLICIES)
   const trust = normaliseTrust(trustFile);
   const report = {
     batch_id: doc?.product?.batch_id ?? null, as_of_block: doc?.chain?.as_of_block ?? null, as_of_time: null,
-    consortium: trust.name, validators: trust.validators.length, sealed: trust.sealed,
+    consortium: trust.name, validators: trust.validators.length, sealed: trust.sealed, quorum: null,
     failures: [], notes: [], completeness: {}, policies: [], counts: {},
   };
   const fail = (where, reason) => report.failures.push({ where, reason });
@@ -247,7 +255,14 @@ async function verifyInto(doc, trust, policies, report, fail) {
   }
   if (report.failures.length) return;
   const chain = await ProvenChain.create(evidence);
-  checkHeaders(chain, trust, fail);
+  if (trust.comet) {
+    const [quorum, refused] = checkQuorum(evidence.consensus, trust, chain);
+    report.quorum = quorum;
+    for (const [where, why] of refused) fail(where, why);
+  } else {
+    if (evidence.consensus) fail('evidence.consensus', "CometBFT commits, but the trust anchor is a single sealer's");
+    checkHeaders(chain, trust, fail);
+  }
   for (const name of CONTRACTS) {
     const anchor = trust.contracts[name];
     try {
@@ -290,6 +305,7 @@ async function verifyInto(doc, trust, policies, report, fail) {
     fail('version.hash', `the file states ${doc.version.hash}, the claims hash to ${versionHash(doc)}`);
   }
   const cited = new Set([...(evidence.receipts ?? []).map((r) => r.block.toLowerCase()), hex0x(a.hash)]);
+  if (evidence.consensus) for (const h of chain.headers.values()) cited.add(hex0x(h.parentHash));
   [...chain.headers.values()].forEach((h, n) => {
     if (!cited.has(hex0x(h.hash))) fail(`evidence header ${n} (block ${h.number})`, 'cited by no receipt');
   });
