@@ -205,3 +205,27 @@ def test_an_anchor_from_before_a_set_change_still_verifies(run: Demo, tmp_path: 
         except subprocess.TimeoutExpired:
             light.kill()
             light.wait(timeout=15)
+
+
+def test_the_page_in_chromium_names_the_quorum(run: Demo, tmp_path: Path) -> None:
+    """The WF6 page (``passport passport view``) in Chromium with every request blocked."""
+    from click.testing import CliRunner
+
+    from passport.cli import cli
+    from tests.viewer.conftest import SHOTS, open_pages
+
+    page = tmp_path / "wf6.html"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "passport", "view", str(run.result.passports["wf6-with-evidence"]),
+            "--trust", str(run.anchor_file), "--out", str(page),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shown = open_pages([{"url": page.as_uri(), "screenshot": str(SHOTS / "wf6-cometbft.png")}], tmp_path)[0]
+    assert shown["verdict"] == "verified", shown["failures"]
+    assert shown["blocked"] == []
+    assert "committed by the consortium's validators: signed by" in shown["banner"]
+    assert "Lang Son Tungsten" in shown["banner"]

@@ -125,7 +125,7 @@ function render(doc, report, app) {
       h('p', { class: 'legend' }, 'Each root is proven in MineralPassport storage at the anchor block; readings and documents hang from it by Merkle proof.')),
     section('Evidence', 'evidence', table(['List', 'Completeness'], Object.entries(report.completeness).map(([k, v]) => [k, v])),
       h('p', {}, `${report.counts.records ?? 0} disclosed record(s), ${report.counts.fields ?? 0} field(s) proven.`)),
-    h('footer', {}, h('p', {}, 'Verified in this page, offline: block seals against the trust anchor\'s validators, Merkle-Patricia proofs of accounts, storage and receipts, every claim re-derived. Drop another trust anchor or passport file on the page to check it instead.')),
+    h('footer', {}, h('p', {}, 'Verified in this page, offline: block seals or CometBFT commits against the trust anchor\'s validators, Merkle-Patricia proofs of accounts, storage and receipts, every claim re-derived. Drop another trust anchor or passport file on the page to check it instead.')),
   );
 }
 
