@@ -133,7 +133,10 @@ def main() -> int:
                 network.node(0).rpc_url, args.runs, Path(tmp) / "comet", say, anchor_first=True
             )
     browser = subprocess.run(["/usr/bin/chromium", "--version"], capture_output=True, text=True, check=False)
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {browser.stdout.strip()}"
+    machine = (
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{browser.stdout.strip()}"
+    )
     if args.json:
         print(json.dumps({"machine": machine, "timeoutCommit": args.timeout_commit, "rows": rows}, indent=2))
         return 0
