@@ -141,6 +141,47 @@ def test_tampered_commits_fail_with_their_reason(run: Demo) -> None:
     assert any("no CometBFT commits" in str(f) for f in report.failures)
 
 
+def test_cli_export_with_trust_then_verify_with_the_network_blocked(
+    run: Demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from click.testing import CliRunner
+
+    from passport.cli import cli
+
+    out = tmp_path / "wf6.json"
+    chain = [
+        "--rpc-url",
+        run.network.node(2).rpc_url,
+        "--network",
+        "demo",
+        "--deployments",
+        str(run.out / "deployments"),
+    ]
+    wf6 = str(run.result.batches["wf6"])
+    exported = CliRunner().invoke(
+        cli, ["passport", "export", wf6, "--out", str(out), "--trust", str(run.anchor_file), *chain, "--json"]
+    )
+    assert exported.exit_code == 0, exported.output
+    assert json.loads(exported.stdout)["evidence"]["commits"] >= 1
+
+    def refuse(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("network access during offline verification")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    checked = CliRunner().invoke(
+        cli, ["passport", "verify", str(out), "--trust", str(run.anchor_file), "--json"]
+    )
+    answer = json.loads(checked.stdout)
+    assert answer["failures"] == [] and answer["ok"], answer["failures"]
+    quorum = answer["quorum"]
+    assert quorum["signed"] * 3 > quorum["validators"] * 2 or quorum["percent"] > 66.7
+    assert any(name in quorum["signers"] for name in ("Lang Son Tungsten", "Bac Bo Logistics"))
+
+
 def test_an_anchor_from_before_a_set_change_still_verifies(run: Demo, tmp_path: Path) -> None:
     network, sdk = run.network, run.sdk
     admin = dev_accounts()[0]
