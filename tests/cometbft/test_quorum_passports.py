@@ -249,20 +249,19 @@ def test_an_anchor_from_before_a_set_change_still_verifies(run: Demo, tmp_path: 
 
 
 def test_the_page_in_chromium_names_the_quorum(run: Demo, tmp_path: Path) -> None:
-    """The WF6 page (``passport passport view``) in Chromium with every request blocked."""
+    """The WF6 passport exported with the anchor from before the set changed (the test above),
+    as its page (``passport passport view``) in Chromium with every request blocked."""
     from click.testing import CliRunner
 
     from passport.cli import cli
     from tests.viewer.conftest import SHOTS, open_pages
 
+    passport = tmp_path / "wf6.json"
+    run.sdk.export_with_evidence(run.result.batches["wf6"], trust=run.anchor).save(passport)
     page = tmp_path / "wf6.html"
     result = CliRunner().invoke(
-        cli,
-        [
-            "passport", "view", str(run.result.passports["wf6-with-evidence"]),
-            "--trust", str(run.anchor_file), "--out", str(page),
-        ],
-    )  # fmt: skip
+        cli, ["passport", "view", str(passport), "--trust", str(run.anchor_file), "--out", str(page)]
+    )
     assert result.exit_code == 0, result.output
     SHOTS.mkdir(parents=True, exist_ok=True)
     shown = open_pages([{"url": page.as_uri(), "screenshot": str(SHOTS / "wf6-cometbft.png")}], tmp_path)[0]
