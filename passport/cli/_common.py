@@ -9,15 +9,18 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from eth_account.signers.local import LocalAccount
 from rich.console import Console
 
+from passport._utils.dev import DEV_ROLES, PASSWORD_ENV
 from passport.exceptions import KeystoreError
-from passport.sdk import Client, Sdk
-from passport.sdk.accounts import DEV_ROLES, PASSWORD_ENV, dev_account, load_keystore
+
+if TYPE_CHECKING:  # the SDK (web3, eth-account) loads only when a command uses it
+    from eth_account.signers.local import LocalAccount
+
+    from passport.sdk import Client, Sdk
 
 F = TypeVar("F", bound=Callable[..., Any])
 stdout = Console()
@@ -83,6 +86,28 @@ def json_option(fn: F) -> F:
     )
 
 
+VAULT_ENV = "PASSPORT_VAULT"
+
+
+def vault_option(fn: F) -> F:
+    """--vault DIR (env PASSPORT_VAULT), passed to the command as ``vault_dir``."""
+
+    @click.option(
+        "--vault",
+        "vault_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar=VAULT_ENV,
+        default=Path("vault"),
+        show_default=True,
+        help=f"The member's vault: records, salts, documents, received disclosures (env {VAULT_ENV}).",
+    )
+    @wraps(fn)
+    def wrapper(*args: Any, vault_dir: Path, **kwargs: Any) -> Any:
+        return fn(*args, vault_dir=vault_dir, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 def signer_options(fn: F) -> F:
     """--keystore (password from $PASSPORT_PASSWORD or a prompt) or --dev-account, passed as ``sender``."""
 
@@ -112,6 +137,8 @@ def signer(keystore: Path | None, dev: str | None) -> LocalAccount:
     """
     if (keystore is None) == (dev is None):
         raise click.UsageError("give exactly one of --keystore PATH and --dev-account NAME")
+    from passport.sdk.accounts import dev_account, load_keystore
+
     if dev is not None:
         return dev_account(DEV_ROLES.index(dev))
     assert keystore is not None
@@ -126,10 +153,14 @@ def signer(keystore: Path | None, dev: str | None) -> LocalAccount:
 
 
 def connect(rpc_url: str) -> Client:
+    from passport.sdk import Client
+
     return Client.connect(rpc_url)
 
 
 def sdk_for(rpc_url: str, network: str, deployments_dir: Path) -> Sdk:
+    from passport.sdk import Sdk
+
     return Sdk.attach(connect(rpc_url), deployments_dir, network)
 
 

@@ -6,10 +6,9 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from eth_keys.datatypes import PrivateKey
 
 from passport.cli._common import (
     ChainArgs,
@@ -19,18 +18,19 @@ from passport.cli._common import (
     json_option,
     signer_options,
     stdout,
+    vault_option,
 )
-from passport.cli.records import vault_option
 from passport.cli.render import lineage_tree, policy_table
 from passport.core.document import PassportDocument, json_schema
 from passport.core.policy import builtin_policies, load_policy
 from passport.evidence import OfflineReport, verify_offline
 from passport.evidence.trust import CometTrustAnchor, load_trust_anchor
 from passport.exceptions import PassportFileInvalid
-from passport.formats import epcis, label, untp
-from passport.formats.identifiers import Identifiers
-from passport.records.disclosure import Disclosure, load_tier
-from passport.records.vault import Vault
+
+# Loaded by the commands that need them, so that `passport verify` starts quickly: the UNTP and
+# EPCIS formats, labels, records and the SDK (web3).
+if TYPE_CHECKING:
+    from passport.records.disclosure import Disclosure
 
 
 @click.group("passport")
@@ -48,6 +48,9 @@ def passport_group() -> None:
 def show(batch_id: int, tier: str | None, vault_dir: Path, chain: ChainArgs) -> None:
     """Assemble BATCH_ID's passport from the chain and print it (a lineage tree, or --json); with
     --tier, with the names and records the vault may disclose at that tier."""
+    from passport.records.disclosure import load_tier
+    from passport.records.vault import Vault
+
     sdk = chain.sdk()
     doc = sdk.passport_for(batch_id)
     if tier is not None:
@@ -125,6 +128,12 @@ def export(
     """Write BATCH_ID's passport as JSON with its evidence (and, with --tier, the disclosed fields
     of its lineage's records), or as a signed UNTP credential (--format untp-dpp). Prints the
     passport version's hash (SHA-256 of its RFC 8785 form)."""
+    from eth_keys.datatypes import PrivateKey
+
+    from passport.formats import epcis, untp
+    from passport.records.disclosure import load_tier
+    from passport.records.vault import Vault
+
     if tier is not None and not evidence:
         raise click.UsageError("--tier needs the evidence: the disclosures' roots are proven by it")
     if fmt != "passport" and not evidence:
@@ -247,6 +256,11 @@ def export(
 def qr(batch_id: int, out: Path, resolver: str, vault_dir: Path, chain: ChainArgs) -> None:
     """Write a QR label for BATCH_ID: a GS1 Digital Link when the vault knows the batch's GTIN,
     https://RESOLVER/passport/<chainId>/<batchId> otherwise, with a readable line under the code."""
+    from passport.formats import label
+    from passport.formats.identifiers import Identifiers
+    from passport.records.disclosure import load_tier
+    from passport.records.vault import Vault
+
     sdk = chain.sdk()
     doc = sdk.passport_for(batch_id)
     if vault_dir.is_dir():
@@ -307,6 +321,8 @@ def view(file: Path, trust: Path, out: Path, as_json: bool) -> None:
 def _carried(file: Path) -> tuple[str, PassportDocument | None]:
     """What FILE is (``jwt``, ``epcis`` or ``passport``), and the passport a UNTP credential or an
     EPCIS file carries (read without checking anything)."""
+    from passport.formats import untp
+
     try:
         head = file.read_bytes()[:3]
     except OSError as exc:
@@ -333,6 +349,8 @@ def verify(file: Path, trust: Path | None, chain: ChainArgs) -> None:
     """Verify FILE (a passport, or a UNTP credential .jwt): offline against a trust anchor
     (--trust), or by re-deriving every field from the chain. Exit 1 and list each failure when
     any claim does not hold."""
+    from passport.formats import epcis, untp
+
     kind, carried = _carried(file)
     if kind == "jwt":
         if trust is None:
@@ -372,6 +390,7 @@ def verify(file: Path, trust: Path | None, chain: ChainArgs) -> None:
 
 def _dcc(sdk: Any, doc: PassportDocument, uid: str, signer: str) -> dict[str, Any]:
     """The DCC of attestation ``uid`` in ``doc``, which ``signer`` must have certified."""
+    from passport.formats import untp
     from passport.sdk.attestations import on_chain_attestation
 
     entry = next((a for a in doc.attestations if a.uid == uid), None)
@@ -390,6 +409,7 @@ def _dcc(sdk: Any, doc: PassportDocument, uid: str, signer: str) -> dict[str, An
 
 def _epcis_or_none(file: Path) -> PassportDocument | None:
     """The passport an EPCIS document carries, or None when FILE is not an EPCIS document."""
+
     try:
         data = json.loads(file.read_text())
     except (OSError, ValueError):

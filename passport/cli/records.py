@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from rich.table import Table
 
-from passport.cli._common import ChainArgs, SignerArgs, chain_options, emit, signer_options, stdout
+from passport.cli._common import (
+    ChainArgs,
+    SignerArgs,
+    chain_options,
+    emit,
+    signer_options,
+    stdout,
+    vault_option,
+)
 from passport.exceptions import RecordError
 from passport.records.disclosure import Package, load_tier
 from passport.records.envelope import EncryptedPackage, decrypt, encrypt, read_package
@@ -21,26 +28,6 @@ from passport.records.vault import Vault
 from passport.sdk.records import RecordsApi, resolve_documents
 
 F = TypeVar("F", bound=Callable[..., Any])
-VAULT_ENV = "PASSPORT_VAULT"
-
-
-def vault_option(fn: F) -> F:
-    """--vault DIR (env PASSPORT_VAULT), passed to the command as ``vault_dir``."""
-
-    @click.option(
-        "--vault",
-        "vault_dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        envvar=VAULT_ENV,
-        default=Path("vault"),
-        show_default=True,
-        help=f"The member's vault: records, salts, documents, received disclosures (env {VAULT_ENV}).",
-    )
-    @wraps(fn)
-    def wrapper(*args: Any, vault_dir: Path, **kwargs: Any) -> Any:
-        return fn(*args, vault_dir=vault_dir, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 @click.group("records")

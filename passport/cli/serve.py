@@ -11,8 +11,7 @@ from types import FrameType
 
 import click
 
-from passport.cli._common import ChainArgs, chain_options, emit, json_option
-from passport.cli.records import vault_option
+from passport.cli._common import ChainArgs, chain_options, emit, json_option, vault_option
 from passport.evidence.trust import load_trust_anchor
 from passport.records.disclosure import load_tier
 from passport.resolver import KeyEntry, KeysFile, RateLimiter, Resolver, key_hash, make_server

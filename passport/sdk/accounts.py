@@ -13,10 +13,9 @@ from pathlib import Path
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from passport._utils.dev import DEV_MNEMONIC, DEV_ROLES, dev_account, dev_accounts
+from passport._utils.dev import DEV_MNEMONIC, DEV_ROLES, PASSWORD_ENV, dev_account, dev_accounts
 from passport.exceptions import KeystoreError
 
-PASSWORD_ENV = "PASSPORT_PASSWORD"
 __all__ = [
     "DEV_MNEMONIC",
     "DEV_ROLES",
