@@ -23,9 +23,10 @@ from passport.cli._common import (
 from passport.cli.render import lineage_tree, policy_table
 from passport.core.document import PassportDocument, json_schema
 from passport.core.policy import builtin_policies, load_policy
+from passport.core.policy import check as check_policy
 from passport.evidence import OfflineReport, verify_offline
-from passport.evidence.trust import CometTrustAnchor, load_trust_anchor
-from passport.exceptions import PassportFileInvalid
+from passport.evidence.trust import AnyTrustAnchor, CometTrustAnchor, load_trust_anchor
+from passport.exceptions import PassportError, PassportFileInvalid
 
 # Loaded by the commands that need them, so that `passport verify` starts quickly: the UNTP and
 # EPCIS formats, labels, records and the SDK (web3).
@@ -344,47 +345,62 @@ def _carried(file: Path) -> tuple[str, PassportDocument | None]:
     default=None,
     help="Verify offline from the file's evidence against this trust anchor (no network).",
 )
+@click.option(
+    "--policy",
+    "policies",
+    multiple=True,
+    help="Judge the verified passport by this policy (a shipped name or a policy JSON file; "
+    "repeatable): exit 3 when one fails. Without it the shipped policies are reported, not judged.",
+)
+@click.option("--verbose", is_flag=True, help="Every completeness statement, disclosure and note.")
 @chain_options
-def verify(file: Path, trust: Path | None, chain: ChainArgs) -> None:
-    """Verify FILE (a passport, or a UNTP credential .jwt): offline against a trust anchor
-    (--trust), or by re-deriving every field from the chain. Exit 1 and list each failure when
-    any claim does not hold."""
+def verify(
+    file: Path, trust: Path | None, policies: tuple[str, ...], verbose: bool, chain: ChainArgs
+) -> None:
+    """Verify FILE (a passport, or a UNTP credential .jwt, or an EPCIS document): offline against a
+    trust anchor (--trust), or by re-deriving every field from the chain. Exit 0: authentic (and
+    compliant with each --policy); 1: a claim or proof does not hold (each is listed); 3:
+    authentic, but a --policy fails."""
     from passport.formats import epcis, untp
 
+    judged = [load_policy(p) for p in policies]  # a bad name or file is refused before any work
     kind, carried = _carried(file)
-    if kind == "jwt":
-        if trust is None:
-            raise click.UsageError("a credential is verified offline: give --trust ANCHOR")
-        credential = untp.verify_credential(file.read_text(), load_trust_anchor(trust))
-        _print_offline(file, credential, carried, chain.as_json)
-        return
-    if kind == "epcis":
-        if trust is None:
-            raise click.UsageError("an EPCIS document is verified offline: give --trust ANCHOR")
-        checked = epcis.verify_document(file.read_text(), load_trust_anchor(trust))
-        _print_offline(file, checked, carried, chain.as_json)
+    if kind != "passport" and trust is None:
+        what = "a credential" if kind == "jwt" else "an EPCIS document"
+        raise click.UsageError(f"{what} is verified offline: give --trust ANCHOR")
+    if trust is not None:
+        anchor = load_trust_anchor(trust)
+        if kind == "jwt":
+            report = untp.verify_credential(file.read_text(), anchor)
+            doc = carried
+        elif kind == "epcis":
+            report = epcis.verify_document(file.read_text(), anchor)
+            doc = carried
+        else:
+            doc = PassportDocument.load(file)
+            report = verify_offline(doc, anchor)
+        if judged and report.ok and doc is not None:
+            report.policies = [check_policy(doc, p) for p in judged]
+        _print_offline(file, report, doc, chain.as_json, anchor, verbose, judged=bool(judged))
         return
     doc = PassportDocument.load(file)
-    if trust is not None:
-        _print_offline(file, verify_offline(doc, load_trust_anchor(trust)), doc, chain.as_json)
-        return
-    report = chain.sdk().verify(doc)
+    online = chain.sdk().verify(doc)
     data = {
-        "ok": report.ok,
-        "batchId": report.batch_id,
-        "asOfBlock": report.as_of_block,
-        "mismatches": [{"path": m.path, "file": m.in_file, "chain": m.on_chain} for m in report.mismatches],
+        "ok": online.ok,
+        "batchId": online.batch_id,
+        "asOfBlock": online.as_of_block,
+        "mismatches": [{"path": m.path, "file": m.in_file, "chain": m.on_chain} for m in online.mismatches],
     }
     human = (
-        f"{file}: verified against the chain as of block {report.as_of_block}"
-        if report.ok
+        f"{file}: verified against the chain as of block {online.as_of_block}"
+        if online.ok
         else (
-            f"{file}: {len(report.mismatches)} mismatch(es)\n"
-            + "\n".join(f"  {m}" for m in report.mismatches)
+            f"{file}: {len(online.mismatches)} mismatch(es)\n"
+            + "\n".join(f"  {m}" for m in online.mismatches)
         )
     )
     emit(chain.as_json, data, human)
-    if not report.ok:
+    if not online.ok:
         sys.exit(1)
 
 
@@ -422,14 +438,37 @@ def _epcis_or_none(file: Path) -> PassportDocument | None:
         raise PassportFileInvalid(str(file), "an EPCIS document without a readable mp:passport") from None
 
 
-def _print_offline(file: Path, report: OfflineReport, doc: PassportDocument | None, as_json: bool) -> None:
+def _print_offline(
+    file: Path,
+    report: OfflineReport,
+    doc: PassportDocument | None,
+    as_json: bool,
+    anchor: AnyTrustAnchor | None = None,
+    verbose: bool = False,
+    judged: bool = False,
+) -> None:
+    """Two answers: authentic (every claim and proof holds) and compliant (each policy); exit 1
+    when not authentic, 3 when authentic but a judged policy (``--policy``) fails."""
     when = datetime.fromtimestamp(doc.chain.as_of_time, tz=UTC).strftime("%Y-%m-%d %H:%M UTC") if doc else "?"
+    compliant = report.ok and all(p.passed for p in report.policies)
+    code = 1 if not report.ok else 3 if judged and not compliant else 0
+    fingerprint = {
+        "name": report.consortium,
+        "validators": report.validators,
+        "genesisHash": anchor.genesis_hash if anchor is not None else None,
+        "fingerprint": anchor.fingerprint() if anchor is not None else None,
+    }
     data = {
         "ok": report.ok,
+        "authentic": report.ok,
+        "compliant": compliant if report.policies else None,
+        "policiesJudged": judged,
+        "exitCode": code,
         "batchId": report.batch_id,
         "asOfBlock": report.as_of_block,
         "consortium": report.consortium,
         "validators": report.validators,
+        "anchor": fingerprint,
         "sealed": report.sealed,
         "quorum": report.quorum.to_json() if report.quorum is not None else None,
         "failures": [{"where": f.where, "reason": f.reason} for f in report.failures],
@@ -444,42 +483,79 @@ def _print_offline(file: Path, report: OfflineReport, doc: PassportDocument | No
         "versionHash": doc.version.hash if doc and doc.version else None,
     }
 
+    def line(text: str) -> None:
+        stdout.print(text, markup=False, highlight=False)
+
     def human() -> None:
+        line(f"{file}")
         if report.ok:
             stdout.print(
-                f"[green]{file}: verified offline against {report.consortium} "
-                f"({report.validators} validators) at block {report.as_of_block}, {when}[/green]"
+                f"  [bold green]AUTHENTIC[/bold green]      every claim and proof holds, offline, against "
+                f"{report.consortium} ({report.validators} validators) at block {report.as_of_block}, {when}",
+                highlight=False,
             )
             if report.quorum is not None:
-                stdout.print(
-                    f"  block {report.as_of_block} committed at height {report.quorum.height}, "
-                    f"{report.quorum}",
-                    markup=False,
-                    highlight=False,
+                line(
+                    f"{' ' * 17}block {report.as_of_block} committed at height "
+                    f"{report.quorum.height}, {report.quorum}"
                 )
         else:
-            stdout.print(f"[red]{file}: {len(report.failures)} failure(s)[/red]")
+            stdout.print(
+                f"  [bold red]NOT AUTHENTIC[/bold red]  {len(report.failures)} failure(s):", highlight=False
+            )
             for f in report.failures:
-                stdout.print(f"  {f}", markup=False, highlight=False)
+                line(f"    {f}")
+        if report.policies:
+            failed = [p for p in report.policies if not p.passed]
+            if failed:
+                stdout.print(
+                    "  [bold red]NOT COMPLIANT[/bold red]  "
+                    + "; ".join(f"{p.policy}: FAIL ({'; '.join(p.reasons)})" for p in failed),
+                    highlight=False,
+                )
+            else:
+                stdout.print(
+                    "  [bold green]COMPLIANT[/bold green]      "
+                    + ", ".join(f"{p.policy}: pass" for p in report.policies),
+                    highlight=False,
+                )
+            for p in report.policies:
+                described = _policy_description(p.policy)
+                if described:
+                    line(f"                 {p.policy}: {described}")
+            if not judged:
+                line("                 (reported; --policy NAME makes a failure exit 3)")
+        if anchor is not None:
+            line(
+                f"  anchor         {report.consortium}: {report.validators} validators, genesis "
+                f"{anchor.genesis_hash[:10]}…{anchor.genesis_hash[-6:]}, "
+                f"fingerprint {anchor.fingerprint()[:23]}… (compare with the consortium's)"
+            )
         for note in report.notes:
-            stdout.print(f"  note: {note}", markup=False, highlight=False)
-        for name, statement in report.completeness.items():
-            stdout.print(f"  {name}: {statement}", markup=False, highlight=False)
+            line(f"  note: {note}")
         if doc is not None and doc.disclosures and report.ok:
             fields = sum(len(d.revealed) for d in doc.disclosures)
             withheld = sum(len(d.withheld) for d in doc.disclosures)
-            stdout.print(
-                f"  disclosed (tier {doc.tier}): {len(doc.disclosures)} records, {fields} fields "
-                f"proven against their on-chain roots, {withheld} withheld",
-                markup=False,
-                highlight=False,
+            line(
+                f"  disclosed      tier {doc.tier}: {len(doc.disclosures)} records, {fields} fields "
+                f"proven against their on-chain roots, {withheld} withheld"
             )
-        if report.policies:
-            stdout.print(policy_table(report.policies))
+        if verbose:
+            for name, statement in report.completeness.items():
+                line(f"  {name}: {statement}")
+            if report.policies:
+                stdout.print(policy_table(report.policies))
 
     emit(as_json, data, human)
-    if not report.ok:
-        sys.exit(1)
+    if code:
+        sys.exit(code)
+
+
+def _policy_description(name: str) -> str:
+    try:
+        return load_policy(name).description
+    except PassportError:
+        return ""
 
 
 @passport_group.command("check")

@@ -41,6 +41,15 @@ class ContractAnchor(BaseModel):
         return checksum(value)
 
 
+def _fingerprint(anchor: JsonFile) -> str:
+    """SHA-256 of the anchor's RFC 8785 form: what a buyer compares with the consortium's."""
+    import hashlib
+
+    import rfc8785
+
+    return "sha256:" + hashlib.sha256(rfc8785.dumps(anchor.model_dump(mode="json"))).hexdigest()
+
+
 class TrustAnchor(JsonFile):
     kind: Literal["mineral-passport/trust-anchor@1"] = "mineral-passport/trust-anchor@1"
     name: str = Field(description="the consortium's name, as shown to readers")
@@ -55,6 +64,9 @@ class TrustAnchor(JsonFile):
     @classmethod
     def _validators(cls, value: list[str]) -> list[str]:
         return [checksum(v) for v in value]
+
+    def fingerprint(self) -> str:
+        return _fingerprint(self)
 
     @classmethod
     def load(cls, path: Path) -> TrustAnchor:
@@ -120,6 +132,9 @@ class CometTrustAnchor(JsonFile):
     def names(self) -> dict[str, str]:
         """CometBFT address -> what to call the validator: the member's name, else its account."""
         return {v.address: v.name or v.account or v.address for v in self.cometbft.validators}
+
+    def fingerprint(self) -> str:
+        return _fingerprint(self)
 
     @classmethod
     def load(cls, path: Path) -> CometTrustAnchor:

@@ -92,7 +92,7 @@ def test_cli_trust_export_export_verify(which: str, request: pytest.FixtureReque
     result = runner.invoke(cli, ["passport", "verify", str(passport), "--trust", str(trust)])
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
-    assert "verified offline against Test consortium" in said
+    assert "AUTHENTIC every claim and proof holds, offline, against Test consortium" in said
     if which == "anvil_export":
         assert "headers not sealed: trusted as exported" in said
     # Without --trust the file still verifies online, evidence and all.
@@ -115,3 +115,36 @@ def test_chain_without_get_proof_is_refused() -> None:
     sdk = Sdk.deploy(client, admin, [Founder(admin.address, Role.ADMIN, "VN")])
     with pytest.raises(SdkError, match="eth_getProof"):
         sdk.export_with_evidence(1)
+
+
+def test_verify_answers_authentic_and_compliant_with_exit_codes(
+    node_export: Exported, tmp_path: Path
+) -> None:
+    """0: authentic (policies reported); 3: authentic but a --policy fails, naming why; 1: not
+    authentic, whatever the policies."""
+    buyer = node_export.result.passports["wf6-buyer"]
+    trust = str(node_export.result.trust_anchor)
+    reported = CliRunner().invoke(cli, ["verify", str(buyer), "--trust", trust])
+    assert reported.exit_code == 0, reported.output
+    said = " ".join(reported.output.split())
+    assert "AUTHENTIC" in said and "NOT COMPLIANT dfars-2027: FAIL" in said
+    assert "--policy NAME makes a failure exit 3" in said and "fingerprint sha256:" in said
+
+    judged = CliRunner().invoke(cli, ["verify", str(buyer), "--trust", trust, "--policy", "dfars-2027"])
+    assert judged.exit_code == 3, judged.output
+    said = " ".join(judged.output.split())
+    assert "sanctioned Mine B" in said and "eu-2017-821" not in said
+    as_json = CliRunner().invoke(
+        cli, ["verify", str(buyer), "--trust", trust, "--policy", "dfars-2027", "--json"]
+    )
+    answer = json.loads(as_json.stdout)
+    assert (answer["exitCode"], answer["authentic"], answer["compliant"]) == (3, True, False)
+    assert answer["anchor"]["fingerprint"].startswith("sha256:")
+
+    data = json.loads(buyer.read_text())
+    data["product"]["mass_grams"] += 1
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(data))
+    refused = CliRunner().invoke(cli, ["verify", str(tampered), "--trust", trust, "--policy", "dfars-2027"])
+    assert refused.exit_code == 1, refused.output
+    assert "NOT AUTHENTIC" in " ".join(refused.output.split())
