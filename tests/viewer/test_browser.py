@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from passport.cli import cli
+from passport.evidence.trust import load_trust_anchor
 from tests.viewer.conftest import SHOTS, VECTORS, open_pages, vector
 
 PASSPORT = str(Path(sys.executable).parent / "passport")
@@ -66,7 +67,11 @@ def test_wf6_page_verifies_with_graph_and_dfars_failure(pages: dict[str, dict[st
     page = pages["good-buyer"]
     doc = vector("good-buyer.json")["passport"]
     assert page["verdict"] == "verified", page["failures"]
-    assert page["banner"].startswith("Verified against Demo tungsten consortium (1 validator) at block ")
+    assert page["banner"].startswith("Authentic against Demo tungsten consortium (1 validator) at block ")
+    trust = load_trust_anchor(VECTORS / vector("good-buyer.json")["trust"])
+    assert f"fingerprint {trust.fingerprint()[:23]}…" in page["banner"]  # the CLI's fingerprint
+    assert page["compliance"].startswith("Not compliant with dfars-2027, eu-2017-821")
+    assert "dfars-2027: FAIL" in page["compliance"] and "US DFARS 225.7018" in page["compliance"]
     assert page["graphNodes"] == len(doc["lineage"]["nodes"])
     dfars = page["policies"]["dfars-2027"]
     assert dfars["result"] == "FAIL"
@@ -85,7 +90,7 @@ def test_public_tier_page_verifies_with_names_withheld(pages: dict[str, dict[str
 def test_tampered_vector_shows_red_naming_the_claim(pages: dict[str, dict[str, Any]], name: str) -> None:
     page, expect = pages[name], vector(f"{name}.json")["expect"]
     assert page["verdict"] == "failed"
-    assert page["banner"].startswith("Not verified")
+    assert page["banner"].startswith("Not authentic")
     assert any(f.startswith(expect["where"]) and expect["reason"] in f for f in page["failures"]), page[
         "failures"
     ]
@@ -111,6 +116,10 @@ def test_phone_viewport_reads_without_horizontal_scroll(pages: dict[str, dict[st
         assert page["scrollWidth"] <= 390, f"{name}: the page scrolls sideways ({page['scrollWidth']} px)"
         assert page["minFontPx"] >= 14, f"{name}: text at {page['minFontPx']} px"
     assert pages["phone"]["graphPans"] == "auto"
+    # both answers on the phone's first screen: authentic, and not compliant with the reason
+    phone = pages["phone"]
+    assert phone["compliance"].startswith("Not compliant")
+    assert phone["complianceBottom"] <= phone["screenHeight"], "the policy verdict is below the first screen"
     assert (SHOTS / "wf6-phone.png").stat().st_size > 10_000
 
 

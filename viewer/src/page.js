@@ -2,7 +2,7 @@
 // verify.js, then draws the verdict, product, lineage graph, countries, custody, attestations,
 // policies, names and telemetry. Every value from the file goes in as text, never as markup.
 import { verifyOffline, describeQuorum } from './verify.js';
-import { Names, WITHHELD } from './policy.js';
+import { BUILTIN, Names, WITHHELD } from './policy.js';
 import { layoutDag } from './graph.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -28,16 +28,38 @@ function table(head, rows, cls = 'cards') {
     h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c, n) => h('td', { 'data-label': head[n] }, c)))))));
 }
 
+function anchorLine(report) {
+  const a = report.anchor;
+  if (!a) return null;
+  const g = a.genesis_hash ?? '';
+  return h('div', { id: 'anchor', class: 'note' },
+    `Trust anchor: ${a.name}, ${report.validators} validator${report.validators === 1 ? '' : 's'}, genesis ${g.slice(0, 10)}…${g.slice(-6)}, fingerprint ${a.fingerprint.slice(0, 23)}… (compare with the consortium's)`);
+}
+
+/** The second answer, under the first: compliant or not, each policy with its description. */
+function compliance(report) {
+  if (!report.ok || !report.policies.length) return null;
+  const failed = report.policies.filter((p) => !p.passed);
+  return h('div', { id: 'compliance', class: `verdict ${failed.length ? 'bad' : 'ok'}`, role: 'status' },
+    h('strong', {}, failed.length ? 'Not compliant' : 'Compliant'),
+    failed.length ? ` with ${failed.map((p) => p.policy).join(', ')}` : ` with ${report.policies.map((p) => p.policy).join(', ')}`,
+    h('ul', {}, report.policies.map((p) => h('li', { 'data-compliance': p.policy },
+      h('strong', {}, `${p.policy}: ${p.passed ? 'pass' : 'FAIL'}`),
+      p.reasons.length ? ` (${p.reasons.join('; ')})` : '',
+      BUILTIN[p.policy]?.description ? h('div', { class: 'note' }, BUILTIN[p.policy].description) : null))));
+}
+
 function banner(report) {
   if (report.ok) {
     return h('div', { id: 'verdict', class: 'verdict ok', role: 'status' },
-      h('strong', {}, 'Verified'),
+      h('strong', {}, 'Authentic'),
       ` against ${report.consortium} (${report.validators} validator${report.validators === 1 ? '' : 's'}) at block ${report.as_of_block}, ${date(report.as_of_time)}`,
       report.quorum ? h('div', { id: 'quorum', class: 'note' }, `Block ${report.as_of_block} committed by the consortium's validators: ${describeQuorum(report.quorum)}.`) : null,
+      anchorLine(report),
       report.notes.length ? h('div', { class: 'note' }, report.notes.join('; ')) : null);
   }
   return h('div', { id: 'verdict', class: 'verdict bad', role: 'alert' },
-    h('strong', {}, 'Not verified'),
+    h('strong', {}, 'Not authentic'),
     ` against ${report.consortium} (${report.validators} validator${report.validators === 1 ? '' : 's'}): ${report.failures.length} claim(s) or proof(s) fail`,
     h('ul', { id: 'failures' }, report.failures.slice(0, 200).map((f) => h('li', { class: 'failure' }, h('code', {}, f.where), `: ${f.reason}`))),
     report.failures.length > 200 ? h('div', {}, `… and ${report.failures.length - 200} more`) : null);
@@ -75,6 +97,7 @@ function render(doc, report, app) {
   const p = doc.product;
   app.replaceChildren(
     banner(report),
+    compliance(report),
     section('Product', 'product', h('dl', { class: 'facts' },
       h('dt', {}, 'Batch'), h('dd', {}, `#${p.batch_id}`),
       h('dt', {}, 'Stage'), h('dd', {}, p.stage),

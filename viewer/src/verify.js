@@ -204,6 +204,9 @@ function completeness(proven) {
   return [statements, failures];
 }
 
+/** SHA-256 of the anchor's RFC 8785 form, as ``TrustAnchor.fingerprint()`` computes it. */
+export const anchorFingerprint = (trustFile) => 'sha256:' + sha256Hex(utf8ToBytes(canonicalize(trustFile)));
+
 function normaliseTrust(trust) {
   const contracts = {};
   for (const name of CONTRACTS) {
@@ -228,6 +231,7 @@ function normaliseTrust(trust) {
 export async function verifyOffline(doc, trustFile, policies = DEFAULT_POLICIES) {
   const trust = normaliseTrust(trustFile);
   const report = {
+    anchor: { name: trust.name, genesis_hash: trust.genesis_hash, fingerprint: anchorFingerprint(trustFile) },
     batch_id: doc?.product?.batch_id ?? null, as_of_block: doc?.chain?.as_of_block ?? null, as_of_time: null,
     consortium: trust.name, validators: trust.validators.length, sealed: trust.sealed, quorum: null,
     failures: [], notes: [], completeness: {}, policies: [], counts: {},
