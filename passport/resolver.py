@@ -32,13 +32,13 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from passport.core.document import PassportDocument
 from passport.evidence.trust import AnyTrustAnchor
-from passport.exceptions import ContractRevert, PassportFileInvalid
+from passport.exceptions import ContractRevert, PassportError, PassportFileInvalid
 from passport.formats import epcis
 from passport.formats.identifiers import Identifiers
 from passport.records.disclosure import Disclosure, Tier, load_tier
@@ -108,6 +108,20 @@ class KeysFile(BaseModel):
 
 def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+_KEY_IN_QUERY = re.compile(r"([?&]key=)([^&\s]*)")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return redact(text[:300])
+
+
+def redact(text: str) -> str:
+    """``text`` (a request line, a path) with each ``key=`` value replaced by the start of its
+    SHA-256, the form the keys file holds: logs never carry a key."""
+    return _KEY_IN_QUERY.sub(lambda m: f"{m.group(1)}sha256:{key_hash(unquote(m.group(2)))[:12]}", text)
 
 
 @dataclass
@@ -241,7 +255,10 @@ class Resolver:
             return self._resolve(match, url.path, query, headers, tier, key if "key" in query else None)
         except NotFound:
             return _text(404, "no passport at this address")
-        except Exception:  # a fault of ours or the node's: logged, and a plain 502 to the caller
+        except (OSError, PassportError) as exc:  # the chain is away or refused: one line
+            log.warning("resolving %s: the chain did not answer: %s", url.path, _one_line(exc))
+            return _text(502, "the passport could not be read from the chain just now; try again")
+        except Exception:  # a fault of ours: logged in full, and a plain 502 to the caller
             log.exception("resolving %s", url.path)
             return _text(502, "the passport could not be read from the chain just now; try again")
 
@@ -420,7 +437,7 @@ def make_server(resolver: Resolver, host: str, port: int) -> ThreadingHTTPServer
         do_POST = do_PUT = do_DELETE = do_PATCH = _refuse  # noqa: N815
 
         def log_message(self, format: str, *args: Any) -> None:
-            log.info("%s %s", self.client_address[0], format % args)
+            log.info("%s %s", self.client_address[0], redact(format % args))
 
     server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True

@@ -17,21 +17,32 @@ import segno
 
 from passport.exceptions import RecordError
 
-HOST = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+(:[0-9]{1,5})?$")
+HOST = re.compile(r"^([a-z0-9-]+(\.[a-z0-9-]+)+|localhost|\[::1\])(:[0-9]{1,5})?$")
+# a resolver on this machine (`passport serve` answers plain HTTP): its labels use http://
+LOOPBACK = re.compile(r"^(localhost|127(\.[0-9]{1,3}){3}|\[::1\])(:[0-9]{1,5})?$")
 
 
 def passport_url(resolver: str, chain_id: int, batch_id: int, gtin: str | None) -> str:
     """The label's URL.
 
     Raises:
-        RecordError: ``resolver`` is not a host name (with an optional port).
+        RecordError: ``resolver`` is not a host name (with an optional port). A resolver on this
+            machine (``localhost:8088``, ``127.0.0.1:8088``) gets an ``http://`` URL, since
+            ``passport serve`` answers plain HTTP; any other host ``https://``.
     """
-    host = resolver.removeprefix("https://").rstrip("/").lower()
+    text = resolver.strip().rstrip("/").lower()
+    host = text.removeprefix("https://").removeprefix("http://")
     if not HOST.match(host):
-        raise RecordError("--resolver", f"{resolver!r} is not a host name such as id.example.com")
+        raise RecordError(
+            "--resolver", f"{resolver!r} is not a host name such as id.example.com (or localhost:8088)"
+        )
+    local = LOOPBACK.match(host) is not None
+    if text.startswith("http://") and not local:
+        raise RecordError("--resolver", f"{resolver!r}: http:// only for a resolver on this machine")
+    scheme = "http" if local else "https"
     if gtin is not None:
-        return f"https://{host}/01/{gtin}/10/{batch_id}"
-    return f"https://{host}/passport/{chain_id}/{batch_id}"
+        return f"{scheme}://{host}/01/{gtin}/10/{batch_id}"
+    return f"{scheme}://{host}/passport/{chain_id}/{batch_id}"
 
 
 def write_label(url: str, caption: str, out: Path) -> None:

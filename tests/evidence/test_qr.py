@@ -14,6 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from passport.cli import cli
+from passport.exceptions import RecordError
+from passport.formats import label
 from tests.evidence.conftest import Exported, chain_args
 
 pytestmark = pytest.mark.slow
@@ -86,3 +88,22 @@ def test_bad_resolver_and_suffix_are_refused(node_export: Exported, tmp_path: Pa
     )
     assert wrong.exit_code == 1 and "a label is .svg or .png" in str(wrong.exception)
     assert not (tmp_path / "a.gif").exists() and not (tmp_path / "a.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("resolver", "url"),
+    [
+        ("id.example.com", "https://id.example.com/passport/1337/7"),
+        ("https://ID.example.com/", "https://id.example.com/passport/1337/7"),
+        ("localhost:8088", "http://localhost:8088/passport/1337/7"),
+        ("http://127.0.0.1:8088", "http://127.0.0.1:8088/passport/1337/7"),
+    ],
+)
+def test_a_local_resolver_gets_a_plain_http_label(resolver: str, url: str) -> None:
+    assert label.passport_url(resolver, 1337, 7, None) == url
+
+
+@pytest.mark.parametrize("resolver", ["not a host", "http://id.example.com", "localhost:8088/x", ""])
+def test_resolvers_that_are_not_hosts_are_refused(resolver: str) -> None:
+    with pytest.raises(RecordError, match="--resolver"):
+        label.passport_url(resolver, 1337, 7, None)

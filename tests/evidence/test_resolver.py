@@ -29,6 +29,7 @@ from tests.viewer.conftest import open_pages
 pytestmark = pytest.mark.slow
 PASSPORT = str(Path(sys.executable).parent / "passport")
 BUYER_KEY = "buyer-key-for-tests"
+SERVE_LOG: dict[str, Path] = {}  # the served resolver's log (stderr), for the redaction test
 
 
 def _get(
@@ -70,6 +71,7 @@ def served(node_export: Exported, tmp_path_factory: pytest.TempPathFactory) -> I
     trust = tmp / "trust.json"
     node_export.trust.save(trust)
     log = tmp / "serve.log"
+    SERVE_LOG["path"] = log
     with (
         log.open("w") as errors,
         subprocess.Popen(
@@ -135,8 +137,8 @@ def test_label_resolves_to_a_page_that_verifies_and_to_a_linkset(
     assert made.exit_code == 0, made.output
     assert ZBARIMG is not None or os.environ.get("CI")
     url = _decode(tmp_path / "label.png")
-    assert url == f"https://{host}/passport/{node_export.trust.chain_id}/{wf6}"
-    url = "http://" + url.removeprefix("https://")  # TLS is the front proxy's; the test talks plain HTTP
+    # a resolver on this machine: the label's own URL, plain HTTP (a public host gets https://)
+    assert url == f"http://{host}/passport/{node_export.trust.chain_id}/{wf6}"
 
     status, headers, page = _get(url, "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8")
     assert status == 200 and headers["content-type"].startswith("text/html")
@@ -224,3 +226,30 @@ def test_clients_are_rate_limited() -> None:
     assert resolver.handle("GET", "/x", {}, "b").status == 404  # another client has its own bucket
     now[0] = 1.0
     assert resolver.handle("GET", "/x", {}, "a").status == 404
+
+
+def test_keys_never_reach_the_log(node_export: Exported, served: str) -> None:
+    base = f"{served}/passport/{node_export.trust.chain_id}/{node_export.result.batches['wf6']}"
+    assert _get(f"{base}/passport.json?key={BUYER_KEY}")[0] == 200
+    assert _get(f"{base}?key={BUYER_KEY}&x=1", "application/linkset+json")[0] == 200
+    logged = SERVE_LOG["path"].read_text()
+    assert BUYER_KEY not in logged
+    assert f"key=sha256:{key_hash(BUYER_KEY)[:12]}" in logged
+
+
+def test_a_chain_that_is_away_is_one_line_in_the_log(
+    node_export: Exported, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    resolver = Resolver(node_export.sdk, node_export.trust, vault=node_export.out / "vaults" / "fab")
+
+    def away(*_args: Any, **_kwargs: Any) -> Any:
+        raise ConnectionError("HTTPConnectionPool(host='127.0.0.1', port=8545): connection refused")
+
+    monkeypatch.setattr(resolver, "_resolve", away)
+    path = f"/passport/{node_export.trust.chain_id}/{node_export.result.batches['wf6']}?key=secret-key"
+    with caplog.at_level("WARNING", logger="passport.resolver"):
+        answer = resolver.handle("GET", path, {}, "client")
+    assert answer.status == 502
+    (record,) = caplog.records
+    assert record.exc_info is None and "the chain did not answer" in record.getMessage()
+    assert "secret-key" not in caplog.text
