@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import re
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -23,6 +24,71 @@ if TYPE_CHECKING:  # the SDK (web3, eth-account) loads only when a command uses 
     from passport.sdk import Client, Sdk
 
 F = TypeVar("F", bound=Callable[..., Any])
+_HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_MASS = re.compile(r"^([0-9][0-9_,]*(?:\.[0-9]+)?)\s*(g|kg|t)$")
+_UNITS = {"g": 1, "kg": 1_000, "t": 1_000_000}
+
+
+class AccountParam(click.ParamType[str]):
+    """A 0x address (checked against its EIP-55 checksum when mixed-case) or a development
+    account's name (``admin``, ``mine-a``, …: the test mnemonic's, on dev chains); the checksummed
+    address."""
+
+    name = "ADDRESS"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value).strip()
+        if text in DEV_ROLES:
+            from passport._utils.dev import dev_account
+
+            return str(dev_account(DEV_ROLES.index(text)).address)
+        if not _HEX_ADDRESS.match(text):
+            self.fail(
+                f"{text!r} is neither an address (0x and 40 hex digits) nor an account name "
+                f"({', '.join(DEV_ROLES)})",
+                param,
+                ctx,
+            )
+        from eth_utils import is_checksum_address, to_checksum_address
+
+        digits = text[2:]
+        if digits != digits.lower() and digits != digits.upper() and not is_checksum_address(text):
+            self.fail(f"{text}: the EIP-55 checksum does not match (a typo?)", param, ctx)
+        return str(to_checksum_address(text))
+
+
+class CountryParam(click.ParamType[str]):
+    """An ISO 3166-1 alpha-2 code (``VN``, ``kr``): upper-cased."""
+
+    name = "CC"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value).strip()
+        if not re.fullmatch(r"[A-Za-z]{2}", text):
+            self.fail(f"{text!r} is not an ISO 3166-1 alpha-2 country code such as VN or KR", param, ctx)
+        return text.upper()
+
+
+class MassParam(click.ParamType[int]):
+    """A mass with its unit: ``5000kg``, ``5,000 kg``, ``12.5t``, ``800g``; in whole grams, > 0."""
+
+    name = "MASS"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        match = _MASS.match(str(value).strip().lower())
+        if match is None:
+            self.fail(f"{value!r} is not a mass with its unit, such as 5000kg, 12.5t or 800g", param, ctx)
+        grams = float(match.group(1).replace(",", "").replace("_", "")) * _UNITS[match.group(2)]
+        if grams != int(grams) or grams <= 0:
+            self.fail(f"{value!r} is not a positive whole number of grams", param, ctx)
+        return int(grams)
+
+
+ADDRESS = AccountParam()
+COUNTRY = CountryParam()
+MASS = MassParam()
 stdout = Console()
 stderr = Console(stderr=True)
 

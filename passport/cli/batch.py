@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
-from passport.cli._common import ChainArgs, SignerArgs, chain_options, emit, hex32, int_list, signer_options
+from passport.cli._common import (
+    ADDRESS,
+    MASS,
+    ChainArgs,
+    SignerArgs,
+    chain_options,
+    emit,
+    hex32,
+    int_list,
+    plain,
+    signer_options,
+)
 from passport.core.types import ProcessOutput, Stage
 
 STAGES = [s.name for s in Stage]
@@ -65,14 +78,24 @@ def mint(
 
 @batch.command("offer")
 @click.argument("batch_id", type=int)
-@click.argument("to")
+@click.argument("to", type=ADDRESS)
 @click.option("--custody-only", is_flag=True, help="Hand over physical custody only (e.g. to a carrier).")
 @chain_options
 @signer_options
 def offer(batch_id: int, to: str, custody_only: bool, chain: ChainArgs, sender: SignerArgs) -> None:
-    """Offer BATCH_ID to TO, who must accept."""
+    """Offer BATCH_ID to TO (an address or an account name), who must accept. Refused before
+    sending when TO is not an active, unsanctioned member or an offer is already pending."""
     sdk = chain.sdk()
     account = sender.account()
+    receiver = sdk.consortium.member(to)
+    if not receiver.joined_at or not receiver.active or receiver.sanctioned:
+        why = "sanctioned" if receiver.sanctioned else "not an active member of the consortium"
+        raise click.ClickException(f"{to} is {why}: it could never accept batch {batch_id}")
+    pending = sdk.batches.offer_of(batch_id)
+    if pending is not None:
+        raise click.ClickException(
+            f"batch {batch_id} is already offered to {pending.to}; `passport batch cancel {batch_id}` first"
+        )
     (sdk.batches.offer_custody if custody_only else sdk.batches.offer)(account, batch_id, to)
     emit(
         chain.as_json,
@@ -81,19 +104,71 @@ def offer(batch_id: int, to: str, custody_only: bool, chain: ChainArgs, sender: 
     )
 
 
+@batch.command("cancel")
+@click.argument("batch_id", type=int)
+@chain_options
+@signer_options
+def cancel(batch_id: int, chain: ChainArgs, sender: SignerArgs) -> None:
+    """Withdraw BATCH_ID's pending offer (its holder or custodian)."""
+    sdk = chain.sdk()
+    pending = sdk.batches.offer_of(batch_id)
+    if pending is None:
+        raise click.ClickException(f"batch {batch_id} has no pending offer")
+    sdk.batches.cancel_offer(sender.account(), batch_id)
+    emit(
+        chain.as_json,
+        {"batchId": batch_id, "cancelledTo": pending.to},
+        f"withdrew the offer of batch {batch_id} to {pending.to}",
+    )
+
+
 @batch.command("accept")
 @click.argument("batch_id", type=int)
 @click.option(
-    "--measured-g", type=click.IntRange(min=0), required=True, help="Mass measured at receipt, grams."
+    "--measured",
+    "measured",
+    type=MASS,
+    default=None,
+    help="Mass measured at receipt, with its unit: 5000kg, 12.5t, 800g.",
 )
+@click.option("--measured-g", type=click.IntRange(min=1), default=None, help="The same, in grams.")
+@click.option("--yes", is_flag=True, help="Record a discrepancy beyond the tolerance without asking.")
 @chain_options
 @signer_options
-def accept(batch_id: int, measured_g: int, chain: ChainArgs, sender: SignerArgs) -> None:
-    """Accept a pending offer of BATCH_ID with the measured mass."""
+def accept(
+    batch_id: int,
+    measured: int | None,
+    measured_g: int | None,
+    yes: bool,
+    chain: ChainArgs,
+    sender: SignerArgs,
+) -> None:
+    """Accept a pending offer of BATCH_ID with the mass measured at receipt. A measurement
+    outside the hand-over tolerance is recorded for ever as a discrepancy: the recorded and
+    measured masses are shown and --yes (or a yes at the prompt) is needed."""
+    if (measured is None) == (measured_g is None):
+        raise click.UsageError("give the measured mass once: --measured 5000kg (or --measured-g 5000000)")
+    grams = measured if measured is not None else measured_g
+    assert grams is not None
     sdk = chain.sdk()
-    discrepancy = sdk.batches.accept(sender.account(), batch_id, measured_g)
+    recorded = sdk.batches.get(batch_id).mass_grams
+    tolerance = sdk.batches.mass_tolerance_bps()
+    deviation = abs(grams - recorded) * 10_000 / recorded if recorded else 0
+    if deviation > tolerance and not yes:
+        change = (grams - recorded) / recorded * 100 if recorded else 0.0
+        message = (
+            f"batch {batch_id}: recorded {recorded:,} g, measured {grams:,} g ({change:+.2f} %), beyond the "
+            f"{tolerance / 100:g} % hand-over tolerance: a discrepancy would be recorded for ever"
+        )
+        if not sys.stdin.isatty() or not click.confirm(message + ". Accept?", err=True):
+            raise click.ClickException(message + "; check the unit, or give --yes to record it")
+    discrepancy = sdk.batches.accept(sender.account(), batch_id, grams)
     note = " (weight discrepancy recorded)" if discrepancy else ""
-    emit(chain.as_json, {"batchId": batch_id, "discrepancy": discrepancy}, f"accepted batch {batch_id}{note}")
+    emit(
+        chain.as_json,
+        {"batchId": batch_id, "measuredGrams": grams, "recordedGrams": recorded, "discrepancy": discrepancy},
+        f"accepted batch {batch_id}: measured {grams:,} g against {recorded:,} g recorded{note}",
+    )
 
 
 @batch.command("split")
@@ -172,12 +247,17 @@ def taint(batch_id: int, reason: str, chain: ChainArgs, sender: SignerArgs) -> N
 @chain_options
 def show(batch_id: int, chain: ChainArgs) -> None:
     """A batch's on-chain record."""
-    b = chain.sdk().batches.get(batch_id)
+    sdk = chain.sdk()
+    b = sdk.batches.get(batch_id)
+    pending = sdk.batches.offer_of(batch_id)
     flags = ",".join(f.name or "" for f in type(b.flags) if f in b.flags) or "-"
+    offered = (
+        f", offered to {pending.to}{' (custody only)' if pending.custody_only else ''}" if pending else ""
+    )
     emit(
         chain.as_json,
-        b,
+        {**plain(b), "pendingOffer": plain(pending)},
         f"batch {b.batch_id}: {b.stage.name} {b.mass_grams:,} g at {b.grade_ppm:,} ppm W "
         f"({b.contained_tungsten_g:,.0f} g W), facility {b.facility_id} ({b.country}), "
-        f"owner {b.owner}, custodian {b.custodian}, flags {flags}",
+        f"owner {b.owner}, custodian {b.custodian}, flags {flags}{offered}",
     )

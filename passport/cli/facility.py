@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import click
 
-from passport.cli._common import ChainArgs, SignerArgs, chain_options, emit, hex32, signer_options
+from passport.cli._common import (
+    ADDRESS,
+    COUNTRY,
+    ChainArgs,
+    SignerArgs,
+    chain_options,
+    emit,
+    hex32,
+    signer_options,
+)
 from passport.cli.member import _proposal
 from passport.core.types import FacilityKind
 
@@ -15,8 +24,10 @@ def facility() -> None:
 
 
 @facility.command("add")
-@click.option("--operator", required=True, help="Member operating the facility.")
-@click.option("--country", required=True, help="ISO 3166-1 alpha-2 code of the site.")
+@click.option(
+    "--operator", type=ADDRESS, required=True, help="Member operating the facility (address or account name)."
+)
+@click.option("--country", type=COUNTRY, required=True, help="ISO 3166-1 alpha-2 code of the site.")
 @click.option(
     "--kind", type=click.Choice([k.name for k in FacilityKind], case_sensitive=False), required=True
 )

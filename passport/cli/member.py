@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from passport.cli._common import ChainArgs, SignerArgs, chain_options, emit, signer_options
+from passport.cli._common import ADDRESS, COUNTRY, ChainArgs, SignerArgs, chain_options, emit, signer_options
 from passport.core.types import Role, role_names
 
 
@@ -32,13 +32,13 @@ def member() -> None:
 
 
 @member.command("add")
-@click.argument("address")
+@click.argument("address", type=ADDRESS)
 @click.option(
     "--roles",
     required=True,
     help="Comma-separated: MINER,PROCESSOR,TRADER,CARRIER,CERTIFIER,REGULATOR,BUYER,ADMIN",
 )
-@click.option("--jurisdiction", required=True, help="ISO 3166-1 alpha-2 country code.")
+@click.option("--jurisdiction", type=COUNTRY, required=True, help="ISO 3166-1 alpha-2 country code.")
 @click.option("--no-execute", is_flag=True, help="Only propose, even when the threshold is 1.")
 @chain_options
 @signer_options
@@ -54,7 +54,7 @@ def add(
 
 
 @member.command("sanction")
-@click.argument("address")
+@click.argument("address", type=ADDRESS)
 @click.option("--lift", is_flag=True, help="Clear the sanction flag instead.")
 @chain_options
 @signer_options
@@ -66,7 +66,7 @@ def sanction(address: str, lift: bool, chain: ChainArgs, sender: SignerArgs) -> 
 
 
 @member.command("roles")
-@click.argument("address")
+@click.argument("address", type=ADDRESS)
 @click.option("--roles", required=True, help="The new comma-separated role list (replaces the old one).")
 @click.option("--no-execute", is_flag=True, help="Only propose, even when the threshold is 1.")
 @chain_options
@@ -78,7 +78,7 @@ def roles(address: str, roles: str, no_execute: bool, chain: ChainArgs, sender: 
 
 
 @member.command("accredit")
-@click.argument("certifier")
+@click.argument("certifier", type=ADDRESS)
 @click.option("--schema-id", type=int, required=True, help="Attestation schema the certifier may attest.")
 @click.option(
     "--days", type=click.IntRange(min=1), default=365, show_default=True, help="Accreditation length."
@@ -134,7 +134,7 @@ def execute(proposal_id: int, chain: ChainArgs, sender: SignerArgs) -> None:
 
 
 @member.command("show")
-@click.argument("address")
+@click.argument("address", type=ADDRESS)
 @chain_options
 def show(address: str, chain: ChainArgs) -> None:
     """A member's record."""

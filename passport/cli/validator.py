@@ -7,7 +7,7 @@ import binascii
 
 import click
 
-from passport.cli._common import ChainArgs, SignerArgs, chain_options, emit, signer_options, stdout
+from passport.cli._common import ADDRESS, ChainArgs, SignerArgs, chain_options, emit, signer_options, stdout
 from passport.cli.member import _proposal
 from passport.exceptions import NodeError, RpcError
 
@@ -64,7 +64,7 @@ def list_command(chain: ChainArgs) -> None:
 @click.option(
     "--pub-key", required=True, help="ed25519 public key, base64 (as in priv_validator_key.json) or hex."
 )
-@click.option("--account", required=True, help="The member the validator is bound to.")
+@click.option("--account", type=ADDRESS, required=True, help="The member the validator is bound to.")
 @click.option("--power", type=click.IntRange(1, 1_000_000), default=10, show_default=True)
 @click.option("--no-execute", is_flag=True, help="Only propose, even when the threshold is 1.")
 @chain_options
@@ -80,7 +80,7 @@ def propose_add(
 
 @validator.command("propose-remove")
 @click.option("--pub-key", required=True, help="ed25519 public key, base64 or hex.")
-@click.option("--account", required=True, help="The member the validator is bound to.")
+@click.option("--account", type=ADDRESS, required=True, help="The member the validator is bound to.")
 @click.option("--no-execute", is_flag=True, help="Only propose, even when the threshold is 1.")
 @chain_options
 @signer_options

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 from web3.types import TxReceipt
@@ -14,6 +15,15 @@ from passport.sdk.contracts import Contracts
 from passport.sdk.logs import receipt_events
 
 ZERO32 = b"\x00" * 32
+
+
+@dataclass(frozen=True, slots=True)
+class PendingOffer:
+    """An offer waiting for its receiver: title and custody, or custody only."""
+
+    to: str
+    custody_only: bool
+    offered_at: int  # seconds
 
 
 class BatchesApi:
@@ -96,6 +106,18 @@ class BatchesApi:
             ContractRevert: ``BatchNotFound`` for an unknown id.
         """
         return batch_from(batch_id, self._client.call(Call(self.contract, "batch", (batch_id,))))
+
+    def offer_of(self, batch_id: int) -> PendingOffer | None:
+        """The offer of ``batch_id`` waiting for acceptance, or None."""
+        to, custody_only, offered_at = self._client.call(Call(self.contract, "offerOf", (batch_id,)))
+        if int(str(to), 16) == 0:
+            return None
+        return PendingOffer(checksum(to), bool(custody_only), int(offered_at))
+
+    def mass_tolerance_bps(self) -> int:
+        """The hand-over tolerance: a measured mass further than this from the recorded one is
+        recorded as a discrepancy."""
+        return int(self._client.call(Call(self.contract, "massToleranceBps", ())))
 
     def parents(self, batch_id: int) -> list[int]:
         return [int(p) for p in self._client.call(Call(self.contract, "parentsOf", (batch_id,)))]

@@ -113,9 +113,20 @@ def test_batch_and_attestation_commands(anvil: Anvil, demo_dir: Path, tmp_path: 
         == 0
     )
     accepted = invoke(
-        "batch", "accept", str(batch_id), "--measured-g", "4000", "--dev-account", "carrier", *args, "--json"
+        "batch",
+        "accept",
+        str(batch_id),
+        "--measured-g",
+        "4000",
+        "--yes",
+        "--dev-account",
+        "carrier",
+        *args,
+        "--json",
     )
-    assert json.loads(accepted.stdout) == {"batchId": batch_id, "discrepancy": True}
+    assert json.loads(accepted.stdout) == {
+        "batchId": batch_id, "discrepancy": True, "measuredGrams": 4000, "recordedGrams": 5000
+    }  # fmt: skip
     shown = json.loads(invoke("batch", "show", str(batch_id), *args, "--json").stdout)
     assert shown["custodian"] == dev_accounts()[3].address and "DISCREPANCY" in shown["flags"]
     signed_file = tmp_path / "signed.json"
@@ -168,15 +179,18 @@ def test_errors_are_one_line(anvil: Anvil, demo_dir: Path, tmp_path: Path) -> No
         ),
         "ConsortiumMissingRole(account=",
     )
-    # Offers are checked where the batch moves: a non-member cannot accept.
-    assert run("batch", "offer", "6", OUTSIDER, "--dev-account", "refinery", *args).returncode == 0
+    # An offer to a non-member is refused before it is sent (it could never be accepted).
+    one_line_error(
+        run("batch", "offer", "6", OUTSIDER, "--dev-account", "refinery", *args),
+        "is not an active member of the consortium",
+    )
     one_line_error(
         run(
             "batch",
             "accept",
             "6",
             "--measured-g",
-            "1",
+            "3500000",
             "--keystore",
             str(tmp_path / "none.json"),
             *args,
@@ -308,21 +322,12 @@ def test_deploy_records_and_refuses_to_overwrite(anvil: Anvil, tmp_path: Path) -
         "member", "add", OUTSIDER, "--roles", "pilot", "--jurisdiction", "VN", "--dev-account", "admin", *args
     )
     assert bad_role.returncode == 2 and "unknown role 'PILOT'" in bad_role.stderr
-    one_line_error(
-        run(
-            "member",
-            "add",
-            OUTSIDER,
-            "--roles",
-            "buyer",
-            "--jurisdiction",
-            "vn",
-            "--dev-account",
-            "admin",
-            *args,
-        ),
-        "Consortium reverted: ConsortiumInvalidCountry(country=0x766e)",
+    # a country code in lower case is read as the code (the contract takes upper case only)
+    lower = run(
+        "member", "add", OUTSIDER, "--roles", "buyer", "--jurisdiction", "vn", "--dev-account", "admin", *args
     )
+    assert lower.returncode == 0, lower.stderr
+    assert "VN" in run("member", "show", OUTSIDER, *args).stdout
 
 
 def test_telemetry_anchor_and_prove(anvil: Anvil, demo_dir: Path, tmp_path: Path) -> None:
@@ -385,3 +390,64 @@ def test_governance_commands(anvil: Anvil, tmp_path: Path) -> None:
         run("member", "accredit", certifier, "--schema-id", "1", "--revoke", "--dev-account", "admin", *args),
         "ConsortiumNotAccredited(certifier=",
     )
+
+
+def test_offers_refused_before_sending_cancelled_and_accepted_with_units(
+    anvil: Anvil, demo_dir: Path
+) -> None:
+    args = chain_args(anvil, demo_dir)
+    minted = invoke(
+        "batch", "mint", "--facility", "1", "--stage", "ore", "--mass-g", "5000000", "--grade-ppm", "8000",
+        "--dev-account", "mine-a", *args, "--json",
+    )  # fmt: skip
+    batch_id = str(json.loads(minted.stdout)["batchId"])
+    mine_a = ["--dev-account", "mine-a", *args]
+
+    outsider = run("batch", "offer", batch_id, OUTSIDER, *mine_a)
+    one_line_error(outsider, "is not an active member of the consortium: it could never accept batch")
+    nobody = run("batch", "offer", batch_id, "nobody", *mine_a)
+    assert nobody.returncode == 2 and "Traceback" not in nobody.stderr
+    assert "'nobody' is neither an address (0x and 40 hex digits) nor an account name" in nobody.stderr
+    typo = run(
+        "batch",
+        "offer",
+        batch_id,
+        dev_accounts()[4].address.replace("F", "f", 1).replace("a", "A", 1),
+        *mine_a,
+    )
+    assert typo.returncode == 2 and "checksum does not match" in typo.stderr
+
+    assert run("batch", "offer", batch_id, "refinery", *mine_a).returncode == 0  # an account name
+    shown = json.loads(invoke("batch", "show", batch_id, *args, "--json").stdout)
+    assert shown["pendingOffer"]["to"] == dev_accounts()[4].address
+    said = " ".join(invoke("batch", "show", batch_id, *args).stdout.split())
+    assert "offered to " + dev_accounts()[4].address in said
+    again = run("batch", "offer", batch_id, "fab", *mine_a)
+    one_line_error(again, f"batch {batch_id} is already offered to {dev_accounts()[4].address}")
+    cancelled = invoke("batch", "cancel", batch_id, *mine_a, "--json")
+    assert json.loads(cancelled.stdout)["cancelledTo"] == dev_accounts()[4].address
+    one_line_error(run("batch", "cancel", batch_id, *mine_a), "has no pending offer")
+
+    assert run("batch", "offer", batch_id, "refinery", *mine_a).returncode == 0
+    refinery = ["--dev-account", "refinery", *args]
+    grams = run("batch", "accept", batch_id, "--measured", "5000g", *refinery)  # meant kg
+    one_line_error(
+        grams, "recorded 5,000,000 g, measured 5,000 g (-99.90 %), beyond the 0.5 % hand-over tolerance"
+    )
+    zero = run("batch", "accept", batch_id, "--measured-g", "0", *refinery)
+    assert zero.returncode == 2 and "Traceback" not in zero.stderr
+    unit = run("batch", "accept", batch_id, "--measured", "5000 lb", *refinery)
+    assert unit.returncode == 2 and "is not a mass with its unit" in unit.stderr
+    done = invoke("batch", "accept", batch_id, "--measured", "4,990kg", *refinery, "--json")
+    assert json.loads(done.stdout) == {
+        "batchId": int(batch_id), "discrepancy": False, "measuredGrams": 4_990_000, "recordedGrams": 5_000_000
+    }  # fmt: skip
+
+
+def test_member_and_facility_arguments_are_checked_before_sending(anvil: Anvil, demo_dir: Path) -> None:
+    args = [*chain_args(anvil, demo_dir), "--dev-account", "admin"]
+    country = run("member", "add", "auditor", "--roles", "BUYER", "--jurisdiction", "Vietnam", *args)
+    assert country.returncode == 2 and "Traceback" not in country.stderr
+    assert "'Vietnam' is not an ISO 3166-1 alpha-2 country code" in country.stderr
+    name = run("facility", "add", "--operator", "mine-c", "--country", "VN", "--kind", "MINE", *args)
+    assert name.returncode == 2 and "'mine-c' is neither an address" in name.stderr
