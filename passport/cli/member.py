@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
+
+if TYPE_CHECKING:
+    from passport.sdk.consortium import ProposalResult
 
 from passport.cli._common import ADDRESS, COUNTRY, ChainArgs, SignerArgs, chain_options, emit, signer_options
 from passport.core.types import Role, role_names
@@ -17,12 +22,21 @@ def roles_of(text: str) -> Role:
         ) from exc
 
 
-def _proposal(as_json: bool, result: object, what: str) -> None:
-    pid, executed = result.proposal_id, result.executed  # type: ignore[attr-defined]
+def _proposal(as_json: bool, result: ProposalResult, what: str) -> None:
+    """A proposal's outcome: its id, executed or awaiting approvals, the transaction (hash, block,
+    gas) and, for a facility, its new id."""
+    data: dict[str, object] = {"proposalId": result.proposal_id, "executed": result.executed}
+    data |= {"txHash": result.tx_hash, "block": result.block, "gasUsed": result.gas_used}
+    done = ""
+    if result.facility_id is not None:
+        data["facilityId"] = result.facility_id
+        done = f" (facility {result.facility_id})"
+    state = "executed" if result.executed else "awaits approvals"
     emit(
         as_json,
-        {"proposalId": pid, "executed": executed},
-        f"proposal {pid} {'executed' if executed else 'awaits approvals'}: {what}",
+        data,
+        f"proposal {result.proposal_id} {state}: {what}{done}\n"
+        f"  tx {result.tx_hash}, block {result.block}, gas {result.gas_used:,}",
     )
 
 

@@ -17,10 +17,15 @@ from passport.sdk.logs import receipt_events
 
 @dataclass(frozen=True, slots=True)
 class ProposalResult:
-    """A proposal and whether this call executed it."""
+    """A proposal and whether this call executed it, with the transaction that did the last of
+    it (the execution, else the proposal) and, for an executed facility, its new id."""
 
     proposal_id: int
     executed: bool
+    tx_hash: str = ""
+    block: int = 0
+    gas_used: int = 0
+    facility_id: int | None = None
 
 
 class ConsortiumApi:
@@ -38,10 +43,18 @@ class ConsortiumApi:
         receipt = self._client.transact(admin, call)
         created = receipt_events(receipt, "ProposalCreated")
         proposal_id = int(created[0]["proposalId"])
-        if execute and self.threshold() == 1:
-            self.execute(admin, proposal_id)
-            return ProposalResult(proposal_id, True)
-        return ProposalResult(proposal_id, False)
+        executed = execute and self.threshold() == 1
+        if executed:
+            receipt = self.execute(admin, proposal_id)
+        added = receipt_events(receipt, "FacilityAdded") if executed else []
+        return ProposalResult(
+            proposal_id,
+            executed,
+            "0x" + bytes(receipt["transactionHash"]).hex(),
+            int(receipt["blockNumber"]),
+            int(receipt["gasUsed"]),
+            int(added[0]["facilityId"]) if added else None,
+        )
 
     def propose_member(
         self, admin: LocalAccount, account: str, roles: Role, jurisdiction: str, execute: bool = True

@@ -315,7 +315,9 @@ def test_deploy_records_and_refuses_to_overwrite(anvil: Anvil, tmp_path: Path) -
         *args,
         "--json",
     )
-    assert json.loads(added.stdout) == {"proposalId": 1, "executed": True}
+    answer = json.loads(added.stdout)
+    assert (answer["proposalId"], answer["executed"]) == (1, True)
+    assert answer["txHash"].startswith("0x") and answer["block"] > 0 and answer["gasUsed"] > 21_000
     shown = invoke("member", "show", dev_accounts()[1].address, *args)
     assert "MINER,TRADER" in shown.stdout and "VN" in shown.stdout and "active" in shown.stdout
     bad_role = run(
@@ -451,3 +453,14 @@ def test_member_and_facility_arguments_are_checked_before_sending(anvil: Anvil, 
     assert "'Vietnam' is not an ISO 3166-1 alpha-2 country code" in country.stderr
     name = run("facility", "add", "--operator", "mine-c", "--country", "VN", "--kind", "MINE", *args)
     assert name.returncode == 2 and "'mine-c' is neither an address" in name.stderr
+    added = invoke(
+        "facility", "add", "--operator", "mine-a", "--country", "vn", "--kind", "MINE", *args, "--json"
+    )
+    answer = json.loads(added.stdout)
+    assert answer["executed"] and answer["facilityId"] >= 1 and answer["txHash"].startswith("0x")
+    said = " ".join(
+        invoke(
+            "facility", "add", "--operator", "mine-a", "--country", "VN", "--kind", "MINE", *args
+        ).stdout.split()
+    )
+    assert f"(facility {answer['facilityId'] + 1})" in said and "gas " in said
