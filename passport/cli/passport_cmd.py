@@ -26,7 +26,7 @@ from passport.core.policy import builtin_policies, load_policy
 from passport.core.policy import check as check_policy
 from passport.evidence import OfflineReport, verify_offline
 from passport.evidence.trust import AnyTrustAnchor, CometTrustAnchor, load_trust_anchor
-from passport.exceptions import PassportError, PassportFileInvalid
+from passport.exceptions import PassportError, PassportFileInvalid, RpcUnreachable
 
 # Loaded by the commands that need them, so that `passport verify` starts quickly: the UNTP and
 # EPCIS formats, labels, records and the SDK (web3).
@@ -384,7 +384,14 @@ def verify(
         _print_offline(file, report, doc, chain.as_json, anchor, verbose, judged=bool(judged))
         return
     doc = PassportDocument.load(file)
-    online = chain.sdk().verify(doc)
+    try:
+        sdk = chain.sdk()
+    except RpcUnreachable as exc:
+        raise click.ClickException(
+            f"{exc.url} does not answer, and without --trust the file is verified online: give "
+            "--trust ANCHOR (the consortium's trust anchor) to verify it offline from its evidence"
+        ) from exc
+    online = sdk.verify(doc)
     data = {
         "ok": online.ok,
         "batchId": online.batch_id,

@@ -464,3 +464,9 @@ def test_member_and_facility_arguments_are_checked_before_sending(anvil: Anvil, 
         ).stdout.split()
     )
     assert f"(facility {answer['facilityId'] + 1})" in said and "gas " in said
+
+
+def test_verify_without_a_node_says_to_give_the_trust_anchor(demo_dir: Path) -> None:
+    passport = next(demo_dir.glob("passport-wf6-batch-*.evidence.json"))
+    refused = run("verify", str(passport), "--rpc-url", f"http://127.0.0.1:{free_port()}")
+    one_line_error(refused, "give --trust ANCHOR (the consortium's trust anchor) to verify it offline")
