@@ -70,8 +70,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "verify": (
         "passport_cmd",
         "verify",
-        "Verify FILE (a passport, or a UNTP credential .jwt): offline against a trust "
-        "anchor (--trust), or by re-deriving every field from the chain.",
+        "Verify FILE (a passport, or a UNTP credential .jwt, or an EPCIS document): "
+        "offline against a trust anchor (--trust), or by re-deriving every field from the "
+        "chain.",
     ),
     "view": (
         "passport_cmd",
