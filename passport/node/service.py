@@ -28,7 +28,7 @@ from passport.node.consensus.sealer import SingleSealer
 from passport.node.mempool import Mempool
 from passport.node.metrics import NodeMetrics
 from passport.node.rpc import Methods
-from passport.node.rpc.codes import METHOD_NOT_FOUND
+from passport.node.rpc.codes import SERVER_ERROR
 from passport.node.server import Dispatcher, RpcServer
 from passport.node.store import LmdbStore
 
@@ -211,7 +211,7 @@ class Node:
         """
         light_block = getattr(self.consensus, "light_block", None)
         if light_block is None:
-            raise RpcError(METHOD_NOT_FOUND, "passport_lightBlock: this node does not run CometBFT")
+            raise RpcError(SERVER_ERROR, "passport_lightBlock: this node does not run CometBFT")
         result: dict[str, Any] | None = light_block(height)
         return result
 

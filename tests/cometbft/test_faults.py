@@ -156,7 +156,7 @@ def test_tampered_store_stops_that_node_only(network: Network) -> None:
         store.close()
     network.start_node(3)
     with Load(network, senders=2, targets=[0, 1]):
-        wait_for(lambda: running_pid(node3) is None, 90, "the tampered node to stop")
+        wait_for(lambda: running_pid(node3) is None, 150, "the tampered node to stop")
         before = heads(network, [0])[0] or 0
         wait_for(lambda: (heads(network, [0])[0] or 0) >= before + 3, 30, "the others to go on")
     log = node3.log_file.read_text(errors="replace")

@@ -82,6 +82,7 @@ REBROADCAST_SECONDS = 15.0
 RELAY_BATCH = 500
 APP_VERSION = 1
 BROADCAST_TIMEOUT = 30.0
+FATAL_STOP_SECONDS = 20.0
 APP_HASH_MISMATCH = re.compile(
     r"wrong Block\.Header\.AppHash\.\s+Expected ([0-9A-Fa-f]+), got ([0-9A-Fa-f]+)"
 )
@@ -234,6 +235,12 @@ def comet_rpc_batch(
     return out
 
 
+def _exit_after(seconds: float) -> None:  # pragma: no cover - only when a graceful stop hangs
+    time.sleep(seconds)
+    log.critical("the node did not stop within %.0f s of a fatal error: exiting now", seconds)
+    os._exit(1)
+
+
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
     """Linux: the child gets SIGKILL when the node process dies (kill -9 takes both)."""
     with contextlib.suppress(Exception):
@@ -345,10 +352,13 @@ class CometConsensus:
             self._server.close()
 
     def fatal(self, message: str) -> None:
-        """Stop the node: its state cannot follow the network."""
+        """Stop the node: its state cannot follow the network. The graceful stop (SIGTERM) gets
+        FATAL_STOP_SECONDS; past them the process exits at once (every commit is atomic, so an
+        abrupt exit loses nothing acknowledged)."""
         if self.halted is None:
             self.halted = message
             log.critical("%s; stopping this node", message)
+            threading.Thread(target=_exit_after, args=(FATAL_STOP_SECONDS,), daemon=True).start()
             os.kill(os.getpid(), signal.SIGTERM)
 
     def _diverged(self, ours: str, network: str) -> None:
