@@ -44,7 +44,8 @@ def export(out: Path, name: str, labels: tuple[str, ...], trusting_period: str, 
         if not sep or not is_address(account) or not text.strip():
             raise click.BadParameter(f"{label!r}: expected ACCOUNT=NAME (a 0x address)", param_hint="--label")
         named[account] = text.strip()
-    anchor = chain.sdk().trust_anchor(name, named, _duration(trusting_period))
+    period = _duration(trusting_period)  # refused before anything is sent
+    anchor = chain.sdk().trust_anchor(name, named, period)
     anchor.save(out)
     if isinstance(anchor, CometTrustAnchor):
         c = anchor.cometbft

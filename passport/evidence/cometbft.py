@@ -528,6 +528,21 @@ class Trusted:
     validators: ValidatorSet
 
 
+def _check_time_and_set(block: LightBlock, now: Time, what: str) -> None:
+    """The header is not from the future (beyond the clock drift), and the block's validator set
+    is the one its header names."""
+    u = block.header
+    if not u.time < Time(now.seconds + MAX_CLOCK_DRIFT_SECONDS, now.nanos):
+        raise ProofError(f"{what}.header.time", f"{u.time} is in the future (now {now})")
+    computed = block.validators.hash()
+    if u.validators_hash != computed:
+        raise ProofError(
+            f"{what}.validators",
+            f"hash to {computed.hex().upper()}, the header's validators_hash is "
+            f"{u.validators_hash.hex().upper()}",
+        )
+
+
 def verify(
     trusted: Trusted,
     untrusted: LightBlock,
@@ -552,14 +567,7 @@ def verify(
         raise ProofError(f"{what}.header.height", f"{u.height}, not after the trusted height {t.height}")
     if not u.time > t.time:
         raise ProofError(f"{what}.header.time", f"{u.time}, not after the trusted header's time {t.time}")
-    if not u.time < Time(now.seconds + MAX_CLOCK_DRIFT_SECONDS, now.nanos):
-        raise ProofError(f"{what}.header.time", f"{u.time} is in the future (now {now})")
-    if u.validators_hash != untrusted.validators.hash():
-        raise ProofError(
-            f"{what}.validators",
-            f"hash to {untrusted.validators.hash().hex().upper()}, the header's validators_hash is "
-            f"{u.validators_hash.hex().upper()}",
-        )
+    _check_time_and_set(untrusted, now, what)
     if u.height == t.height + 1:
         if u.validators_hash != t.next_validators_hash:
             raise ProofError(
@@ -585,15 +593,7 @@ def verify_vouched(
         raise ProofError(what, "no trusted validator set")
     chain_id = trusted[0].header.chain_id
     validate_signed_header(block, chain_id, what)
-    u = block.header
-    if not u.time < Time(now.seconds + MAX_CLOCK_DRIFT_SECONDS, now.nanos):
-        raise ProofError(f"{what}.header.time", f"{u.time} is in the future (now {now})")
-    if u.validators_hash != block.validators.hash():
-        raise ProofError(
-            f"{what}.validators",
-            f"hash to {block.validators.hash().hex().upper()}, the header's validators_hash is "
-            f"{u.validators_hash.hex().upper()}",
-        )
+    _check_time_and_set(block, now, what)
     live = [t for t in trusted if Time(t.header.time.seconds + trusting_period, t.header.time.nanos) > now]
     if not live:
         raise ProofError(
