@@ -214,7 +214,16 @@ class Resolver:
                     raise
                 raise NotFound from exc
             at_tier = load_tier(tier)
-            doc = self.sdk.export_with_evidence(batch_id, block, self._discloser(at_tier), at_tier.tier)
+            discloser = self._discloser(at_tier)
+            # Without a vault there is nothing to disclose and no tier to promise; with one, what
+            # it lacks is listed in the passport (tier_missing) and the verdict says so.
+            doc = self.sdk.export_with_evidence(
+                batch_id, block, discloser, at_tier if discloser else None, allow_missing=True
+            )
+            if doc.tier_missing:
+                log.warning(
+                    "batch %d at the %s tier: the vault lacks %s", batch_id, tier, ", ".join(doc.tier_missing)
+                )
             passport = json.loads(doc.to_json())
             page = render_page(passport, json.loads(self._trust_json), page_title(passport)).encode()
             exported = Exported(doc, page, doc.to_json().encode())

@@ -108,6 +108,12 @@ def show(batch_id: int, tier: str | None, vault_dir: Path, chain: ChainArgs) -> 
     help="A CometBFT network: the buyer's trust anchor (trust-anchor@2); the evidence carries the "
     "light-client path from its height, and the export is checked against it.",
 )
+@click.option(
+    "--allow-missing",
+    is_flag=True,
+    help="With --tier: export even when the vault lacks records or fields the tier reveals; they "
+    "are listed in the file (tier_missing) and the verdict says the passport is incomplete.",
+)
 @vault_option
 @signer_options
 @chain_options
@@ -122,6 +128,7 @@ def export(
     attestation_uid: str | None,
     did_web: str | None,
     trust_file: Path | None,
+    allow_missing: bool,
     vault_dir: Path,
     sender: SignerArgs,
     chain: ChainArgs,
@@ -137,6 +144,8 @@ def export(
 
     if tier is not None and not evidence:
         raise click.UsageError("--tier needs the evidence: the disclosures' roots are proven by it")
+    if allow_missing and tier is None:
+        raise click.UsageError("--allow-missing goes with --tier")
     if fmt != "passport" and not evidence:
         raise click.UsageError(f"--format {fmt} embeds the evidence; drop --no-evidence")
     if (fmt == "untp-dcc") != (attestation_uid is not None):
@@ -162,12 +171,14 @@ def export(
         if tier is None:
             doc = sdk.export_with_evidence(batch_id, block, (), None, members, trust=trust)
         else:
-            at_tier, vault = load_tier(tier), Vault(vault_dir)
+            at_tier, vault = load_tier(tier), Vault.existing(vault_dir)
 
             def disclose(document: PassportDocument) -> list[Disclosure]:
                 return sdk.records.share(vault, document, at_tier).disclosures
 
-            doc = sdk.export_with_evidence(batch_id, block, disclose, at_tier.tier, members, trust=trust)
+            doc = sdk.export_with_evidence(
+                batch_id, block, disclose, at_tier, members, trust=trust, allow_missing=allow_missing
+            )
     else:
         doc = sdk.passport_for(batch_id, block).versioned()
     assert doc.version is not None

@@ -19,7 +19,7 @@ import rlp
 from pydantic import BaseModel, ConfigDict, Field
 
 from passport.core.files import JsonFile
-from passport.records.disclosure import Disclosure
+from passport.records.disclosure import Disclosure, Tier
 
 KIND = "mineral-passport/passport@1"
 Hex32 = str
@@ -315,6 +315,9 @@ class Version(_Model):
     method: Literal["sha256(rfc8785(claims))"] = "sha256(rfc8785(claims))"
 
 
+UNCLAIMED = {"evidence", "version", "tier", "tier_spec", "tier_missing", "disclosures", "readings"}
+
+
 class PassportDocument(JsonFile):
     kind: Literal["mineral-passport/passport@1"] = "mineral-passport/passport@1"
     chain: ChainRef
@@ -338,6 +341,18 @@ class PassportDocument(JsonFile):
         description="SHA-256 of the RFC 8785 form of the claims: equal for equal passport versions",
     )
     tier: str | None = Field(default=None, description="the disclosure tier the passport was exported at")
+    tier_spec: Tier | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="the tier's rules (which fields of which records it reveals): the verifier checks "
+        "that every lineage record on chain is disclosed with those fields; a shipped tier's must equal it",
+    )
+    tier_missing: list[str] = Field(
+        default_factory=list,
+        exclude_if=lambda value: not value,
+        description="records (\"facility 3\") or fields (\"facility 3 licence.number\") the tier names but "
+        "the exporter did not have: the passport is marked incomplete at its tier",
+    )
     disclosures: list[Disclosure] = Field(
         default_factory=list,
         description="revealed and withheld fields of the lineage's member, facility and batch records",
@@ -350,7 +365,7 @@ class PassportDocument(JsonFile):
     def claims(self) -> dict[str, Any]:
         """The document without its evidence and disclosures: what verification re-derives."""
         return self.model_dump(
-            mode="json", exclude={"evidence", "version", "tier", "disclosures", "readings"}
+            mode="json", exclude=UNCLAIMED
         )
 
     def record_subjects(self) -> set[tuple[str, str]]:

@@ -16,7 +16,7 @@ from passport.core.derive import derive, history_counts, process_ids
 from passport.core.document import ChainRef, PassportDocument, version_hash
 from passport.core.policy import PolicyResult, check, load_policy
 from passport.evidence import layout
-from passport.evidence.disclosed import check_disclosures
+from passport.evidence.disclosed import check_disclosures, check_tier, tier_rules
 from passport.evidence.proven import ProofError, ProvenChain, ProvenData, read_chain_data
 from passport.evidence.quorum import Quorum
 from passport.evidence.quorum import check as check_quorum
@@ -54,6 +54,9 @@ class OfflineReport:
     completeness: dict[str, str] = field(default_factory=dict)
     policies: list[PolicyResult] = field(default_factory=list)
     quorum: Quorum | None = None  # a CometBFT network's: who committed the anchor block
+    tier: str | None = None  # the disclosure tier the passport names, checked
+    tier_fingerprint: str | None = None  # sha256 of its rules (RFC 8785)
+    tier_complete: bool = True  # False when the exporter marked records of the tier missing
 
     @property
     def ok(self) -> bool:
@@ -211,6 +214,13 @@ def verify_offline(
         fail(Failure(f"evidence.completeness.{name}", "the file states a list the evidence does not cover"))
     for where, why in check_disclosures(chain, derived, document.disclosures):
         fail(Failure(where, why))
+    refused_tier, incomplete = check_tier(chain, derived, document)
+    report.failures += [Failure(where, why) for where, why in refused_tier]
+    report.notes += incomplete
+    rules, _ = tier_rules(document)
+    if rules is not None:
+        report.tier, report.tier_fingerprint = rules.tier, rules.fingerprint()
+        report.tier_complete = not incomplete
     for where, why in check_readings(chain, derived, document.readings):
         fail(Failure(where, why))
     if document.version is not None and document.version.hash != version_hash(document):

@@ -12,11 +12,13 @@ proofs (``passport passport verify``).
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import json
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+import rfc8785
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from passport.core.files import JsonFile
@@ -159,6 +161,15 @@ class Tier(_Model):
 
     def patterns(self, kind: str) -> list[str]:
         return list(self.reveal.get(kind, []))  # type: ignore[call-overload]
+
+    def reveals(self, kind: str, path: str) -> bool:
+        """Whether this tier reveals the field ``path`` of a ``kind`` record."""
+        return _matches(path, self.patterns(kind))
+
+    def fingerprint(self) -> str:
+        """``sha256:`` and the SHA-256 of the tier's RFC 8785 form: names the tier's rules, so a
+        buyer can compare them with the tier agreed."""
+        return "sha256:" + hashlib.sha256(rfc8785.dumps(self.model_dump(mode="json"))).hexdigest()
 
 
 def builtin_tiers() -> list[str]:

@@ -137,3 +137,32 @@ def salt_record(
         else:
             fields[path] = SaltedField(value=value, salt="0x" + secrets.token_bytes(SALT_BYTES).hex())
     return SaltedRecord(kind=kind, subject=subject, fields=fields)
+
+
+@cache
+def required_paths(kind: str) -> frozenset[str]:
+    """Field paths every valid ``kind`` record has: the schema's required properties, followed
+    into required objects (local ``$ref`` resolved), as ``flatten`` names them."""
+    root = schema(kind)
+
+    def resolve(node: Mapping[str, Any]) -> Mapping[str, Any]:
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/"):
+            target: Any = root
+            for part in ref[2:].split("/"):
+                target = target[part]
+            return resolve(target)
+        return node
+
+    def walk(node: Mapping[str, Any], prefix: str) -> set[str]:
+        out: set[str] = set()
+        properties = node.get("properties", {})
+        for name in node.get("required", []):
+            child = resolve(properties.get(name, {}))
+            if child.get("type") == "object" and child.get("properties") and child.get("required"):
+                out |= walk(child, f"{prefix}{name}.")
+            elif child.get("type") != "object":
+                out.add(f"{prefix}{name}")
+        return out
+
+    return frozenset(walk(root, ""))

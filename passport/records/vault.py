@@ -75,6 +75,17 @@ class Vault:
         if not marker.exists():
             self._write(marker, (FORMAT + "\n").encode())
 
+    @classmethod
+    def existing(cls, root: Path) -> Vault:
+        """The vault at ``root``, which must already be one (for reading: nothing is created).
+
+        Raises:
+            RecordError: ``root`` is not a vault.
+        """
+        if not (root / "VERSION").is_file():
+            raise RecordError(f"vault {root}", "not a vault (no VERSION file): give the vault that holds the records")
+        return cls(root)
+
     # ---------------------------------------------------------------- atomic files
 
     def _write(self, path: Path, data: bytes) -> None:

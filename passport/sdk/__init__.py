@@ -12,7 +12,7 @@ from eth_account.signers.local import LocalAccount
 from passport.core.document import PassportDocument, Weighing
 from passport.core.policy import Policy, PolicyResult, check, load_policy
 from passport.evidence.trust import AnyTrustAnchor, CometTrustAnchor
-from passport.records.disclosure import Disclosure
+from passport.records.disclosure import Disclosure, Tier
 from passport.sdk.assembly import assemble
 from passport.sdk.attestations import AttestationRequest, AttestationsApi, SignedAttestation, sign_attestation
 from passport.sdk.batches import BatchesApi
@@ -61,15 +61,16 @@ class Sdk:
         batch_id: int,
         block: int | None = None,
         disclosures: Sequence[Disclosure] | Callable[[PassportDocument], Sequence[Disclosure]] = (),
-        tier: str | None = None,
+        tier: str | Tier | None = None,
         members: Sequence[str] = (),
         readings: Sequence[Weighing] = (),
         trust: CometTrustAnchor | None = None,
+        allow_missing: bool = False,
     ) -> PassportDocument:
         """The passport with the proofs that let a buyer verify it offline, and the disclosures
-        given; see :func:`passport.sdk.evidence.export_with_evidence`."""
+        given, checked against ``tier``; see :func:`passport.sdk.evidence.export_with_evidence`."""
         return export_with_evidence(
-            self.contracts, batch_id, block, disclosures, tier, members, readings, trust
+            self.contracts, batch_id, block, disclosures, tier, members, readings, trust, allow_missing
         )
 
     def trust_anchor(

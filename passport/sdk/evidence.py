@@ -26,14 +26,15 @@ from passport.core.derive import ChainData, derive
 from passport.core.document import Evidence, PassportDocument, ReceiptRef, Weighing
 from passport.core.types import BatchFlag
 from passport.evidence import layout
-from passport.evidence.disclosed import check_disclosures
+from passport.core.events import topic
+from passport.evidence.disclosed import check_disclosures, tier_gaps
 from passport.evidence.proven import ProofError, ProvenChain, read_chain_data
 from passport.evidence.quorum import check as check_quorum
 from passport.evidence.trust import AnyTrustAnchor, CometTrustAnchor, ContractAnchor, TrustAnchor
 from passport.evidence.verify import active_member, completeness
 from passport.evidence.weighed import check_readings
 from passport.exceptions import SdkError
-from passport.records.disclosure import Disclosure
+from passport.records.disclosure import Disclosure, Tier, load_tier
 from passport.sdk import quorum
 from passport.sdk.assembly import gather
 from passport.sdk.contracts import Contracts
@@ -249,10 +250,11 @@ def export_with_evidence(
     batch_id: int,
     block: int | None = None,
     disclosures: Sequence[Disclosure] | Callable[[PassportDocument], Sequence[Disclosure]] = (),
-    tier: str | None = None,
+    tier: str | Tier | None = None,
     members: Sequence[str] = (),
     readings: Sequence[Weighing] = (),
     trust: CometTrustAnchor | None = None,
+    allow_missing: bool = False,
 ) -> PassportDocument:
     """``batch_id``'s passport at ``block`` (default: latest) with the evidence that proves it,
     and ``disclosures`` (made at ``tier``; or a function of the passport that makes them, so the
@@ -262,10 +264,18 @@ def export_with_evidence(
     recorded. On a CometBFT network the headers are proven by commits (``passport.sdk.quorum``),
     the anchor block's reached from ``trust``'s height when it is given, and checked against it.
 
+    ``tier`` (a shipped tier's name, a tier file, or a ``Tier``) is a promise the verifier
+    checks: every lineage record on chain disclosed with the fields the tier reveals. Its rules
+    travel in the file (``tier_spec``); the proofs that show which records are on chain (every
+    lineage member's profile root, every lineage batch's appended document roots) are included.
+
     Raises:
         ContractRevert: ``BatchNotFound``.
-        SdkError: the node's proofs do not reproduce its own answers (refused, nothing written).
+        SdkError: the node's proofs do not reproduce its own answers, or ``disclosures`` lack
+            records or fields ``tier`` reveals (named; with ``allow_missing`` the passport is
+            exported with them listed in ``tier_missing`` instead). Nothing is written then.
     """
+    rules = load_tier(tier) if isinstance(tier, str) else tier
     try:
         _Rpc(contracts).one("eth_getProof", [contracts.passport.address, [], "latest"])
     except Exception as exc:  # a provider may raise rather than answer with an error
@@ -279,14 +289,25 @@ def export_with_evidence(
         disclosures = disclosures(document)
     collector = _Collector(contracts, data)
     c = data.chain.consortium
+    lineage_members = {s for k, s in document.record_subjects() if k == "member"}
+    profiles = {checksum(d.subject) for d in disclosures if d.kind == "member"}
+    if rules is not None and rules.patterns("member"):
+        profiles |= {checksum(m) for m in lineage_members}
     collector.storage(
         collector.planned_slots()
-        + [(c, layout.profile_root_slot(d.subject)) for d in disclosures if d.kind == "member"]
+        + [(c, layout.profile_root_slot(m)) for m in sorted(profiles)]
         + [(c, layout.member_record_slot(m)) for m in members]
         + [(c, layout.telemetry_anchor_slot(w.window.root)) for w in readings]
         + [(c, layout.device_slot(w.reading.device)) for w in readings]
     )
-    appended = sorted({d.anchor_tx for d in disclosures if d.anchor_tx is not None})
+    appended_txs = {d.anchor_tx for d in disclosures if d.anchor_tx is not None}
+    if rules is not None and rules.patterns("batch"):  # the verifier finds each batch's latest root
+        ids = [n.batch_id.to_bytes(32, "big") for n in document.lineage.nodes]
+        logs = contracts.client.get_logs(
+            [data.chain.passport], [topic("BatchDocumentsAdded"), ids], data.chain.as_of_block
+        )
+        appended_txs |= {str(log["transactionHash"]) for log in logs}
+    appended = sorted(appended_txs)
     appended_blocks = [
         int(r["blockNumber"], 16)
         for r in collector.rpc.many([("eth_getTransactionReceipt", [h]) for h in appended])
@@ -343,6 +364,18 @@ def export_with_evidence(
     refused = check_disclosures(chain, derived, list(disclosures))
     if refused:
         raise SdkError(f"a disclosure does not verify against the chain: {refused[0][0]}: {refused[0][1]}")
+    missing: list[str] = []
+    if rules is not None:
+        gaps, broken = tier_gaps(chain, derived, list(disclosures), rules)
+        if broken:
+            raise SdkError(f"the tier's proofs are incomplete: {broken[0][0]}: {broken[0][1]}")
+        missing = [item for item, _ in gaps]
+        if gaps and not allow_missing:
+            raise SdkError(
+                f"the disclosures lack what the {rules.tier} tier reveals (export with the vault that "
+                "holds them, or allow missing records to mark the passport incomplete): "
+                + "; ".join(f"{item}: {why}" for item, why in gaps)
+            )
     weighed = check_readings(chain, derived, list(readings))
     if weighed:
         raise SdkError(
@@ -364,7 +397,9 @@ def export_with_evidence(
     return document.model_copy(
         update={
             "evidence": bundle(statements, Evidence.pack(*parts())),
-            "tier": tier,
+            "tier": None if rules is None else rules.tier,
+            "tier_spec": rules,
+            "tier_missing": missing,
             "disclosures": list(disclosures),
             "readings": list(readings),
         }

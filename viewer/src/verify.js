@@ -43,7 +43,7 @@ export function sealSigner(chainId, blockHash, seal) {
 }
 
 export function claims(doc) {
-  const { evidence, version, tier, disclosures, readings, ...rest } = doc;
+  const { evidence, version, tier, tier_spec, tier_missing, disclosures, readings, ...rest } = doc;
   return rest;
 }
 
