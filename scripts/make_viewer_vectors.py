@@ -11,8 +11,9 @@ failure's ``where`` (prefix) and a part of its reason. There are two good passpo
 demo's WF6 at the buyer and public tiers) and one tampered passport or anchor per kind of
 tampering: a claim of each list, a header, a seal, each kind of trie proof (account, storage,
 receipt, transaction), an omitted receipt, a completeness statement, the version hash, each part
-of a disclosure, each part of a device reading, and an anchor with another validator or another
-code hash.
+of a disclosure, each part of a device reading, each promise of the buyer tier (a record or a
+revealed field taken away, weaker rules under the tier's name), and an anchor with another
+validator or another code hash.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from eth_hash.auto import keccak
 
 from passport.core.document import Evidence, PassportDocument
 from passport.evidence import TrustAnchor, verify_offline
+from passport.records.disclosure import Disclosure, load_tier
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "viewer" / "test" / "vectors"
@@ -53,10 +55,88 @@ def flip(data: bytes, at: int) -> bytes:
     return data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1 :]
 
 
+def tier_vectors(buyer: dict[str, Any], add: Any) -> None:
+    """A tier is a promise: each record and each revealed field the buyer tier names, taken away,
+    fails naming it; a shipped tier's name over weaker rules fails; a gap the exporter marked
+    missing verifies, as incomplete."""
+
+    def without(pred: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        doc = copy.deepcopy(buyer)
+        gone = next(d for d in doc["disclosures"] if pred(d))
+        doc["disclosures"].remove(gone)
+        return doc, gone
+
+    for kind in ("facility", "batch", "member"):
+        doc, gone = without(lambda d, kind=kind: d["kind"] == kind)
+        add(
+            f"tier-{kind}-dropped",
+            f"a {kind}'s disclosure removed from a buyer-tier passport",
+            doc,
+            f"tier buyer: {kind} {gone['subject']}",
+            "not disclosed",
+        )
+    doc = copy.deepcopy(buyer)
+    at = next(n for n, d in enumerate(doc["disclosures"]) if "licence.number" in d["revealed"])
+    d = Disclosure.model_validate(doc["disclosures"][at])
+    doc["disclosures"][at] = d.restricted([p for p in d.revealed if p != "licence.number"]).model_dump(mode="json")
+    add(
+        "tier-field-withheld",
+        "a field the buyer tier reveals moved to the withheld leaves (the disclosure itself still holds)",
+        doc,
+        f"tier buyer: facility {d.subject} licence.number",
+        "withheld",
+    )
+    doc = copy.deepcopy(buyer)
+    weak = load_tier("buyer").model_dump(mode="json")
+    weak["reveal"]["facility"] = [p for p in weak["reveal"]["facility"] if not p.startswith("licence")]
+    doc["tier_spec"] = weak
+    add("tier-spec-weakened", "the shipped buyer tier's name over weaker rules", doc, "tier_spec", "shipped")
+    doc = copy.deepcopy(buyer)
+    doc["tier"] = "fab-special"
+    add("tier-unknown", "a tier neither shipped nor carried in the file", doc, "tier", "not a shipped tier")
+    doc, gone = without(lambda d: d["kind"] == "facility")
+    doc["tier_missing"] = [f"facility {gone['subject']}"]
+    add("good-tier-incomplete", "a record the exporter lacked, marked missing: verifies, incomplete", doc, None)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--from", dest="source", type=Path, default=ROOT / "build" / "demo")
+    parser.add_argument(
+        "--tier-only",
+        action="store_true",
+        help="(re)write only the tier-* vectors, from the committed good-buyer vector",
+    )
     args = parser.parse_args()
+    if args.tier_only:
+        committed = json.loads((OUT / "good-buyer.json").read_text())
+        trust_json = json.loads((OUT / committed["trust"]).read_text())
+        written: list[dict[str, Any]] = []
+
+        def add_tier(name: str, description: str, doc: dict[str, Any], where: str | None, reason: str = "") -> None:
+            failures = check(doc, trust_json)
+            if where is None:
+                assert not failures, f"{name}: {failures}"
+            else:
+                assert any(w.startswith(where) and reason in r for w, r in failures), f"{name}: {failures}"
+            written.append(
+                {
+                    "name": name,
+                    "description": description,
+                    "trust": committed["trust"],
+                    "passport": doc,
+                    "expect": {"ok": where is None, "where": where, "reason": reason},
+                }
+            )
+
+        tier_vectors(committed["passport"], add_tier)
+        ours = {v["name"] for v in written}
+        names = [n for n in json.loads((OUT / "index.json").read_text()) if n not in ours and not n.startswith("tier-")]
+        for v in written:
+            (OUT / f"{v['name']}.json").write_text(json.dumps(v, sort_keys=True, separators=(",", ":")) + "\n")
+        (OUT / "index.json").write_text(json.dumps(names + [v["name"] for v in written], indent=2) + "\n")
+        print(f"wrote {len(written)} tier vectors to {OUT.relative_to(ROOT)}")
+        return
     buyer = json.loads((args.source / "passport-wf6-batch-7.buyer.json").read_text())
     public = json.loads((args.source / "passport-wf6-batch-7.public.json").read_text())
     trust = json.loads((args.source / "consortium.trust.json").read_text())
@@ -231,6 +311,7 @@ def main() -> None:
     add(
         "reading-lot-proof", "a reading's proof to its lot's document root removed", doc, f"{label} lot_proof"
     )
+    tier_vectors(buyer, add)
     add(
         "anchor-other-validator",
         "the trust anchor names another validator",

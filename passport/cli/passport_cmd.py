@@ -494,6 +494,11 @@ def _print_offline(
         "completeness": report.completeness,
         "policies": report.policies,
         "tier": doc.tier if doc else None,
+        "tierCheck": (
+            {"name": report.tier, "fingerprint": report.tier_fingerprint, "complete": report.tier_complete}
+            if report.tier is not None
+            else None
+        ),
         "disclosures": [
             {"record": d.label(), "revealed": sorted(d.revealed), "withheld": sorted(d.withheld)}
             for d in (doc.disclosures if doc else [])
@@ -551,13 +556,20 @@ def _print_offline(
             )
         for note in report.notes:
             line(f"  note: {note}")
-        if doc is not None and doc.disclosures and report.ok:
+        if doc is not None and report.ok and (doc.disclosures or report.tier is not None):
             fields = sum(len(d.revealed) for d in doc.disclosures)
             withheld = sum(len(d.withheld) for d in doc.disclosures)
             line(
-                f"  disclosed      tier {doc.tier}: {len(doc.disclosures)} records, {fields} fields "
+                f"  disclosed      tier {doc.tier or 'none'}: {len(doc.disclosures)} records, {fields} fields "
                 f"proven against their on-chain roots, {withheld} withheld"
             )
+            if report.tier is not None:
+                kept = (
+                    "every lineage record on chain disclosed with every field the tier reveals"
+                    if report.tier_complete
+                    else "INCOMPLETE: the exporter marked records missing (notes above)"
+                )
+                line(f"{' ' * 17}tier {report.tier} ({report.tier_fingerprint[:23]}…): {kept}")
         if verbose:
             for name, statement in report.completeness.items():
                 line(f"  {name}: {statement}")

@@ -12,11 +12,14 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
+from passport._utils.addresses import checksum
 from passport.cli import cli
 from passport.cli.render import lineage_tree, policy_table
 from passport.core.document import PassportDocument
 from passport.core.policy import check, load_policy
 from passport.evidence import verify_offline
+from passport.exceptions import PassportError
+from passport.records.disclosure import Disclosure, load_tier
 from tests.evidence.conftest import Exported, chain_args
 from tests.evidence.test_offline import _fails, _mutate, _repacked, _tampered
 
@@ -184,3 +187,85 @@ def test_export_at_a_tier_from_the_cli(node_export: Exported, tmp_path: Path) ->
     )
     assert refused.exit_code == 2 and "--tier needs the evidence" in refused.output
     json.loads(out.read_text())
+
+
+def _shown(d: Disclosure) -> str:
+    return f"member {checksum(d.subject)}" if d.kind == "member" else d.label()
+
+
+def test_every_disclosure_and_revealed_field_of_the_tier_is_required(node_export: Exported) -> None:
+    """The buyer tier is a promise: drop any disclosure, or withhold (or delete) any revealed
+    field, and verification fails naming the record or the field."""
+    buyer = _doc(node_export, "buyer")
+    assert buyer.tier_spec is not None and buyer.tier_spec.tier == "buyer" and not buyer.tier_missing
+    report = verify_offline(buyer, node_export.trust)
+    assert report.ok and report.tier == "buyer" and report.tier_complete
+    assert report.tier_fingerprint == load_tier("buyer").fingerprint()
+    assert sorted({d.kind for d in buyer.disclosures}) == ["batch", "facility", "member"]
+    checked = 0
+    for n, d in enumerate(buyer.disclosures):
+        others = buyer.disclosures[:n] + buyer.disclosures[n + 1 :]
+        failures = verify_offline(buyer.model_copy(update={"disclosures": others}), node_export.trust).failures
+        assert any(f.where == f"tier buyer: {_shown(d)}" and "not disclosed" in f.reason for f in failures), (
+            d.label(),
+            failures,
+        )
+        for path in sorted(d.revealed):
+            withheld = d.restricted([p for p in d.revealed if p != path])
+            doc = buyer.model_copy(update={"disclosures": [*others[:n], withheld, *others[n:]]})
+            failures = verify_offline(doc, node_export.trust).failures
+            assert [str(f) for f in failures] == [
+                f"tier buyer: {_shown(d)} {path}: withheld, but the buyer tier reveals it"
+            ], failures
+            deleted = d.model_copy(update={"revealed": {p: f for p, f in d.revealed.items() if p != path}})
+            doc = buyer.model_copy(update={"disclosures": [*others[:n], deleted, *others[n:]]})
+            failures = verify_offline(doc, node_export.trust).failures
+            assert any(d.label() in f.where or _shown(d) in f.where for f in failures), failures
+            checked += 1
+    assert checked == sum(len(d.revealed) for d in buyer.disclosures) > 50
+
+
+def test_tier_rules_travel_and_a_shipped_name_cannot_be_weakened(node_export: Exported) -> None:
+    buyer = _doc(node_export, "buyer")
+    weaker = buyer.tier_spec.model_copy(update={"reveal": {**buyer.tier_spec.reveal, "batch": []}})  # type: ignore[union-attr]
+    failures = verify_offline(buyer.model_copy(update={"tier_spec": weaker}), node_export.trust).failures
+    assert [f.where for f in failures] == ["tier_spec"] and "shipped 'buyer' tier" in failures[0].reason
+    custom = weaker.model_copy(update={"tier": "fab-intake"})
+    doc = buyer.model_copy(update={"tier": "fab-intake", "tier_spec": custom})
+    report = verify_offline(doc, node_export.trust)
+    assert report.ok and report.tier == "fab-intake" and report.tier_fingerprint == custom.fingerprint()
+    failures = verify_offline(doc.model_copy(update={"tier_spec": None}), node_export.trust).failures
+    assert [f.where for f in failures] == ["tier"] and "not a shipped tier" in failures[0].reason
+
+
+def test_export_at_a_tier_refuses_a_vault_that_lacks_records(node_export: Exported, tmp_path: Path) -> None:
+    args = chain_args(node_export)
+    wf6 = str(node_export.result.batches["wf6"])
+    runner = CliRunner()
+    common = ["passport", "export", wf6, "--tier", "buyer", *args]
+    not_vault = tmp_path / "documents"
+    not_vault.mkdir()
+    refused = runner.invoke(cli, [*common, "--vault", str(not_vault), "--out", str(tmp_path / "a.json")])
+    assert isinstance(refused.exception, PassportError) and "not a vault" in str(refused.exception)
+    assert not (tmp_path / "a.json").exists() and list(not_vault.iterdir()) == []
+    upstream = str(node_export.out / "vaults" / "mine-a")  # holds its own records, not the fab's lineage
+    out = tmp_path / "b.json"
+    refused = runner.invoke(cli, [*common, "--vault", upstream, "--out", str(out)])
+    assert isinstance(refused.exception, PassportError), refused.output  # main(): one line, exit 1
+    assert "lack what the buyer tier reveals" in str(refused.exception)
+    assert "facility 3" in str(refused.exception) and not out.exists()
+    allowed = runner.invoke(cli, [*common, "--vault", upstream, "--allow-missing", "--out", str(out)])
+    assert allowed.exit_code == 0, allowed.output
+    doc = PassportDocument.load(out)
+    assert "facility 3" in doc.tier_missing
+    report = verify_offline(doc, node_export.trust)
+    assert report.ok and not report.tier_complete
+    assert any("facility 3" in note and "marked missing" in note for note in report.notes)
+    shown = runner.invoke(cli, ["verify", str(out), "--trust", str(node_export.out / "consortium.trust.json")])
+    assert shown.exit_code == 0 and "INCOMPLETE" in shown.output, shown.output
+    unmarked = doc.model_copy(update={"tier_missing": [m for m in doc.tier_missing if m != "facility 3"]})
+    failures = verify_offline(unmarked, node_export.trust).failures
+    assert [f.where for f in failures] == ["tier buyer: facility 3"]
+    overmarked = doc.model_copy(update={"tier_missing": [*doc.tier_missing, "facility 99"]})
+    failures = verify_offline(overmarked, node_export.trust).failures
+    assert [f.where for f in failures] == ["tier_missing"]

@@ -143,3 +143,13 @@ def test_view_refuses_a_passport_without_evidence_or_a_bad_anchor(tmp_path: Path
         )
         assert done.returncode == 1 and message in done.stderr, done.stderr
         assert "Traceback" not in done.stderr and not out.exists()
+
+
+def test_the_tier_promise_is_on_the_first_screen(pages: dict[str, dict[str, Any]]) -> None:
+    assert "Disclosed at the buyer tier" in pages["good-buyer"]["banner"]
+    assert "every lineage record on chain is disclosed" in pages["good-buyer"]["banner"]
+    incomplete = pages["good-tier-incomplete"]
+    assert incomplete["banner"].startswith("Authentic") and "INCOMPLETE" in incomplete["banner"]
+    assert "marked missing by the exporter" in incomplete["banner"]
+    dropped = pages["tier-facility-dropped"]
+    assert any(f.startswith("tier buyer: facility ") and "not disclosed" in f for f in dropped["failures"])

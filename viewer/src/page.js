@@ -36,6 +36,15 @@ function anchorLine(report) {
     `Trust anchor: ${a.name}, ${report.validators} validator${report.validators === 1 ? '' : 's'}, genesis ${g.slice(0, 10)}…${g.slice(-6)}, fingerprint ${a.fingerprint.slice(0, 23)}… (compare with the consortium's)`);
 }
 
+function tierLine(report) {
+  const t = report.tier;
+  if (!t) return null;
+  return h('div', { id: 'tier', class: `note ${t.complete ? '' : 'fail'}`, 'data-complete': String(t.complete) },
+    `Disclosed at the ${t.name} tier (${t.fingerprint.slice(0, 23)}…): `,
+    t.complete ? 'every lineage record on chain is disclosed with every field the tier reveals'
+      : 'INCOMPLETE, the exporter lacked records the tier reveals (see the notes)');
+}
+
 /** The second answer, under the first: compliant or not, each policy with its description. */
 function compliance(report) {
   if (!report.ok || !report.policies.length) return null;
@@ -56,6 +65,7 @@ function banner(report) {
       ` against ${report.consortium} (${report.validators} validator${report.validators === 1 ? '' : 's'}) at block ${report.as_of_block}, ${date(report.as_of_time)}`,
       report.quorum ? h('div', { id: 'quorum', class: 'note' }, `Block ${report.as_of_block} committed by the consortium's validators: ${describeQuorum(report.quorum)}.`) : null,
       anchorLine(report),
+      tierLine(report),
       report.notes.length ? h('div', { class: 'note' }, report.notes.join('; ')) : null);
   }
   return h('div', { id: 'verdict', class: 'verdict bad', role: 'alert' },
@@ -106,7 +116,8 @@ function render(doc, report, app) {
       h('dt', {}, 'Holder'), h('dd', {}, names.member(p.owner)),
       h('dt', {}, 'Custodian'), h('dd', {}, names.member(p.custodian)),
       h('dt', {}, 'Made at'), h('dd', {}, names.facility(p.facility_id, p.country)),
-      h('dt', {}, 'Tier'), h('dd', {}, doc.tier ?? 'full'),
+      h('dt', {}, 'Tier'), h('dd', {}, doc.tier == null ? 'none (no disclosures promised)'
+        : `${doc.tier}${report.tier ? (report.tier.complete ? ', checked complete' : ', incomplete') : ''}`),
       doc.version ? [h('dt', {}, 'Version'), h('dd', { class: 'mono' }, short(doc.version.hash))] : null)),
     section('Policies', 'policies', report.policies.length
       ? table(['Policy', 'Result', 'Reasons'], report.policies.map((r) => [

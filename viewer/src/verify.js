@@ -8,7 +8,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { ProofError, keccak, concat, word, utf8ToBytes, checksum, hex0x, sha256Hex } from './util.js';
 import { ProvenChain } from './proven.js';
 import { derive, historyCounts, processIds, relevant } from './derive.js';
-import { checkDisclosures } from './disclosure.js';
+import { checkDisclosures, checkTier, tierFingerprint } from './disclosure.js';
 import { checkReadings } from './weighed.js';
 import { BUILTIN, checkPolicy } from './policy.js';
 import * as layout from './layout.js';
@@ -233,7 +233,7 @@ export async function verifyOffline(doc, trustFile, policies = DEFAULT_POLICIES)
   const report = {
     anchor: { name: trust.name, genesis_hash: trust.genesis_hash, fingerprint: anchorFingerprint(trustFile) },
     batch_id: doc?.product?.batch_id ?? null, as_of_block: doc?.chain?.as_of_block ?? null, as_of_time: null,
-    consortium: trust.name, validators: trust.validators.length, sealed: trust.sealed, quorum: null,
+    consortium: trust.name, validators: trust.validators.length, sealed: trust.sealed, quorum: null, tier: null,
     failures: [], notes: [], completeness: {}, policies: [], counts: {},
   };
   const fail = (where, reason) => report.failures.push({ where, reason });
@@ -300,6 +300,10 @@ async function verifyInto(doc, trust, policies, report, fail) {
   }
   const disclosures = doc.disclosures ?? [];
   for (const [where, why] of await checkDisclosures(chain, { ...derived, chain: derivedRef }, disclosures)) fail(where, why);
+  const [refusedTier, incomplete, tier] = await checkTier(chain, { ...derived, chain: derivedRef }, doc);
+  for (const [where, why] of refusedTier) fail(where, why);
+  report.notes.push(...incomplete);
+  if (tier) report.tier = { name: tier.tier, fingerprint: tierFingerprint(tier), complete: !incomplete.length, description: tier.description };
   for (const [where, why] of await checkReadings(chain, { ...derived, chain: derivedRef }, doc.readings ?? [])) fail(where, why);
   report.counts = {
     records: disclosures.length,
