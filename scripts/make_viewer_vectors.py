@@ -78,7 +78,9 @@ def tier_vectors(buyer: dict[str, Any], add: Any) -> None:
     doc = copy.deepcopy(buyer)
     at = next(n for n, d in enumerate(doc["disclosures"]) if "licence.number" in d["revealed"])
     d = Disclosure.model_validate(doc["disclosures"][at])
-    doc["disclosures"][at] = d.restricted([p for p in d.revealed if p != "licence.number"]).model_dump(mode="json")
+    doc["disclosures"][at] = d.restricted([p for p in d.revealed if p != "licence.number"]).model_dump(
+        mode="json"
+    )
     add(
         "tier-field-withheld",
         "a field the buyer tier reveals moved to the withheld leaves (the disclosure itself still holds)",
@@ -96,7 +98,12 @@ def tier_vectors(buyer: dict[str, Any], add: Any) -> None:
     add("tier-unknown", "a tier neither shipped nor carried in the file", doc, "tier", "not a shipped tier")
     doc, gone = without(lambda d: d["kind"] == "facility")
     doc["tier_missing"] = [f"facility {gone['subject']}"]
-    add("good-tier-incomplete", "a record the exporter lacked, marked missing: verifies, incomplete", doc, None)
+    add(
+        "good-tier-incomplete",
+        "a record the exporter lacked, marked missing: verifies, incomplete",
+        doc,
+        None,
+    )
 
 
 def main() -> None:
@@ -113,7 +120,9 @@ def main() -> None:
         trust_json = json.loads((OUT / committed["trust"]).read_text())
         written: list[dict[str, Any]] = []
 
-        def add_tier(name: str, description: str, doc: dict[str, Any], where: str | None, reason: str = "") -> None:
+        def add_tier(
+            name: str, description: str, doc: dict[str, Any], where: str | None, reason: str = ""
+        ) -> None:
             failures = check(doc, trust_json)
             if where is None:
                 assert not failures, f"{name}: {failures}"
@@ -131,9 +140,15 @@ def main() -> None:
 
         tier_vectors(committed["passport"], add_tier)
         ours = {v["name"] for v in written}
-        names = [n for n in json.loads((OUT / "index.json").read_text()) if n not in ours and not n.startswith("tier-")]
+        names = [
+            n
+            for n in json.loads((OUT / "index.json").read_text())
+            if n not in ours and not n.startswith("tier-")
+        ]
         for v in written:
-            (OUT / f"{v['name']}.json").write_text(json.dumps(v, sort_keys=True, separators=(",", ":")) + "\n")
+            (OUT / f"{v['name']}.json").write_text(
+                json.dumps(v, sort_keys=True, separators=(",", ":")) + "\n"
+            )
         (OUT / "index.json").write_text(json.dumps(names + [v["name"] for v in written], indent=2) + "\n")
         print(f"wrote {len(written)} tier vectors to {OUT.relative_to(ROOT)}")
         return

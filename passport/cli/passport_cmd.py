@@ -560,7 +560,8 @@ def _print_offline(
             fields = sum(len(d.revealed) for d in doc.disclosures)
             withheld = sum(len(d.withheld) for d in doc.disclosures)
             line(
-                f"  disclosed      tier {doc.tier or 'none'}: {len(doc.disclosures)} records, {fields} fields "
+                f"  disclosed      tier {doc.tier or 'none'}: {len(doc.disclosures)} records, "
+                f"{fields} fields "
                 f"proven against their on-chain roots, {withheld} withheld"
             )
             if report.tier is not None:

@@ -350,7 +350,7 @@ class PassportDocument(JsonFile):
     tier_missing: list[str] = Field(
         default_factory=list,
         exclude_if=lambda value: not value,
-        description="records (\"facility 3\") or fields (\"facility 3 licence.number\") the tier names but "
+        description='records ("facility 3") or fields ("facility 3 licence.number") the tier names but '
         "the exporter did not have: the passport is marked incomplete at its tier",
     )
     disclosures: list[Disclosure] = Field(
@@ -364,9 +364,7 @@ class PassportDocument(JsonFile):
 
     def claims(self) -> dict[str, Any]:
         """The document without its evidence and disclosures: what verification re-derives."""
-        return self.model_dump(
-            mode="json", exclude=UNCLAIMED
-        )
+        return self.model_dump(mode="json", exclude=UNCLAIMED)
 
     def record_subjects(self) -> set[tuple[str, str]]:
         """(kind, subject) of every record the passport may disclose, subjects lower-cased: its

@@ -87,7 +87,9 @@ def tier_rules(document: PassportDocument) -> tuple[Tier | None, list[tuple[str,
     spec = document.tier_spec
     if spec is None:
         if shipped is None:
-            return None, [("tier", f"{document.tier!r} is not a shipped tier and the file carries no tier_spec")]
+            return None, [
+                ("tier", f"{document.tier!r} is not a shipped tier and the file carries no tier_spec")
+            ]
         return shipped, []
     if spec.tier != document.tier:
         return None, [("tier_spec.tier", f"{spec.tier!r}, but the file's tier is {document.tier!r}")]
@@ -134,10 +136,14 @@ def tier_gaps(
             member = checksum(subject)
             try:
                 word = chain.storage(
-                    derived.chain.consortium, layout.profile_root_slot(member), f"member {member} profile root"
+                    derived.chain.consortium,
+                    layout.profile_root_slot(member),
+                    f"member {member} profile root",
                 )
             except ProofError as exc:
-                broken.append((exc.what, exc.reason + f" (the {tier.tier} tier needs every lineage member's)"))
+                broken.append(
+                    (exc.what, exc.reason + f" (the {tier.tier} tier needs every lineage member's)")
+                )
                 continue
             if word:
                 require("member", member, "0x" + word.to_bytes(32, "big").hex(), f"member {member}")
@@ -170,7 +176,10 @@ def tier_gaps(
         for path in sorted(required_paths(d.kind)):
             if tier.reveals(d.kind, path) and path not in d.revealed and path not in d.withheld:
                 gaps.append(
-                    (f"{shown} {path}", f"every {d.kind} record has it and the {tier.tier} tier reveals it; absent")
+                    (
+                        f"{shown} {path}",
+                        f"every {d.kind} record has it and the {tier.tier} tier reveals it; absent",
+                    )
                 )
     return gaps, broken
 

@@ -83,7 +83,9 @@ class Vault:
             RecordError: ``root`` is not a vault.
         """
         if not (root / "VERSION").is_file():
-            raise RecordError(f"vault {root}", "not a vault (no VERSION file): give the vault that holds the records")
+            raise RecordError(
+                f"vault {root}", "not a vault (no VERSION file): give the vault that holds the records"
+            )
         return cls(root)
 
     # ---------------------------------------------------------------- atomic files

@@ -377,5 +377,18 @@ def _topic(value: Any) -> Any:
 
 
 def _reason(exc: BaseException) -> str:
+    """The cause in a few words: the innermost OS error (connection refused, name unknown) when
+    there is one, not the HTTP library's retry summary around it."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror[0].lower() + cause.strerror[1:]
+        cause = cause.__cause__ or cause.__context__
+    for arg in getattr(exc, "args", ()):
+        reason = getattr(arg, "reason", None)  # urllib3's MaxRetryError(pool, url, reason)
+        if isinstance(reason, BaseException) and reason is not exc:
+            return _reason(reason)
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__

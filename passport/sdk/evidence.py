@@ -24,9 +24,9 @@ from passport._utils.addresses import checksum
 from passport.core.compare import diff
 from passport.core.derive import ChainData, derive
 from passport.core.document import Evidence, PassportDocument, ReceiptRef, Weighing
+from passport.core.events import topic
 from passport.core.types import BatchFlag
 from passport.evidence import layout
-from passport.core.events import topic
 from passport.evidence.disclosed import check_disclosures, tier_gaps
 from passport.evidence.proven import ProofError, ProvenChain, read_chain_data
 from passport.evidence.quorum import check as check_quorum

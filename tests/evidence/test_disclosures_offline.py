@@ -205,7 +205,9 @@ def test_every_disclosure_and_revealed_field_of_the_tier_is_required(node_export
     checked = 0
     for n, d in enumerate(buyer.disclosures):
         others = buyer.disclosures[:n] + buyer.disclosures[n + 1 :]
-        failures = verify_offline(buyer.model_copy(update={"disclosures": others}), node_export.trust).failures
+        failures = verify_offline(
+            buyer.model_copy(update={"disclosures": others}), node_export.trust
+        ).failures
         assert any(f.where == f"tier buyer: {_shown(d)}" and "not disclosed" in f.reason for f in failures), (
             d.label(),
             failures,
@@ -261,7 +263,9 @@ def test_export_at_a_tier_refuses_a_vault_that_lacks_records(node_export: Export
     report = verify_offline(doc, node_export.trust)
     assert report.ok and not report.tier_complete
     assert any("facility 3" in note and "marked missing" in note for note in report.notes)
-    shown = runner.invoke(cli, ["verify", str(out), "--trust", str(node_export.out / "consortium.trust.json")])
+    shown = runner.invoke(
+        cli, ["verify", str(out), "--trust", str(node_export.out / "consortium.trust.json")]
+    )
     assert shown.exit_code == 0 and "INCOMPLETE" in shown.output, shown.output
     unmarked = doc.model_copy(update={"tier_missing": [m for m in doc.tier_missing if m != "facility 3"]})
     failures = verify_offline(unmarked, node_export.trust).failures
