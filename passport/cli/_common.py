@@ -127,14 +127,21 @@ def chain_options(fn: F) -> F:
         show_default=True,
         help="JSON-RPC endpoint (env PASSPORT_RPC_URL).",
     )
-    @click.option("--network", default="local", show_default=True, help="Name of the deployment record set.")
+    @click.option(
+        "--network",
+        envvar="PASSPORT_NETWORK",
+        default="local",
+        show_default=True,
+        help="Name of the deployment record set (env PASSPORT_NETWORK).",
+    )
     @click.option(
         "--deployments",
         "deployments_dir",
+        envvar="PASSPORT_DEPLOYMENTS",
         type=click.Path(file_okay=False, path_type=Path),
         default=Path("deployments"),
         show_default=True,
-        help="Directory of deployment records.",
+        help="Directory of deployment records (env PASSPORT_DEPLOYMENTS).",
     )
     @json_option
     @wraps(fn)
@@ -218,16 +225,38 @@ def signer(keystore: Path | None, dev: str | None) -> LocalAccount:
     return load_keystore(keystore, password)
 
 
+CLIENTS_KEY = "passport.clients"
+
+
 def connect(rpc_url: str) -> Client:
     from passport.sdk import Client
 
-    return Client.connect(rpc_url)
+    client = Client.connect(rpc_url)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:  # emit() reports the transactions this command sent
+        ctx.meta.setdefault(CLIENTS_KEY, []).append(client)
+    return client
 
 
 def sdk_for(rpc_url: str, network: str, deployments_dir: Path) -> Sdk:
     from passport.sdk import Sdk
 
     return Sdk.attach(connect(rpc_url), deployments_dir, network)
+
+
+def sent_transactions() -> list[dict[str, Any]]:
+    """Hash, block and gas of every transaction the current command sent."""
+    ctx = click.get_current_context(silent=True)
+    clients = ctx.meta.get(CLIENTS_KEY, []) if ctx is not None else []
+    return [
+        {
+            "hash": "0x" + bytes(r["transactionHash"]).hex(),
+            "block": int(r["blockNumber"]),
+            "gasUsed": int(r["gasUsed"]),
+        }
+        for client in clients
+        for r in client.sent
+    ]
 
 
 def plain(value: Any) -> Any:
@@ -252,13 +281,24 @@ def plain(value: Any) -> Any:
 
 
 def emit(as_json: bool, data: Any, human: Callable[[], None] | str) -> None:
-    """One JSON document with --json; otherwise the human rendering."""
+    """One JSON document with --json; otherwise the human rendering. A command that sent
+    transactions reports each one's hash, block and gas (``transactions`` in the JSON)."""
+    sent = sent_transactions()
     if as_json:
+        if sent and isinstance(data, dict):
+            data = {**data, "transactions": sent}
         click.echo(json.dumps(plain(data), indent=2, sort_keys=True))
-    elif isinstance(human, str):
+        return
+    if isinstance(human, str):
         stdout.print(human, highlight=False)
     else:
         human()
+    for tx in sent:
+        stdout.print(
+            f"  tx {tx['hash']} in block {tx['block']}, gas {tx['gasUsed']:,}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def int_list(text: str) -> list[int]:

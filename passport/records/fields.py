@@ -22,7 +22,6 @@ from importlib import resources
 from typing import Any, Literal
 
 import rfc8785
-from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ConfigDict, Field
 
 from passport.core.merkle import StandardTree, standard_leaf_hash
@@ -77,6 +76,8 @@ def validate(kind: str, record: Any) -> None:
     """Raises RecordError naming every field that breaks ``kind``'s JSON Schema."""
     if kind not in KINDS:
         raise RecordError(kind, f"unknown record kind (expected one of {', '.join(KINDS)})")
+    from jsonschema import Draft202012Validator  # 60 ms; reading and verifying never validate
+
     validator = Draft202012Validator(schema(kind))
     errors = sorted(validator.iter_errors(record), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:

@@ -59,6 +59,7 @@ class Client:
         self.w3 = w3
         self.url = url
         self.rpc_round_trips = 0
+        self.sent: list[TxReceipt] = []  # receipts of the transactions this client sent, in order
         self._nonces: dict[str, int] = {}
         self.w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
         provider = self.w3.provider
@@ -135,6 +136,7 @@ class Client:
         self._nonces[sender] = params["nonce"] + 1
         if receipt["status"] != 1:
             raise self._explain_failure(tx, receipt)
+        self.sent.append(receipt)
         return receipt
 
     def _next_nonce(self, address: str) -> int:

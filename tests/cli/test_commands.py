@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -441,9 +442,22 @@ def test_offers_refused_before_sending_cancelled_and_accepted_with_units(
     unit = run("batch", "accept", batch_id, "--measured", "5000 lb", *refinery)
     assert unit.returncode == 2 and "is not a mass with its unit" in unit.stderr
     done = invoke("batch", "accept", batch_id, "--measured", "4,990kg", *refinery, "--json")
-    assert json.loads(done.stdout) == {
+    answer = json.loads(done.stdout)
+    [tx] = answer.pop("transactions")  # every write says what it sent
+    assert (
+        tx["hash"].startswith("0x") and len(tx["hash"]) == 66 and tx["block"] > 0 and tx["gasUsed"] > 21_000
+    )
+    assert answer == {
         "batchId": int(batch_id), "discrepancy": False, "measuredGrams": 4_990_000, "recordedGrams": 5_000_000
     }  # fmt: skip
+    said = invoke("batch", "offer", batch_id, "fab", "--dev-account", "refinery", *args).stdout
+    assert re.search(r"tx 0x[0-9a-f]{64} in block \d+, gas [\d,]+", said), said
+    env = {"PASSPORT_DEPLOYMENTS": str(demo_dir / "deployments"), "PASSPORT_NETWORK": "demo"}
+    by_env = run("batch", "show", batch_id, "--rpc-url", anvil.url, "--json", env=env)
+    assert (
+        by_env.returncode == 0
+        and json.loads(by_env.stdout)["pendingOffer"]["to"] == dev_accounts()[6].address
+    )
 
 
 def test_member_and_facility_arguments_are_checked_before_sending(anvil: Anvil, demo_dir: Path) -> None:
