@@ -45,6 +45,7 @@ if TYPE_CHECKING:
         VerificationReport,
         sign_attestation,
     )
+    from passport.sdk.accounts import create_keystore, dev_signer, load_keystore, signer
     from passport.toolchain import Artifact, artifact_names, load_artifact
 
 # The SDK (web3) and the toolchain (py-solc-x) load on first use, so that ``passport.evidence``
@@ -58,6 +59,7 @@ _LAZY = {
         "passport.sdk",
     ),
     **dict.fromkeys(("Artifact", "artifact_names", "load_artifact"), "passport.toolchain"),
+    **dict.fromkeys(("create_keystore", "dev_signer", "load_keystore", "signer"), "passport.sdk.accounts"),
 }  # fmt: skip
 
 
@@ -110,6 +112,10 @@ __all__ = [
     "VerificationReport",
     "__version__",
     "artifact_names",
+    "create_keystore",
+    "dev_signer",
     "load_artifact",
+    "load_keystore",
     "sign_attestation",
+    "signer",
 ]

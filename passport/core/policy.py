@@ -86,6 +86,11 @@ class PolicyResult:
     reasons: list[str]
     tier: str | None = None  # the disclosure tier of the passport checked
 
+    @property
+    def ok(self) -> bool:
+        """``passed``, under the name every result of the SDK uses (reports, verifications)."""
+        return self.passed
+
 
 def builtin_policies() -> list[str]:
     return sorted(

@@ -14,7 +14,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from passport._utils.dev import DEV_MNEMONIC, DEV_ROLES, PASSWORD_ENV, dev_account, dev_accounts
-from passport.exceptions import KeystoreError
+from passport.exceptions import KeystoreError, SdkError
 
 __all__ = [
     "DEV_MNEMONIC",
@@ -23,8 +23,44 @@ __all__ = [
     "create_keystore",
     "dev_account",
     "dev_accounts",
+    "dev_signer",
     "load_keystore",
+    "signer",
 ]
+
+
+def dev_signer(name: str | int) -> LocalAccount:
+    """A development account by the demo role it plays (``"admin"``, ``"mine-a"``, ``"fab"``, …:
+    ``DEV_ROLES``) or by index: the standard test mnemonic's, funded on anvil and on
+    ``passport node start --dev``. For development chains only: its key is public.
+
+    Raises:
+        SdkError: an unknown name or a negative index.
+    """
+    if isinstance(name, int) and not isinstance(name, bool):
+        if name < 0:
+            raise SdkError(f"dev account {name}: the index must be 0 or more")
+        return dev_account(name)
+    if name not in DEV_ROLES:
+        raise SdkError(f"unknown dev account {name!r}; the names are {', '.join(DEV_ROLES)}")
+    return dev_account(DEV_ROLES.index(name))
+
+
+def signer(
+    keystore: Path | None = None, *, dev: str | int | None = None, password: str | None = None
+) -> LocalAccount:
+    """The account that signs: a keystore (its password given, else from ``$PASSPORT_PASSWORD``)
+    or a development account (``dev``, see :func:`dev_signer`); exactly one of them.
+
+    Raises:
+        SdkError: neither or both given; KeystoreError: the keystore unreadable or the password wrong.
+    """
+    if (keystore is None) == (dev is None):
+        raise SdkError("a signer needs a keystore or a dev account name, exactly one of them")
+    if keystore is not None:
+        return load_keystore(Path(keystore), password)
+    assert dev is not None
+    return dev_signer(dev)
 
 
 def create_keystore(path: Path, password: str, account: LocalAccount | None = None) -> LocalAccount:
