@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -78,14 +79,27 @@ def lineage_tree(doc: PassportDocument) -> Tree:
         for d in doc.disclosures:
             branch = records.add(f"{d.kind} {d.subject}")
             for path, field in d.revealed.items():
-                branch.add(f"{path}: {field.value}")
-            if d.withheld:
-                branch.add(f"[dim]withheld: {', '.join(d.withheld)}[/]")
+                branch.add(f"{path}: {escape(readable(field.value))}")
+            for path in d.withheld:
+                branch.add(f"[dim]{path}: withheld[/]")
     root.add(
         f"[dim]as of block {doc.chain.as_of_block} ({doc.chain.as_of_block_hash[:18]}...)"
         f" on chain {doc.chain.chain_id}[/]"
     )
     return root
+
+
+def readable(value: object) -> str:
+    """A disclosed value as a reader reads it: a file by name, type, size and hash; a list joined."""
+    if isinstance(value, dict) and "sha256" in value:
+        size = int(value.get("size", 0))
+        return (
+            f"{value.get('name', 'file')} ({value.get('mediaType', '?')}, {size:,} bytes, "
+            f"sha256 {str(value['sha256'])[:8]}…)"
+        )
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
 
 
 def policy_table(results: list[PolicyResult]) -> Table:

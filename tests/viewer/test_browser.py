@@ -59,6 +59,15 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]
     )
     other = (VECTORS / "trust-other-validator.json").read_text()
     jobs.append({**good, "name": "dropped-anchor", "drop": [{"name": "other.trust.json", "text": other}]})
+    jobs.append(
+        {
+            **good,
+            "name": "picked-anchor",
+            "width": 390,
+            "height": 844,
+            "pick": [{"name": "other.json", "text": other}],
+        }
+    )
     results = open_pages(jobs, tmp)
     return {job["name"]: result for job, result in zip(jobs, results, strict=True)}
 
@@ -153,3 +162,31 @@ def test_the_tier_promise_is_on_the_first_screen(pages: dict[str, dict[str, Any]
     assert "marked missing by the exporter" in incomplete["banner"]
     dropped = pages["tier-facility-dropped"]
     assert any(f.startswith("tier buyer: facility ") and "not disclosed" in f for f in dropped["failures"])
+
+
+def test_a_picked_trust_anchor_is_checked_instead(pages: dict[str, dict[str, Any]]) -> None:
+    page = pages["picked-anchor"]  # a phone: no drag and drop, a file picker
+    assert page["verdict"] == "failed"
+    assert any("a validator not in the anchor's set" in f for f in page["failures"])
+
+
+def test_names_records_and_words_read_as_written(pages: dict[str, dict[str, Any]]) -> None:
+    for name in ("good-buyer", "phone"):
+        assert pages[name]["brokenWords"] == [], (name, pages[name]["brokenWords"])
+    page = pages["good-buyer"]
+    doc = vector("good-buyer.json")["passport"]
+    labels = page["graphLabels"]  # lineage boxes by site name
+    assert (
+        "Mine A" in labels
+        and "Mine B · tainted" in labels
+        and not any(x.startswith("facility") for x in labels)
+    )
+    rows = page["records"]
+    revealed = sum(len(d["revealed"]) for d in doc["disclosures"])
+    withheld = sum(len(d["withheld"]) for d in doc["disclosures"])
+    assert len(rows) == revealed + withheld and sum(r[2] == "withheld" for r in rows) == withheld
+    assay = [r for r in rows if r[1] == "documents.assayCertificate"]
+    assert assay and all("bytes, sha256 " in r[2] and "{" not in r[2] for r in assay)  # a file, not a dict
+    block = doc["chain"]["as_of_block"]
+    assert f"operator sanctioned (at block {block})" in page["sanctions"]
+    assert sorted(page["custodyTx"]) == sorted(c["tx"] for c in doc["custody"])

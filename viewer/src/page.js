@@ -75,6 +75,41 @@ function banner(report) {
     report.failures.length > 200 ? h('div', {}, `… and ${report.failures.length - 200} more`) : null);
 }
 
+/** A site's disclosed name, short enough for a lineage box; else its id. */
+function siteLabel(names, id) {
+  const name = names.field('facility', id, 'name');
+  if (name === null || name === WITHHELD) return `facility ${id}`;
+  return name.length > 14 ? `${name.slice(0, 13)}…` : name;
+}
+
+/** What the file says about a site's sanction, at the passport's block. */
+function sanction(f, block) {
+  const who = [f.sanctioned ? 'site' : null, f.operator_sanctioned ? 'operator' : null].filter(Boolean);
+  return who.length ? h('span', { class: 'fail' }, `${who.join(' and ')} sanctioned (at block ${block})`) : 'no';
+}
+
+/** A disclosed value as a reader reads it: a file by name, type, size and hash; a list joined. */
+function readable(value) {
+  if (value && typeof value === 'object' && !Array.isArray(value) && 'sha256' in value) {
+    return `${value.name ?? 'file'} (${value.mediaType ?? '?'}, ${Number(value.size ?? 0).toLocaleString('en-GB')} bytes, sha256 ${short(value.sha256)})`;
+  }
+  if (Array.isArray(value)) return value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(', ');
+  if (value && typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+function records(doc, names) {
+  const rows = [];
+  for (const d of doc.disclosures ?? []) {
+    const what = d.kind === 'member' ? names.member(d.subject) : d.kind === 'facility' ? siteLabel(names, Number(d.subject)) : `batch #${d.subject}`;
+    for (const [path, f] of Object.entries(d.revealed ?? {}).sort()) rows.push([`${d.kind} ${what}`, path, readable(f.value)]);
+    for (const path of Object.keys(d.withheld ?? {}).sort()) rows.push([`${d.kind} ${what}`, path, h('em', { class: 'withheld' }, 'withheld')]);
+  }
+  return rows.length
+    ? [table(['Record', 'Field', 'Value'], rows), h('p', { class: 'legend' }, 'Each value is proven against its record\'s root on chain; a withheld field is committed in that root but not shown at this tier.')]
+    : [h('p', {}, 'No records are disclosed with this passport.')];
+}
+
 function graph(doc, names) {
   const { nodes, edges } = doc.lineage;
   const placed = layoutDag(nodes.map((n) => n.batch_id), edges, doc.product.batch_id);
@@ -96,7 +131,7 @@ function graph(doc, names) {
       h('svg:rect', { width: W, height: H, rx: 6 }),
       h('svg:text', { x: 8, y: 18, class: 'stage' }, `#${n.batch_id} ${n.stage}`),
       h('svg:text', { x: 8, y: 34 }, `${kg(n.mass_grams)} · ${n.country}`),
-      h('svg:text', { x: 8, y: 50, class: 'small' }, `facility ${n.facility_id}${n.tainted ? ' · tainted' : ''}`),
+      h('svg:text', { x: 8, y: 50, class: 'small' }, `${siteLabel(names, n.facility_id)}${n.tainted ? ' · tainted' : ''}`),
       h('svg:title', {}, names.facility(n.facility_id, n.country))));
   }
   return h('div', { class: 'pan', id: 'lineage-pan', tabindex: 0 }, svg);
@@ -128,11 +163,12 @@ function render(doc, report, app) {
       h('p', { class: 'legend' }, 'Solid lines: processing steps; dashed: splits. Red: tainted. Drag or swipe to pan.')),
     section('Countries per step', 'countries', table(['Step', 'Countries'],
       Object.entries(doc.stage_countries).map(([step, cs]) => [step, cs.join(', ')]))),
-    section('Custody', 'custody', table(['Time', 'Batch', 'Event', 'From', 'To', 'Measured'],
+    section('Custody', 'custody', table(['Time', 'Batch', 'Event', 'From', 'To', 'Measured', 'Block, tx'],
       doc.custody.map((c) => [date(c.time), `#${c.batch_id}`,
         c.type === 'discrepancy' ? h('span', { class: 'fail' }, `discrepancy (recorded ${kg(c.recorded_grams)})`) : c.type + (c.custody_only ? ' (custody only)' : ''),
         c.sender ? names.member(c.sender) : '—', c.receiver ? names.member(c.receiver) : '—',
-        c.measured_grams != null ? kg(c.measured_grams) : '—']))),
+        c.measured_grams != null ? kg(c.measured_grams) : '—',
+        h('span', {}, `${c.block} `, h('code', { class: 'mono', title: c.tx }, short(c.tx)))]))),
     section('Processing', 'transformations', table(['Time', 'Step', 'Where', 'In', 'Out'],
       doc.transformations.map((t) => [date(t.event_time), t.biz_step + (t.process_id != null ? ` ${t.process_id}` : ''),
         names.facility(t.biz_location, t.country),
@@ -145,8 +181,9 @@ function render(doc, report, app) {
       : h('p', {}, 'None.')),
     section('Sites and names', 'names', table(['Facility', 'Kind', 'Name', 'Operator', 'Sanctioned'],
       doc.facilities.map((f) => [`${f.facility_id}`, f.kind, names.field('facility', f.facility_id, 'name') ?? 'not disclosed',
-        names.member(f.operator), f.sanctioned || f.operator_sanctioned ? h('span', { class: 'fail' }, 'yes') : 'no'])),
+        names.member(f.operator), sanction(f, doc.chain.as_of_block)])),
       h('p', { class: 'legend' }, `"${WITHHELD}": the record was disclosed at this tier without the field; "not disclosed": no record was disclosed.`)),
+    section(`Disclosed records (${doc.tier ?? 'no'} tier)`, 'records', ...records(doc, names)),
     section('Device readings', 'readings', (doc.readings ?? []).length
       ? table(['Lot', 'Reading', 'Device', 'Time', 'Anchored window'], doc.readings.map((w) => [
         `#${w.batch_id}`, `${w.reading.kind}: ${w.reading.unit === 'g' ? kg(w.reading.value) : `${w.reading.value} ${w.reading.unit}`}`,
@@ -159,7 +196,9 @@ function render(doc, report, app) {
       h('p', { class: 'legend' }, 'Each root is proven in MineralPassport storage at the anchor block; readings and documents hang from it by Merkle proof.')),
     section('Evidence', 'evidence', table(['List', 'Completeness'], Object.entries(report.completeness).map(([k, v]) => [k, v])),
       h('p', {}, `${report.counts.records ?? 0} disclosed record(s), ${report.counts.fields ?? 0} field(s) proven.`)),
-    h('footer', {}, h('p', {}, 'Verified in this page, offline: block seals or CometBFT commits against the trust anchor\'s validators, Merkle-Patricia proofs of accounts, storage and receipts, every claim re-derived. Drop another trust anchor or passport file on the page to check it instead.')),
+    h('footer', {}, h('p', {}, 'Verified in this page, offline: block seals or CometBFT commits against the trust anchor\'s validators, Merkle-Patricia proofs of accounts, storage and receipts, every claim re-derived. Drop another trust anchor or passport file on the page, or pick one, to check it instead.'),
+      h('label', { for: 'pick' }, 'Check against another trust anchor or passport file: '),
+      h('input', { type: 'file', id: 'pick', multiple: '', accept: '.json,application/json' })),
   );
 }
 
@@ -167,7 +206,7 @@ function readJson(id) {
   return JSON.parse(document.getElementById(id).textContent);
 }
 
-export async function run(doc, trust) {
+export async function run(doc, trust, state = null) {
   const app = document.getElementById('app');
   const t0 = performance.now();
   let report;
@@ -178,9 +217,29 @@ export async function run(doc, trust) {
   }
   const ms = performance.now() - t0;
   render(doc, report, app);
+  const pick = document.getElementById('pick');
+  if (pick && state) pick.addEventListener('change', () => load(pick.files, state));
   document.body.dataset.verdict = report.ok ? 'verified' : 'failed';
   document.body.dataset.verifyMs = ms.toFixed(1);
   window.passportReport = { ok: report.ok, failures: report.failures, policies: report.policies, ms };
+}
+
+/** Files dropped on the page or picked (a phone has no drag and drop): a trust anchor replaces
+ * the anchor, anything else the passport; then everything is checked again. */
+async function load(files, state) {
+  document.body.dataset.verdict = 'pending';
+  for (const file of files) {
+    try {
+      const json = JSON.parse(await file.text());
+      if (String(json.kind).startsWith('mineral-passport/trust-anchor@')) state.trust = json;
+      else state.doc = json;
+    } catch (exc) {
+      document.body.dataset.verdict = 'failed';
+      alert(`${file.name}: not JSON (${exc.message})`);
+      return;
+    }
+  }
+  await run(state.doc, state.trust, state);
 }
 
 function dropZone(state) {
@@ -190,24 +249,12 @@ function dropZone(state) {
   document.addEventListener('drop', async (e) => {
     e.preventDefault();
     document.body.classList.remove('dropping');
-    document.body.dataset.verdict = 'pending';
-    for (const file of e.dataTransfer.files) {
-      try {
-        const json = JSON.parse(await file.text());
-        if (json.kind === 'mineral-passport/trust-anchor@1') state.trust = json;
-        else state.doc = json;
-      } catch (exc) {
-        document.body.dataset.verdict = 'failed';
-        alert(`${file.name}: not JSON (${exc.message})`);
-        return;
-      }
-    }
-    await run(state.doc, state.trust);
+    await load(e.dataTransfer.files, state);
   });
 }
 
 if (typeof document !== 'undefined' && document.getElementById('passport-data')) {
   const state = { doc: readJson('passport-data'), trust: readJson('trust-data') };
   dropZone(state);
-  run(state.doc, state.trust);
+  run(state.doc, state.trust, state);
 }

@@ -36,6 +36,11 @@ try {
       }, job.drop);
       await settled();
     }
+    if (job.pick) {
+      // Pick files with the page's file input, as on a phone (no drag and drop): [{name, text}].
+      await page.setInputFiles('#pick', job.pick.map((f) => ({ name: f.name, mimeType: 'application/json', buffer: Buffer.from(f.text) })));
+      await settled();
+    }
     const shown = await page.evaluate(() => {
       const visible = [...document.querySelectorAll('body *')].filter((el) => el.childNodes.length && [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()) && el.getClientRects().length);
       return {
@@ -53,6 +58,29 @@ try {
         minFontPx: Math.min(...visible.map((el) => parseFloat(getComputedStyle(el).fontSize))),
         graphPans: (() => { const p = document.getElementById('lineage-pan'); return p ? getComputedStyle(p).overflowX : null; })(),
         pageBytes: document.documentElement.outerHTML.length,
+        // words of table text (not hashes or addresses) that the layout broke across lines
+        brokenWords: (() => {
+          const out = [];
+          for (const td of document.querySelectorAll('td')) {
+            const walker = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
+            for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+              if (n.parentElement.closest('code, .mono')) continue;
+              const words = /[^\s-]+/g; // a break after a hyphen is a break between words
+              for (let m = words.exec(n.textContent); m; m = words.exec(n.textContent)) {
+                if (/^\(?0x[0-9a-fA-F]/.test(m[0]) || m[0].length > 24) continue;
+                const r = document.createRange();
+                r.setStart(n, m.index);
+                r.setEnd(n, m.index + m[0].length);
+                if (new Set([...r.getClientRects()].map((x) => Math.round(x.top))).size > 1) out.push(m[0]);
+              }
+            }
+          }
+          return out.slice(0, 20);
+        })(),
+        graphLabels: [...document.querySelectorAll('#lineage-graph .node text.small')].map((t) => t.textContent),
+        records: [...document.querySelectorAll('#records tbody tr')].map((tr) => [...tr.children].map((td) => td.innerText)),
+        sanctions: [...document.querySelectorAll('#names tbody tr')].map((tr) => tr.lastElementChild.innerText),
+        custodyTx: [...document.querySelectorAll('#custody td code')].map((c) => c.title),
       };
     });
     if (job.screenshot) await page.screenshot({ path: job.screenshot, fullPage: true });
