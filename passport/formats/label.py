@@ -64,25 +64,32 @@ def write_label(url: str, caption: str, out: Path) -> None:
     tmp.replace(out)
 
 
+CAPTION_PX, URL_PX, LINE_PX, MARGIN_PX = 16, 14, 22, 12
+EM_PER_CHAR = 0.64  # wider than DejaVu Sans' or Arial's widest digits, so no caption is clipped
+
+
 def _svg(qr: segno.QRCode, caption: str, url: str, scale: int, border: int) -> str:
+    """The QR code, with the caption and the URL under it; the label is as wide as the longer of
+    the code and the text, so neither is ever clipped."""
     buffer = io.BytesIO()
     qr.save(buffer, kind="svg", scale=scale, border=border, xmldecl=False, svgns=True)
-    svg = buffer.getvalue().decode()
-    width, height = qr.symbol_size(scale=scale, border=border)
-    lines = [caption, url]
-    extra = 22 * len(lines) + 10
-    svg = re.sub(r'height="\d+"', f'height="{height + extra}"', svg, count=1)
-    if "viewBox" in svg:
-        svg = re.sub(r'viewBox="0 0 (\d+) (\d+)"', f'viewBox="0 0 {width} {height + extra}"', svg, count=1)
-    else:
-        svg = svg.replace("<svg ", f'<svg viewBox="0 0 {width} {height + extra}" ', 1)
+    code = buffer.getvalue().decode()
+    size, _ = qr.symbol_size(scale=scale, border=border)
+    lines = [(caption, CAPTION_PX), (url, URL_PX)]
+    text = max(int(len(line) * px * EM_PER_CHAR) for line, px in lines) + 2 * MARGIN_PX
+    width = max(size, text)
+    height = size + LINE_PX * len(lines) + 10
+    code = code.replace("<svg ", f'<svg x="{(width - size) // 2}" y="0" ', 1)
     texts = "".join(
-        f'<text x="{width // 2}" y="{height + 20 + 22 * n}" text-anchor="middle" '
-        f'font-family="DejaVu Sans, Arial, sans-serif" font-size="{14 if n else 16}">{escape(line)}</text>'
-        for n, line in enumerate(lines)
+        f'<text x="{width // 2}" y="{size + 20 + LINE_PX * n}" text-anchor="middle" '
+        f'font-family="DejaVu Sans, Arial, sans-serif" font-size="{px}">{escape(line)}</text>'
+        for n, (line, px) in enumerate(lines)
     )
-    background = f'<rect x="0" y="{height}" width="{width}" height="{extra}" fill="#fff"/>'
-    return svg.replace("</svg>", background + texts + "</svg>")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}"><rect width="{width}" height="{height}" fill="#fff"/>'
+        f"{code}{texts}</svg>"
+    )
 
 
 def _png(qr: segno.QRCode, caption: str, url: str, scale: int, border: int) -> bytes:

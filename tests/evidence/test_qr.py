@@ -4,8 +4,10 @@ parent lot)."""
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -107,3 +109,28 @@ def test_a_local_resolver_gets_a_plain_http_label(resolver: str, url: str) -> No
 def test_resolvers_that_are_not_hosts_are_refused(resolver: str) -> None:
     with pytest.raises(RecordError, match="--resolver"):
         label.passport_url(resolver, 1337, 7, None)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://id.polder-semiconductor.example/01/09520999000108/10/4294967295",
+        "http://localhost:8088/passport/1337/7",
+    ],
+)
+def test_the_svg_caption_and_url_fit_the_label(url: str, tmp_path: Path) -> None:
+    from PIL import ImageFont
+
+    out = tmp_path / "label.svg"
+    label.write_label(url, "WF6 batch 4294967295 — Ulsan WF6 plant, KR", out)
+    svg = out.read_text()
+    width = int(re.search(r'<svg [^>]*width="(\d+)"', svg).group(1))  # type: ignore[union-attr]
+    texts = re.findall(r'<text x="(\d+)"[^>]*font-size="(\d+)">([^<]*)</text>', svg)
+    assert [t[2] for t in texts][1] == url
+    for x, size, text in texts:
+        try:
+            font = ImageFont.truetype("DejaVuSans.ttf", int(size))
+        except OSError:
+            pytest.skip("DejaVu Sans is not installed (Debian: fonts-dejavu-core)")
+        drawn = font.getlength(html.unescape(text))
+        assert drawn <= width - 8 and int(x) == width // 2, (text, drawn, width)  # centred, not clipped
