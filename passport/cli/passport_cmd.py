@@ -333,13 +333,13 @@ def view(file: Path, trust: Path, out: Path, as_json: bool) -> None:
 def _carried(file: Path) -> tuple[str, PassportDocument | None]:
     """What FILE is (``jwt``, ``epcis`` or ``passport``), and the passport a UNTP credential or an
     EPCIS file carries (read without checking anything)."""
-    from passport.formats import untp
-
     try:
         head = file.read_bytes()[:3]
     except OSError as exc:
         raise PassportFileInvalid(str(file), exc.strerror or "unreadable") from exc
     if head == b"eyJ":  # a compact JWS: base64url of '{"'
+        from passport.formats import untp  # JOSE and DIDs: only for a credential
+
         return "jwt", untp.embedded_passport(file.read_text())
     if head.startswith(b"{"):
         epcis_doc = _epcis_or_none(file)
@@ -372,8 +372,6 @@ def verify(
     trust anchor (--trust), or by re-deriving every field from the chain. Exit 0: authentic (and
     compliant with each --policy); 1: a claim or proof does not hold (each is listed); 3:
     authentic, but a --policy fails."""
-    from passport.formats import epcis, untp
-
     judged = [load_policy(p) for p in policies]  # a bad name or file is refused before any work
     kind, carried = _carried(file)
     if kind != "passport" and trust is None:
@@ -382,9 +380,13 @@ def verify(
     if trust is not None:
         anchor = load_trust_anchor(trust)
         if kind == "jwt":
+            from passport.formats import untp
+
             report = untp.verify_credential(file.read_text(), anchor)
             doc = carried
         elif kind == "epcis":
+            from passport.formats import epcis
+
             report = epcis.verify_document(file.read_text(), anchor)
             doc = carried
         else:
@@ -570,7 +572,7 @@ def _print_offline(
                     if report.tier_complete
                     else "INCOMPLETE: the exporter marked records missing (notes above)"
                 )
-                line(f"{' ' * 17}tier {report.tier} ({report.tier_fingerprint[:23]}…): {kept}")
+                line(f"{' ' * 17}tier {report.tier} ({(report.tier_fingerprint or '')[:23]}…): {kept}")
         if verbose:
             for name, statement in report.completeness.items():
                 line(f"  {name}: {statement}")

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from passport.core.document import ConsensusEvidence
-from passport.evidence import cometbft
-from passport.evidence.cometbft import LightBlock, Tally, Time, Trusted
 from passport.evidence.proven import Header, ProofError, ProvenChain
 from passport.evidence.trust import CometTrustAnchor
+
+if TYPE_CHECKING:  # the CometBFT light client (protobuf, ed25519) loads only for a v2 anchor
+    from passport.evidence.cometbft import LightBlock, Tally, Time, Trusted
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,9 @@ def trusted_state(anchor: CometTrustAnchor) -> Trusted:
     Raises:
         ProofError: the header does not name this set, or is not the anchor's chain's.
     """
+    from passport.evidence import cometbft
+    from passport.evidence.cometbft import Trusted
+
     c = anchor.cometbft
     header = cometbft.read_header(c.header, "trust anchor header")
     validators = cometbft.read_validators([v.rpc() for v in c.validators], "trust anchor validators")
@@ -64,6 +68,8 @@ def trusted_state(anchor: CometTrustAnchor) -> Trusted:
 
 def light_block(signed: Any, sets: Mapping[str, Any], what: str) -> LightBlock:
     """A light block from a ``signed_header`` and the evidence's validator sets by hash."""
+    from passport.evidence import cometbft
+
     if not isinstance(signed, Mapping):
         raise ProofError(what, "not a signed header")
     header = signed.get("header")
@@ -84,6 +90,8 @@ def check(
 ) -> tuple[Quorum | None, list[tuple[str, str]]]:
     """Prove the bundle's EVM headers by CometBFT commits: (the anchor block's quorum, failures
     as (where, why))."""
+    from passport.evidence import cometbft
+
     if consensus is None:
         return None, [
             ("evidence.consensus", "no CometBFT commits, and the trust anchor is a CometBFT network's")

@@ -364,12 +364,12 @@ def export_with_evidence(
     refused = check_disclosures(chain, derived, list(disclosures))
     if refused:
         raise SdkError(f"a disclosure does not verify against the chain: {refused[0][0]}: {refused[0][1]}")
-    missing: list[str] = []
+    lacking: list[str] = []
     if rules is not None:
         gaps, broken = tier_gaps(chain, derived, list(disclosures), rules)
         if broken:
             raise SdkError(f"the tier's proofs are incomplete: {broken[0][0]}: {broken[0][1]}")
-        missing = [item for item, _ in gaps]
+        lacking = [item for item, _ in gaps]
         if gaps and not allow_missing:
             raise SdkError(
                 f"the disclosures lack what the {rules.tier} tier reveals (export with the vault that "
@@ -399,7 +399,7 @@ def export_with_evidence(
             "evidence": bundle(statements, Evidence.pack(*parts())),
             "tier": None if rules is None else rules.tier,
             "tier_spec": rules,
-            "tier_missing": missing,
+            "tier_missing": lacking,
             "disclosures": list(disclosures),
             "readings": list(readings),
         }
