@@ -96,11 +96,25 @@ PROFILES: dict[str, dict[str, object]] = {
         "address": {"city": "Eindhoven", "country": "NL"},
     },
 }
+# Parties that hold no goods but are named in passports: they disclose their profiles too.
+PARTY_PROFILES: dict[str, dict[str, object]] = {
+    "carrier": {
+        "legalName": "Bac Bo Logistics Joint Stock Company",
+        "tradingName": "Bac Bo Logistics",
+        "registration": {"scheme": "VN-ERC", "id": "0100990005"},
+        "address": {"city": "Hanoi", "country": "VN"},
+    },
+    "certifier": {
+        "legalName": "Alpine Assurance AG",
+        "tradingName": "Alpine Assurance",
+        "registration": {"scheme": "CH-UID", "id": "CHE-999.000.006"},
+        "address": {"city": "Zug", "country": "CH"},
+    },
+}
 # What readers call each member (a CometBFT network's validators are named in its trust anchor).
 MEMBER_NAMES = {
     "admin": "Tungsten Consortium Secretariat",
-    "carrier": "Bac Bo Logistics",
-    "certifier": "Alpine Assurance",
+    **{role: str(p["tradingName"]) for role, p in PARTY_PROFILES.items()},
     "regulator": "Mining Regulator (demo)",
     "auditor": "Independent Auditor (demo)",
     **{role: str(p.get("tradingName") or p["legalName"]) for role, p in PROFILES.items()},
@@ -252,11 +266,14 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
     say("Members put their profiles and site records in their vaults; only salted Merkle roots go on chain")
     vaults = {
         name: Vault(out_dir / "vaults" / name)
-        for name in ("mine-a", "mine-b", "refinery", "converter", "fab")
+        for name in ("mine-a", "mine-b", "refinery", "converter", "fab", *PARTY_PROFILES)
     }
     operators = {"mine-a": mine_a, "mine-b": mine_b, "refinery": refinery, "wf6-plant": converter, "fab": fab}
     for name, profile in PROFILES.items():
         acct = operators["wf6-plant" if name == "converter" else name]
+        sdk.records.put(vaults[name], acct, "member", acct.address, profile)
+    for name, profile in PARTY_PROFILES.items():
+        acct = _account(name)
         sdk.records.put(vaults[name], acct, "member", acct.address, profile)
     for name, site in SITES.items():
         owner = "converter" if name == "wf6-plant" else name
@@ -423,7 +440,10 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
     batches.accept(fab, wf6, wf6_mass)
     fab_key = "0x" + PrivateKey(fab.key).public_key.to_bytes().hex()
     result.packages.append(_hand_over(sdk, vaults, "converter", "fab", wf6, out_dir, fab_key))
-    say("  disclosures travel with the goods: refinery to converter, converter to fab (encrypted to its key)")
+    for party in PARTY_PROFILES:  # named in the WF6 passport (custody, attestations): their names too
+        result.packages.append(_hand_over(sdk, vaults, party, "fab", wf6, out_dir, fab_key))
+    say("  disclosures travel with the goods: refinery to converter, converter to fab (encrypted to it);")
+    say("  the carrier and the certifier named in the passport send the fab their profiles")
     result.batches["wf6"] = wf6
 
     say("The labour audit of mine B is withdrawn; then the regulator learns who controls mine B")

@@ -55,6 +55,11 @@ def flip(data: bytes, at: int) -> bytes:
     return data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1 :]
 
 
+def _lineage_members(doc: dict[str, Any]) -> set[str]:
+    out = {f["operator"] for f in doc["facilities"]}
+    return out | {doc["product"]["owner"], doc["product"]["custodian"]}
+
+
 def tier_vectors(buyer: dict[str, Any], add: Any) -> None:
     """A tier is a promise: each record and each revealed field the buyer tier names, taken away,
     fails naming it; a shipped tier's name over weaker rules fails; a gap the exporter marked
@@ -117,13 +122,18 @@ def main() -> None:
     args = parser.parse_args()
     if args.tier_only:
         committed = json.loads((OUT / "good-buyer.json").read_text())
-        trust_json = json.loads((OUT / committed["trust"]).read_text())
+        trusts = {committed["trust"]: json.loads((OUT / committed["trust"]).read_text())}
         written: list[dict[str, Any]] = []
 
         def add_tier(
-            name: str, description: str, doc: dict[str, Any], where: str | None, reason: str = ""
+            name: str,
+            description: str,
+            doc: dict[str, Any],
+            where: str | None,
+            reason: str = "",
+            trust_file: str = committed["trust"],
         ) -> None:
-            failures = check(doc, trust_json)
+            failures = check(doc, trusts[trust_file])
             if where is None:
                 assert not failures, f"{name}: {failures}"
             else:
@@ -132,13 +142,43 @@ def main() -> None:
                 {
                     "name": name,
                     "description": description,
-                    "trust": committed["trust"],
+                    "trust": trust_file,
                     "passport": doc,
                     "expect": {"ok": where is None, "where": where, "reason": reason},
                 }
             )
 
         tier_vectors(committed["passport"], add_tier)
+        # A passport exported with its tier's rules (tier_spec): every party it names is held to
+        # the tier too (the carrier, the certifier), not only the lineage.
+        tiered = json.loads((args.source / "passport-wf6-batch-7.buyer.json").read_text())
+        assert tiered.get("tier_spec"), f"{args.source}: export the demo again (no tier_spec)"
+        trusts["trust-tiered.json"] = json.loads((args.source / "consortium.trust.json").read_text())
+        (OUT / "trust-tiered.json").write_text(
+            json.dumps(trusts["trust-tiered.json"], indent=2, sort_keys=True) + "\n"
+        )
+        add_tier(
+            "good-buyer-tiered",
+            "the demo's WF6 passport at the buyer tier, with the tier's rules",
+            tiered,
+            None,
+            trust_file="trust-tiered.json",
+        )
+        carrier = next(
+            d for d in tiered["disclosures"] if d["kind"] == "member" and d["subject"].lower() not in {
+                s.lower() for s in _lineage_members(tiered)
+            }
+        )
+        doc = copy.deepcopy(tiered)
+        doc["disclosures"] = [d for d in doc["disclosures"] if d != carrier]
+        add_tier(
+            "tier-party-dropped",
+            "the profile of a party the passport names (not a lineage member) removed",
+            doc,
+            f"tier buyer: member {carrier['subject']}",
+            "not disclosed",
+            "trust-tiered.json",
+        )
         ours = {v["name"] for v in written}
         names = [
             n

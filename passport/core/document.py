@@ -366,13 +366,21 @@ class PassportDocument(JsonFile):
         """The document without its evidence and disclosures: what verification re-derives."""
         return self.model_dump(mode="json", exclude=UNCLAIMED)
 
-    def record_subjects(self) -> set[tuple[str, str]]:
-        """(kind, subject) of every record the passport may disclose, subjects lower-cased: its
-        batches, their facilities, and the members operating those or holding the product."""
+    def lineage_subjects(self) -> set[tuple[str, str]]:
+        """(kind, subject) of the lineage's records, subjects lower-cased: its batches, their
+        facilities, and the members operating those or holding the product."""
         out = {("batch", str(n.batch_id)) for n in self.lineage.nodes}
         for f in self.facilities:
             out |= {("facility", str(f.facility_id)), ("member", f.operator.lower())}
         return out | {("member", self.product.owner.lower()), ("member", self.product.custodian.lower())}
+
+    def record_subjects(self) -> set[tuple[str, str]]:
+        """(kind, subject) of every record the passport may disclose: the lineage's, and the
+        profile of every other party it names (senders and receivers of custody events, carriers
+        among them; certifiers; regulators)."""
+        parties = {c.sender for c in self.custody} | {c.receiver for c in self.custody}
+        parties |= {a.certifier for a in self.attestations} | {r.regulator for r in self.regulatory}
+        return self.lineage_subjects() | {("member", p.lower()) for p in parties if p is not None}
 
     def versioned(self) -> PassportDocument:
         """The document with its version hash recorded."""

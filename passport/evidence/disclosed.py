@@ -105,7 +105,11 @@ def tier_rules(document: PassportDocument) -> tuple[Tier | None, list[tuple[str,
 
 
 def tier_gaps(
-    chain: ProvenChain, derived: PassportDocument, disclosures: list[Disclosure], tier: Tier
+    chain: ProvenChain,
+    derived: PassportDocument,
+    disclosures: list[Disclosure],
+    tier: Tier,
+    parties: bool = True,
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """What ``tier`` promises that ``disclosures`` do not hold: (item, why) for each lineage
     record whose root is on chain and is not disclosed, and each field the tier reveals that a
@@ -113,7 +117,9 @@ def tier_gaps(
     and (where, why) for proofs the check needs that are missing or broken.
 
     Records on chain: a member's profile root (a tier that reveals member fields proves every
-    lineage member's, zero or not), a facility's record root (a claim), and a batch's latest
+    named member's, zero or not: the lineage's and, with ``parties``, every party's, as
+    ``record_subjects``; a file exported before parties were named, without ``tier_spec``, is
+    held to the lineage's), a facility's record root (a claim), and a batch's latest
     document root among the proven ``BatchDocumentsAdded`` events. A batch whose only root is
     its content hash set at mint is not known to be a record, so it is not required.
     """
@@ -123,6 +129,7 @@ def tier_gaps(
     for d in disclosures:
         by_key.setdefault(d.key, []).append(d)
     subjects = derived.record_subjects()
+    named = subjects if parties else derived.lineage_subjects()
 
     def require(kind: str, subject: str, root: str, shown: str) -> None:
         found = by_key.get((kind, subject.lower()), [])
@@ -132,7 +139,7 @@ def tier_gaps(
             gaps.append((shown, f"an earlier document root is disclosed, not the latest on chain ({root})"))
 
     if tier.patterns("member"):
-        for _, subject in sorted(k for k in subjects if k[0] == "member"):
+        for _, subject in sorted(k for k in named if k[0] == "member"):
             member = checksum(subject)
             try:
                 word = chain.storage(
@@ -193,7 +200,7 @@ def check_tier(
     tier, failures = tier_rules(document)
     if tier is None:
         return failures, []
-    gaps, broken = tier_gaps(chain, derived, document.disclosures, tier)
+    gaps, broken = tier_gaps(chain, derived, document.disclosures, tier, document.tier_spec is not None)
     marked = set(document.tier_missing)
     failures += broken
     failures += [(f"tier {tier.tier}: {item}", why) for item, why in gaps if item not in marked]

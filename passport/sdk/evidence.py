@@ -289,10 +289,10 @@ def export_with_evidence(
         disclosures = disclosures(document)
     collector = _Collector(contracts, data)
     c = data.chain.consortium
-    lineage_members = {s for k, s in document.record_subjects() if k == "member"}
+    named_members = {s for k, s in document.record_subjects() if k == "member"}
     profiles = {checksum(d.subject) for d in disclosures if d.kind == "member"}
     if rules is not None and rules.patterns("member"):
-        profiles |= {checksum(m) for m in lineage_members}
+        profiles |= {checksum(m) for m in named_members}
     collector.storage(
         collector.planned_slots()
         + [(c, layout.profile_root_slot(m)) for m in sorted(profiles)]

@@ -63,8 +63,8 @@ export function checkDisclosure(d) {
   return failures;
 }
 
-/** Record subjects a passport may disclose: its batches, facilities, their operators, the holders. */
-export function recordSubjects(doc) {
+/** The lineage's records: its batches, facilities, their operators, the holders. */
+export function lineageSubjects(doc) {
   const out = new Set(doc.lineage.nodes.map((n) => `batch:${n.batch_id}`));
   for (const f of doc.facilities) {
     out.add(`facility:${f.facility_id}`);
@@ -72,6 +72,19 @@ export function recordSubjects(doc) {
   }
   out.add(`member:${doc.product.owner.toLowerCase()}`);
   out.add(`member:${doc.product.custodian.toLowerCase()}`);
+  return out;
+}
+
+/** Records a passport may disclose: the lineage's, and every party it names (custody senders and
+ * receivers, certifiers, regulators). */
+export function recordSubjects(doc) {
+  const out = lineageSubjects(doc);
+  const parties = [
+    ...(doc.custody ?? []).flatMap((c) => [c.sender, c.receiver]),
+    ...(doc.attestations ?? []).map((a) => a.certifier),
+    ...(doc.regulatory ?? []).map((r) => r.regulator),
+  ];
+  for (const p of parties) if (p) out.add(`member:${p.toLowerCase()}`);
   return out;
 }
 
@@ -206,12 +219,13 @@ const pyStr = (s) => `'${String(s).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'
 const has = (tier, kind) => (tier.reveal?.[kind] ?? []).length > 0;
 
 /** What the tier promises that the disclosures do not hold: [item, why] gaps and [where, why] broken proofs. */
-export async function tierGaps(chain, derived, disclosures, tier) {
+export async function tierGaps(chain, derived, disclosures, tier, parties = true) {
   const gaps = [];
   const broken = [];
   const byKey = new Map();
   for (const d of disclosures) byKey.set(keyOf(d), [...(byKey.get(keyOf(d)) ?? []), d]);
   const subjects = recordSubjects(derived);
+  const named = parties ? subjects : lineageSubjects(derived);
   const require = (kind, subject, root, shown) => {
     const found = byKey.get(`${kind}:${subject.toLowerCase()}`) ?? [];
     if (!found.length) gaps.push([shown, `its record is on chain (root ${root}) but not disclosed`]);
@@ -220,7 +234,7 @@ export async function tierGaps(chain, derived, disclosures, tier) {
     }
   };
   if (has(tier, 'member')) {
-    const members = [...subjects].filter((k) => k.startsWith('member:')).map((k) => k.slice(7)).sort();
+    const members = [...named].filter((k) => k.startsWith('member:')).map((k) => k.slice(7)).sort();
     for (const subject of members) {
       const member = checksum(subject);
       try {
@@ -277,7 +291,7 @@ export async function tierGaps(chain, derived, disclosures, tier) {
 export async function checkTier(chain, derived, doc) {
   const [tier, failures] = tierRules(doc);
   if (tier === null) return [failures, [], null];
-  const [gaps, broken] = await tierGaps(chain, derived, doc.disclosures ?? [], tier);
+  const [gaps, broken] = await tierGaps(chain, derived, doc.disclosures ?? [], tier, doc.tier_spec != null);
   const marked = new Set(doc.tier_missing ?? []);
   failures.push(...broken);
   for (const [item, why] of gaps) if (!marked.has(item)) failures.push([`tier ${tier.tier}: ${item}`, why]);
