@@ -175,6 +175,7 @@ def test_names_records_and_words_read_as_written(pages: dict[str, dict[str, Any]
         assert pages[name]["brokenWords"] == [], (name, pages[name]["brokenWords"])
     page = pages["good-buyer"]
     doc = vector("good-buyer.json")["passport"]
+    assert page["edgesThroughBoxes"] == 0  # a lineage edge never runs through a batch's box
     labels = page["graphLabels"]  # lineage boxes by site name
     assert (
         "Mine A" in labels

@@ -121,7 +121,16 @@ function graph(doc, names) {
   for (const e of edges) {
     const a = pos(e.parent), b = pos(e.child);
     const x1 = a.x + W, y1 = a.y + H / 2, x2 = b.x, y2 = b.y + H / 2;
-    svg.append(h('svg:path', { class: `edge ${e.via}`, d: `M${x1},${y1} C${x1 + GX / 2},${y1} ${x2 - GX / 2},${y2} ${x2},${y2}` },
+    let d = `M${x1},${y1} C${x1 + GX / 2},${y1} ${x2 - GX / 2},${y2} ${x2},${y2}`;
+    if (x2 - x1 > GX + 1) {
+      // Across other columns: along the gap between two rows (no box is there), nearest the line.
+      const gaps = Array.from({ length: placed.rows + 1 }, (_, r) => 10 + r * (H + GY) - GY / 2);
+      const mid = (y1 + y2) / 2;
+      const y = gaps.reduce((best, g) => (Math.abs(g - mid) < Math.abs(best - mid) ? g : best), gaps[0]);
+      const ax = x1 + GX / 2, bx = x2 - GX / 2;
+      d = `M${x1},${y1} C${ax},${y1} ${x1},${y} ${ax},${y} H${bx} C${x2},${y} ${bx},${y2} ${x2},${y2}`;
+    }
+    svg.append(h('svg:path', { class: `edge ${e.via}`, d },
       h('svg:title', {}, e.via === 'process' ? `processing step ${e.process_id}` : 'split')));
   }
   for (const n of nodes) {

@@ -77,6 +77,23 @@ try {
           }
           return out.slice(0, 20);
         })(),
+        // points of lineage edges inside a box other than the edge's own ends
+        edgesThroughBoxes: (() => {
+          const boxes = [...document.querySelectorAll('#lineage-graph .node')].map((g) => {
+            const m = /translate\(([\d.]+),([\d.]+)\)/.exec(g.getAttribute('transform'));
+            const r = g.querySelector('rect');
+            return { x: Number(m[1]), y: Number(m[2]), w: Number(r.getAttribute('width')), h: Number(r.getAttribute('height')) };
+          });
+          let crossings = 0;
+          for (const path of document.querySelectorAll('#lineage-graph path.edge')) {
+            const length = path.getTotalLength();
+            for (let t = 4; t < length - 4; t += 3) {
+              const p = path.getPointAtLength(t);
+              if (boxes.some((b) => p.x > b.x + 1 && p.x < b.x + b.w - 1 && p.y > b.y + 1 && p.y < b.y + b.h - 1)) { crossings += 1; break; }
+            }
+          }
+          return crossings;
+        })(),
         graphLabels: [...document.querySelectorAll('#lineage-graph .node text.small')].map((t) => t.textContent),
         records: [...document.querySelectorAll('#records tbody tr')].map((tr) => [...tr.children].map((td) => td.innerText)),
         sanctions: [...document.querySelectorAll('#names tbody tr')].map((tr) => tr.lastElementChild.innerText),
