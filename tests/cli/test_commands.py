@@ -125,7 +125,9 @@ def test_batch_and_attestation_commands(anvil: Anvil, demo_dir: Path, tmp_path: 
         *args,
         "--json",
     )
-    assert json.loads(accepted.stdout) == {
+    answer = json.loads(accepted.stdout)
+    assert len(answer.pop("transactions")) == 1
+    assert answer == {
         "batchId": batch_id, "discrepancy": True, "measuredGrams": 4000, "recordedGrams": 5000
     }  # fmt: skip
     shown = json.loads(invoke("batch", "show", str(batch_id), *args, "--json").stdout)
@@ -373,6 +375,7 @@ def test_governance_commands(anvil: Anvil, tmp_path: Path) -> None:
             "attest", "schema", "assay", "--subject", "batch", "--dev-account", "admin", *args, "--json"
         ).stdout
     )
+    assert [tx["block"] > 0 for tx in schema.pop("transactions")] == [True]
     assert schema == {"schemaId": 1, "name": "assay"}
     accredited = invoke(
         "member", "accredit", certifier, "--schema-id", "1", "--days", "30", "--dev-account", "admin", *args
