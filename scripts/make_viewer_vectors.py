@@ -165,9 +165,10 @@ def main() -> None:
             trust_file="trust-tiered.json",
         )
         carrier = next(
-            d for d in tiered["disclosures"] if d["kind"] == "member" and d["subject"].lower() not in {
-                s.lower() for s in _lineage_members(tiered)
-            }
+            d
+            for d in tiered["disclosures"]
+            if d["kind"] == "member"
+            and d["subject"].lower() not in {s.lower() for s in _lineage_members(tiered)}
         )
         doc = copy.deepcopy(tiered)
         doc["disclosures"] = [d for d in doc["disclosures"] if d != carrier]
