@@ -43,6 +43,31 @@ def check(doc: dict[str, Any], trust: dict[str, Any]) -> list[tuple[str, str]]:
     return [(f.where, f.reason) for f in report.failures]
 
 
+def checked(
+    name: str,
+    description: str,
+    doc: dict[str, Any],
+    trusts: dict[str, dict[str, Any]],
+    trust_file: str,
+    where: str | None,
+    reason: str,
+) -> dict[str, Any]:
+    """The vector, once the Python verifier gives what it expects: ok, or a failure at
+    ``where`` (prefix) whose reason contains ``reason``."""
+    failures = check(doc, trusts[trust_file])
+    if where is None:
+        assert not failures, f"{name}: {failures}"
+    else:
+        assert any(w.startswith(where) and reason in r for w, r in failures), f"{name}: {failures}"
+    return {
+        "name": name,
+        "description": description,
+        "trust": trust_file,
+        "passport": doc,
+        "expect": {"ok": where is None, "where": where, "reason": reason},
+    }
+
+
 def with_parts(
     doc: dict[str, Any], headers: list[bytes], seals: list[bytes], nodes: list[bytes]
 ) -> dict[str, Any]:
@@ -133,20 +158,7 @@ def main() -> None:
             reason: str = "",
             trust_file: str = committed["trust"],
         ) -> None:
-            failures = check(doc, trusts[trust_file])
-            if where is None:
-                assert not failures, f"{name}: {failures}"
-            else:
-                assert any(w.startswith(where) and reason in r for w, r in failures), f"{name}: {failures}"
-            written.append(
-                {
-                    "name": name,
-                    "description": description,
-                    "trust": trust_file,
-                    "passport": doc,
-                    "expect": {"ok": where is None, "where": where, "reason": reason},
-                }
-            )
+            written.append(checked(name, description, doc, trusts, trust_file, where, reason))
 
         tier_vectors(committed["passport"], add_tier)
         # A passport exported with its tier's rules (tier_spec): every party it names is held to
@@ -212,20 +224,7 @@ def main() -> None:
         reason: str = "",
         trust_file: str = "trust.json",
     ) -> None:
-        failures = check(doc, trusts[trust_file])
-        if where is None:
-            assert not failures, f"{name}: {failures}"
-        else:
-            assert any(w.startswith(where) and reason in r for w, r in failures), f"{name}: {failures}"
-        vectors.append(
-            {
-                "name": name,
-                "description": description,
-                "trust": trust_file,
-                "passport": doc,
-                "expect": {"ok": where is None, "where": where, "reason": reason},
-            }
-        )
+        vectors.append(checked(name, description, doc, trusts, trust_file, where, reason))
 
     add("good-buyer", "the demo's WF6 passport at the buyer tier", buyer, None)
     add("good-public", "the demo's WF6 passport at the public tier", public, None)

@@ -193,13 +193,13 @@ def tier_gaps(
 
 def check_tier(
     chain: ProvenChain, derived: PassportDocument, document: PassportDocument
-) -> tuple[list[tuple[str, str]], list[str]]:
+) -> tuple[list[tuple[str, str]], list[str], Tier | None]:
     """(where, why) for each promise of the passport's tier that its disclosures break (a gap
-    the exporter did not mark in ``tier_missing`` fails; so does a mark that is no gap), and a
-    note for each gap it marked."""
+    the exporter did not mark in ``tier_missing`` fails; so does a mark that is no gap), a
+    note for each gap it marked, and the tier's rules (None when there are none to trust)."""
     tier, failures = tier_rules(document)
     if tier is None:
-        return failures, []
+        return failures, [], None
     gaps, broken = tier_gaps(chain, derived, document.disclosures, tier, document.tier_spec is not None)
     marked = set(document.tier_missing)
     failures += broken
@@ -214,7 +214,7 @@ def check_tier(
         for item, why in gaps
         if item in marked
     ]
-    return failures, notes
+    return failures, notes, tier
 
 
 def _appended(chain: ProvenChain, ref: ChainRef) -> dict[tuple[str, int], str]:

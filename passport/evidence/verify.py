@@ -16,7 +16,7 @@ from passport.core.derive import derive, history_counts, process_ids
 from passport.core.document import ChainRef, PassportDocument, version_hash
 from passport.core.policy import PolicyResult, check, load_policy
 from passport.evidence import layout
-from passport.evidence.disclosed import check_disclosures, check_tier, tier_rules
+from passport.evidence.disclosed import check_disclosures, check_tier
 from passport.evidence.proven import ProofError, ProvenChain, ProvenData, read_chain_data
 from passport.evidence.quorum import Quorum
 from passport.evidence.quorum import check as check_quorum
@@ -214,10 +214,9 @@ def verify_offline(
         fail(Failure(f"evidence.completeness.{name}", "the file states a list the evidence does not cover"))
     for where, why in check_disclosures(chain, derived, document.disclosures):
         fail(Failure(where, why))
-    refused_tier, incomplete = check_tier(chain, derived, document)
+    refused_tier, incomplete, rules = check_tier(chain, derived, document)
     report.failures += [Failure(where, why) for where, why in refused_tier]
     report.notes += incomplete
-    rules, _ = tier_rules(document)
     if rules is not None:
         report.tier, report.tier_fingerprint = rules.tier, rules.fingerprint()
         report.tier_complete = not incomplete
