@@ -531,7 +531,7 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
     url = labels.passport_url(RESOLVER, client.chain_id, wf6, Identifiers(shown).gtin(wf6))
     p = shown.product
     result.passports["wf6-label"] = out_dir / "label-wf6.svg"
-    caption = f"{p.stage} batch {wf6} · {p.mass_grams / 1000:,.1f} kg · {p.country}"
+    caption = f"{p.stage.name} batch {wf6} · {p.mass_grams / 1000:,.1f} kg · {p.country}"
     labels.write_label(url, caption, result.passports["wf6-label"])
     say(
         f"  a page that verifies it in the browser, {result.passports['wf6-page'].name}, and its label: {url}"

@@ -350,7 +350,7 @@ class Resolver:
             }
 
         p = doc.product
-        what = f"{p.stage} batch {batch_id}"
+        what = f"{p.stage.name} batch {batch_id}"
         page = link("page.html", f"Passport of {what}, verified in the browser")
         links: dict[str, Any] = {
             "anchor": f"{base}{label_path}",

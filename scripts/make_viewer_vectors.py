@@ -125,6 +125,7 @@ def tier_vectors(buyer: dict[str, Any], add: Any) -> None:
     add("tier-spec-weakened", "the shipped buyer tier's name over weaker rules", doc, "tier_spec", "shipped")
     doc = copy.deepcopy(buyer)
     doc["tier"] = "fab-special"
+    doc.pop("tier_spec", None)  # neither shipped nor carried
     add("tier-unknown", "a tier neither shipped nor carried in the file", doc, "tier", "not a shipped tier")
     doc, gone = without(lambda d: d["kind"] == "facility")
     doc["tier_missing"] = [f"facility {gone['subject']}"]
@@ -136,6 +137,42 @@ def tier_vectors(buyer: dict[str, Any], add: Any) -> None:
     )
 
 
+LEGACY = "v1-"  # vectors of passport@1 files: kept when the others are written again
+
+
+def legacy_v1(source: Path) -> None:
+    """The passport@1 vectors: files exported before passport@2 must keep verifying."""
+    trusts = {f"{LEGACY}{t}": json.loads((source / t).read_text()) for t in ("trust.json", "trust-tiered.json")}
+    written: list[dict[str, Any]] = []
+    for name in ("good-buyer", "good-public", "good-buyer-tiered"):
+        vector = json.loads((source / f"{name}.json").read_text())
+        doc = vector["passport"]
+        assert doc["kind"] == "mineral-passport/passport@1", f"{name} is not a passport@1 vector"
+        about = f"{vector['description']} (passport@1, contained tungsten in float grams)"
+        written.append(checked(f"{LEGACY}{name}", about, doc, trusts, f"{LEGACY}{vector['trust']}", None, ""))
+        if name == "good-buyer":
+            doc = copy.deepcopy(doc)
+            doc["product"]["contained_tungsten_grams"] += 0.5
+            written.append(
+                checked(
+                    f"{LEGACY}claim-product-tungsten",
+                    "claim product.contained_tungsten_grams changed (passport@1)",
+                    doc,
+                    trusts,
+                    f"{LEGACY}{vector['trust']}",
+                    "product.contained_tungsten_grams",
+                    "",
+                )
+            )
+    for name, t in trusts.items():
+        (OUT / name).write_text(json.dumps(t, indent=2, sort_keys=True) + "\n")
+    for v in written:
+        (OUT / f"{v['name']}.json").write_text(json.dumps(v, sort_keys=True, separators=(",", ":")) + "\n")
+    names = [n for n in json.loads((OUT / "index.json").read_text()) if not n.startswith(LEGACY)]
+    (OUT / "index.json").write_text(json.dumps(names + [v["name"] for v in written], indent=2) + "\n")
+    print(f"wrote {len(written)} passport@1 vectors to {OUT.relative_to(ROOT)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--from", dest="source", type=Path, default=ROOT / "build" / "demo")
@@ -144,7 +181,17 @@ def main() -> None:
         action="store_true",
         help="(re)write only the tier-* vectors, from the committed good-buyer vector",
     )
+    parser.add_argument(
+        "--legacy-v1",
+        type=Path,
+        metavar="DIR",
+        help="(re)write the v1-* vectors from passport@1 vectors (good-buyer, good-public, "
+        "good-buyer-tiered and their trust files) kept in DIR",
+    )
     args = parser.parse_args()
+    if args.legacy_v1:
+        legacy_v1(args.legacy_v1)
+        return
     if args.tier_only:
         committed = json.loads((OUT / "good-buyer.json").read_text())
         trusts = {committed["trust"]: json.loads((OUT / committed["trust"]).read_text())}
@@ -238,6 +285,12 @@ def main() -> None:
         add(name, f"claim {where} changed", doc, where)
 
     claim("claim-product-mass", ["product", "mass_grams"], lambda v: v + 1, "product.mass_grams")
+    claim(
+        "claim-product-tungsten",
+        ["product", "contained_tungsten_ug"],
+        lambda v: v + 1,
+        "product.contained_tungsten_ug",
+    )
     claim("claim-lineage-country", ["lineage", "nodes", 0, "country"], "CN", "lineage.nodes[0].country")
     measured = next(n for n, c in enumerate(buyer["custody"]) if c["measured_grams"] is not None)
     claim(
@@ -385,13 +438,16 @@ def main() -> None:
     )
 
     OUT.mkdir(parents=True, exist_ok=True)
+    index = OUT / "index.json"
+    kept = [n for n in json.loads(index.read_text()) if n.startswith(LEGACY)] if index.exists() else []
     for old in OUT.glob("*.json"):
-        old.unlink()
+        if not old.name.startswith(LEGACY):
+            old.unlink()
     for name, t in trusts.items():
         (OUT / name).write_text(json.dumps(t, indent=2, sort_keys=True) + "\n")
     for v in vectors:
         (OUT / f"{v['name']}.json").write_text(json.dumps(v, sort_keys=True, separators=(",", ":")) + "\n")
-    (OUT / "index.json").write_text(json.dumps([v["name"] for v in vectors], indent=2) + "\n")
+    index.write_text(json.dumps([v["name"] for v in vectors] + kept, indent=2) + "\n")
     print(f"wrote {len(vectors)} vectors and {len(trusts)} trust anchors to {OUT.relative_to(ROOT)}")
 
 

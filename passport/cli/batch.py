@@ -258,6 +258,6 @@ def show(batch_id: int, chain: ChainArgs) -> None:
         chain.as_json,
         {**plain(b), "pendingOffer": plain(pending)},
         f"batch {b.batch_id}: {b.stage.name} {b.mass_grams:,} g at {b.grade_ppm:,} ppm W "
-        f"({b.contained_tungsten_g:,.0f} g W), facility {b.facility_id} ({b.country}), "
+        f"({b.contained_tungsten_ug / 1e6:,.0f} g W), facility {b.facility_id} ({b.country}), "
         f"owner {b.owner}, custodian {b.custodian}, flags {flags}{offered}",
     )

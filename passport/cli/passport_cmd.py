@@ -281,7 +281,7 @@ def qr(batch_id: int, out: Path, resolver: str, vault_dir: Path, chain: ChainArg
     gtin = Identifiers(doc).gtin(batch_id)
     url = label.passport_url(resolver, doc.chain.chain_id, batch_id, gtin)
     p = doc.product
-    caption = f"{p.stage} batch {batch_id} · {p.mass_grams / 1000:,.1f} kg · {p.country}"
+    caption = f"{p.stage.name} batch {batch_id} · {p.mass_grams / 1000:,.1f} kg · {p.country}"
     label.write_label(url, caption, out)
     emit(chain.as_json, {"file": str(out), "url": url, "caption": caption}, f"wrote {out}: {url}")
 

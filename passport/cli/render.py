@@ -25,12 +25,12 @@ def lineage_tree(doc: PassportDocument) -> Tree:
         arrow = f"[dim]{how} from[/] " if how else ""
         quantity = f"{n.mass_grams / 1e6:,.3f} t @ {n.grade_ppm / 1e4:.2f} % W"
         where = names.facility(n.facility_id, n.country)
-        return f"{arrow}[bold]#{batch_id}[/] {n.stage} {quantity} - {where}{taint}"
+        return f"{arrow}[bold]#{batch_id}[/] {n.stage.name} {quantity} - {where}{taint}"
 
     p = doc.product
     root = Tree(
-        f"[bold]Passport of batch {p.batch_id}[/]: {p.stage}, {p.mass_grams / 1e6:,.3f} t, "
-        f"{p.contained_tungsten_grams / 1e6:,.3f} t W, held by {names.member(p.owner)}"
+        f"[bold]Passport of batch {p.batch_id}[/[/]: {p.stage.name}, {p.mass_grams / 1e6:,.3f} t, "
+        f"{p.contained_ug / 1e12:,.3f} t W, held by {names.member(p.owner)}"
     )
 
     def grow(branch: Tree, batch_id: int, depth: int) -> None:
@@ -44,7 +44,8 @@ def lineage_tree(doc: PassportDocument) -> Tree:
     origins = root.add("[bold]origins[/]")
     for o in doc.origins:
         site, operator = names.facility(o.facility_id, o.country), names.member(o.operator)
-        origins.add(f"#{o.batch_id} {o.stage} from {o.facility_kind.lower()} {site}, operator {operator}")
+        kind = o.facility_kind.name.lower()
+        origins.add(f"#{o.batch_id} {o.stage.name} from {kind} {site}, operator {operator}")
     countries = root.add("[bold]countries by step[/]")
     for step, values in doc.stage_countries.items():
         countries.add(f"{step}: {', '.join(values)}")

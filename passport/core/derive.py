@@ -185,10 +185,10 @@ def derive(data: ChainData, batch_id: int) -> PassportDocument:
         product=Product(
             batch_id=batch_id,
             token_uri=token_uri,
-            stage=product.stage.name,
+            stage=product.stage,
             mass_grams=product.mass_grams,
             grade_ppm=product.grade_ppm,
-            contained_tungsten_grams=product.contained_tungsten_g,
+            contained_tungsten_ug=product.contained_tungsten_ug,
             owner=product.owner,
             custodian=product.custodian,
             facility_id=product.facility_id,
@@ -200,10 +200,10 @@ def derive(data: ChainData, batch_id: int) -> PassportDocument:
             Origin(
                 batch_id=i,
                 facility_id=b.facility_id,
-                facility_kind=facilities[b.facility_id].kind.name,
+                facility_kind=facilities[b.facility_id].kind,
                 operator=facilities[b.facility_id].operator,
                 country=b.country,
-                stage=b.stage.name,
+                stage=b.stage,
                 mass_grams=b.mass_grams,
             )
             for i, b in sorted(batches.items())
@@ -214,7 +214,7 @@ def derive(data: ChainData, batch_id: int) -> PassportDocument:
             nodes=[
                 Node(
                     batch_id=i,
-                    stage=b.stage.name,
+                    stage=b.stage,
                     mass_grams=b.mass_grams,
                     grade_ppm=b.grade_ppm,
                     facility_id=b.facility_id,
@@ -249,7 +249,7 @@ def derive(data: ChainData, batch_id: int) -> PassportDocument:
                 facility_id=f.facility_id,
                 operator=f.operator,
                 country=f.country,
-                kind=f.kind.name,
+                kind=f.kind,
                 sanctioned=f.sanctioned,
                 operator_sanctioned=f.operator_sanctioned,
                 record_root=f.record_root,

@@ -12,18 +12,57 @@ import gzip
 import hashlib
 import json
 import zlib
-from typing import Any, Literal
+from enum import Enum
+from typing import Annotated, Any, Literal
 
 import rfc8785
 import rlp
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    WithJsonSchema,
+    model_validator,
+)
 
 from passport.core.files import JsonFile
+from passport.core.types import FacilityKind, Stage
 from passport.records.disclosure import Disclosure, Tier
 
-KIND = "mineral-passport/passport@1"
+# @2 (December 2026): contained tungsten as an exact integer in micrograms (grams x ppm, the
+# contract's containedTungsten) instead of a float in grams. @1 files keep verifying.
+KIND: Literal["mineral-passport/passport@2"] = "mineral-passport/passport@2"
+KIND_V1: Literal["mineral-passport/passport@1"] = "mineral-passport/passport@1"
+KINDS = (KIND, KIND_V1)
 Hex32 = str
 Address = str
+
+
+def _member_of(enum: type[Enum]) -> Any:
+    """A validator: ``enum``'s member, given it or its name (``"WF6"``)."""
+
+    def parse(value: object) -> Enum:
+        if isinstance(value, enum):
+            return value
+        if isinstance(value, str) and value in enum.__members__:
+            return enum[value]
+        names = ", ".join(enum.__members__)
+        raise ValueError(f"{value!r} is not a {enum.__name__.lower()}: one of {names}")
+
+    return PlainValidator(parse)
+
+
+def _names(enum: type[Enum]) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "enum": list(enum.__members__)})
+
+
+_BY_NAME = PlainSerializer(lambda member: member.name, return_type=str)
+
+# Enums in Python, their members' names in JSON ("WF6"), as the contracts' enums are.
+StageName = Annotated[Stage, _member_of(Stage), _BY_NAME, _names(Stage)]
+FacilityKindName = Annotated[FacilityKind, _member_of(FacilityKind), _BY_NAME, _names(FacilityKind)]
 
 
 class _Model(BaseModel):
@@ -45,10 +84,27 @@ class ChainRef(_Model):
 class Product(_Model):
     batch_id: int = Field(gt=0)
     token_uri: str
-    stage: str
+    stage: StageName
     mass_grams: int
     grade_ppm: int
-    contained_tungsten_grams: float
+    contained_tungsten_ug: int | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="micrograms of tungsten: mass_grams x grade_ppm, exact (passport@2)",
+    )
+    contained_tungsten_grams: float | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="passport@1 files only: the same quantity as a float in grams",
+    )
+
+    @property
+    def contained_ug(self) -> int:
+        """Micrograms of tungsten the file states, whichever format it is in."""
+        if self.contained_tungsten_ug is not None:
+            return self.contained_tungsten_ug
+        return round((self.contained_tungsten_grams or 0.0) * 1_000_000)
+
     owner: Address
     custodian: Address
     facility_id: int
@@ -62,16 +118,16 @@ class Origin(_Model):
 
     batch_id: int
     facility_id: int
-    facility_kind: str
+    facility_kind: FacilityKindName
     operator: Address
     country: str
-    stage: str
+    stage: StageName
     mass_grams: int
 
 
 class Node(_Model):
     batch_id: int
-    stage: str
+    stage: StageName
     mass_grams: int
     grade_ppm: int
     facility_id: int
@@ -146,7 +202,7 @@ class FacilityEntry(_Model):
     facility_id: int
     operator: Address
     country: str
-    kind: str
+    kind: FacilityKindName
     sanctioned: bool
     operator_sanctioned: bool
     record_root: Hex32
@@ -319,7 +375,7 @@ UNCLAIMED = {"evidence", "version", "tier", "tier_spec", "tier_missing", "disclo
 
 
 class PassportDocument(JsonFile):
-    kind: Literal["mineral-passport/passport@1"] = "mineral-passport/passport@1"
+    kind: Literal["mineral-passport/passport@2", "mineral-passport/passport@1"] = KIND
     chain: ChainRef
     product: Product
     origins: list[Origin]
@@ -361,6 +417,28 @@ class PassportDocument(JsonFile):
         default_factory=list,
         description="device readings that measured the lineage's lots, with their Merkle proofs and anchors",
     )
+
+    @model_validator(mode="after")
+    def _contained_tungsten_of_its_kind(self) -> PassportDocument:
+        p = self.product
+        grams, ug = p.contained_tungsten_grams is not None, p.contained_tungsten_ug is not None
+        if self.kind == KIND_V1 and not (grams and not ug):
+            raise ValueError(f"a {KIND_V1} file states product.contained_tungsten_grams (and not _ug)")
+        if self.kind == KIND and not (ug and not grams):
+            raise ValueError(f"a {KIND} file states product.contained_tungsten_ug (and not _grams)")
+        return self
+
+    def in_format_of(self, other: PassportDocument) -> PassportDocument:
+        """This (re-derived, current-format) document as ``other``'s format writes it, so that a
+        file exported in an earlier format compares, and hashes, as it was written."""
+        if other.kind == self.kind:
+            return self
+        if other.kind != KIND_V1 or self.kind != KIND:
+            raise ValueError(f"cannot write a {self.kind} document as {other.kind}")
+        p = self.product
+        grams = p.mass_grams * p.grade_ppm / 1_000_000  # as @1 computed it
+        product = p.model_copy(update={"contained_tungsten_ug": None, "contained_tungsten_grams": grams})
+        return self.model_copy(update={"kind": KIND_V1, "product": product})
 
     def claims(self) -> dict[str, Any]:
         """The document without its evidence and disclosures: what verification re-derives."""

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from passport.core.document import PassportDocument
+from passport.core.document import FacilityKindName, PassportDocument
 from passport.exceptions import PolicyError
 from passport.records.names import WITHHELD, Names
 
@@ -51,9 +51,7 @@ class DisclosedField(_Rule):
     type: Literal["disclosed-field"]
     record: Literal["facility"] = "facility"
     field: str = Field(min_length=1)
-    kinds: list[
-        Literal["MINE", "CONCENTRATOR", "REFINERY", "CONVERTER", "RECYCLER", "WAREHOUSE", "FABRICATOR"]
-    ] = Field(min_length=1)
+    kinds: list[FacilityKindName] = Field(min_length=1)
 
 
 class DeviceWeighed(_Rule):

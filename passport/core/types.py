@@ -118,9 +118,10 @@ class Batch:
     content_hash: str
 
     @property
-    def contained_tungsten_g(self) -> float:
-        """Grams of tungsten (mass x grade)."""
-        return self.mass_grams * self.grade_ppm / 1_000_000
+    def contained_tungsten_ug(self) -> int:
+        """Micrograms of tungsten: mass in grams x grade in ppm, exact (the contract's
+        ``containedTungsten``)."""
+        return self.mass_grams * self.grade_ppm
 
     @property
     def consumed(self) -> bool:

@@ -197,7 +197,7 @@ def verify_offline(
     except ProofError as exc:
         fail(Failure(exc.what, exc.reason))
         return report
-    derived = derive(proven.data, document.product.batch_id)
+    derived = derive(proven.data, document.product.batch_id).in_format_of(document)
     for m in diff(document.claims(), derived.claims()):
         fail(Failure(m.path, f"file has {m.in_file!r}, the proofs give {m.on_chain!r}"))
     statements, missing = completeness(proven, document.product.batch_id)

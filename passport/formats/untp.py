@@ -216,16 +216,16 @@ def dpp_credential(
     materials = [
         {
             "type": ["Material"],
-            "name": f"tungsten from {origins[b].stage.lower()} batch {b}, "
+            "name": f"tungsten from {origins[b].stage.name.lower()} batch {b}, "
             + names.facility(origins[b].facility_id, origins[b].country),
             "originCountry": origins[b].country,
             "massFraction": round(share, 6),
-            "mass": {"value": round(p.contained_tungsten_grams * share / 1000, 3), "unit": "KGM"},
+            "mass": {"value": round(p.contained_ug * share / 1e9, 3), "unit": "KGM"},
             "hazardous": False,
         }
         for b, share in sorted(shares.items())
     ]
-    kinds = {f.facility_id: f.kind for f in document.facilities}
+    kinds = {f.facility_id: f.kind.name for f in document.facilities}
     step_of = {
         "MINE": "mining",
         "CONCENTRATOR": "concentration",
@@ -241,7 +241,7 @@ def dpp_credential(
                 if c.batch_id in origins
                 else None
             )
-            step = step_of.get(origin.facility_kind, "production") if origin else "production"
+            step = step_of.get(origin.facility_kind.name, "production") if origin else "production"
             steps.setdefault(step, []).append(
                 _link(
                     ref.chain_id,
@@ -297,14 +297,14 @@ def dpp_credential(
             "product": {
                 "type": ["Product"],
                 "id": batch_urn,
-                "name": f"{p.stage} batch {p.batch_id}",
+                "name": f"{p.stage.name} batch {p.batch_id}",
                 "batchNumber": str(p.batch_id),
                 "productCategory": [
                     {
                         "type": ["Classification"],
-                        "id": f"{URN}:stage:{p.stage}",
-                        "code": p.stage,
-                        "name": p.stage,
+                        "id": f"{URN}:stage:{p.stage.name}",
+                        "code": p.stage.name,
+                        "name": p.stage.name,
                         "schemeID": f"{URN}:stage",
                         "schemeName": "Mineral Passport processing stage",
                     }
@@ -319,7 +319,7 @@ def dpp_credential(
                     "type": ["Dimension"],
                     "weight": {"value": p.mass_grams / 1000, "unit": "KGM"},
                 },
-                "containedTungsten": {"value": round(p.contained_tungsten_grams / 1000, 3), "unit": "KGM"},
+                "containedTungsten": {"value": round(p.contained_ug / 1e9, 3), "unit": "KGM"},
             },
             "materialsProvenance": materials,
             "traceabilityInformation": traceability,
@@ -458,7 +458,7 @@ def dcc_credential(
         holder = facilities[n.facility_id].operator
         product = {
             "id": Identifiers(document).batch(n.batch_id),
-            "name": f"{n.stage} batch {n.batch_id}",
+            "name": f"{n.stage.name} batch {n.batch_id}",
         }
         assessment["assessedProduct"] = [{"type": ["ProductVerification"], "product": product}]
     valid_from, valid_until = window

@@ -59,6 +59,7 @@ def verify(
     except ContractRevert as exc:
         mismatch = Mismatch("product.batch_id", document.product.batch_id, exc.name)
         return VerificationReport(document.product.batch_id, ref.as_of_block, False, [mismatch])
+    derived = derived.in_format_of(document)
     mismatches = list(diff(document.claims(), derived.claims()))
     if document.version is not None and document.version.hash != version_hash(derived):
         mismatches.append(Mismatch("version.hash", document.version.hash, version_hash(derived)))

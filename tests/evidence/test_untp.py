@@ -79,7 +79,7 @@ def test_mass_fractions_follow_the_on_chain_lineage(credential: Path, node_expor
     assert abs(sum(fractions.values()) - 1) < 1e-5
     # WF6 <- blended APT <- 7 t of lot 1 (split) + 8 t of lot 2, both at 51.56 % W
     assert [round(m["massFraction"], 6) for m in materials] == [round(7 / 15, 6), round(8 / 15, 6)]
-    contained = node_export.wf6.product.contained_tungsten_grams / 1000
+    contained = node_export.wf6.product.contained_ug / 1e9
     assert abs(sum(m["mass"]["value"] for m in materials) - contained) < 0.01
 
 

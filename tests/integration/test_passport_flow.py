@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from passport.core.document import PassportDocument
 from passport.core.policy import check, load_policy
-from passport.core.types import ProcessOutput, Stage
+from passport.core.types import FacilityKind, ProcessOutput, Stage
 from passport.exceptions import ContractRevert
 from passport.sdk.accounts import dev_accounts
 from passport.sdk.attestations import SignedAttestation
@@ -41,11 +41,11 @@ def test_policies_fail_for_the_product_of_the_sanctioned_mine(demo_run: DemoRun)
 
 def test_wf6_passport_content(demo_run: DemoRun) -> None:
     doc = PassportDocument.load(demo_run.result.passports["wf6"])
-    assert doc.product.stage == "WF6"
+    assert doc.product.stage is Stage.WF6
     assert doc.product.owner == dev_accounts()[6].address  # the fab
     assert [(o.batch_id, o.country, o.facility_kind) for o in doc.origins] == [
-        (1, "VN", "MINE"),
-        (2, "VN", "MINE"),
+        (1, "VN", FacilityKind.MINE),
+        (2, "VN", FacilityKind.MINE),
     ]
     assert doc.stage_countries == {
         "mined": ["VN"],

@@ -12,6 +12,19 @@ export const HISTORY_EVENTS = new Set([
   'BatchSplit', 'BatchFrozen', 'BatchUnfrozen', 'BatchTainted',
 ]);
 const ZERO32 = '0x' + '00'.repeat(32);
+// @2: contained tungsten as integer micrograms (grams x ppm). @1 files (a float in grams) keep verifying.
+export const PASSPORT_KIND = 'mineral-passport/passport@2';
+export const PASSPORT_KIND_V1 = 'mineral-passport/passport@1';
+
+/** The re-derived (current-format) document as `doc`'s format writes it. */
+export function inFormatOf(derived, doc) {
+  if (doc.kind !== PASSPORT_KIND_V1) return derived;
+  const { contained_tungsten_ug: _ug, ...product } = derived.product;
+  const keys = Object.keys(derived.product);
+  const grams = (product.mass_grams * product.grade_ppm) / 1000000; // as @1 computed it
+  const ordered = Object.fromEntries(keys.map((k) => (k === 'contained_tungsten_ug' ? ['contained_tungsten_grams', grams] : [k, product[k]])));
+  return { ...derived, kind: PASSPORT_KIND_V1, product: ordered };
+}
 export const VERIFICATION_METHOD =
   'Every field is re-derived from the chain as of chain.as_of_block (eth_call and eth_getLogs ' +
   'at that block); `passport passport verify FILE` reports each mismatch. With `evidence`, ' +
@@ -88,7 +101,7 @@ export function derive(data, batchId) {
   const telemetry = {};
   for (const i of ids) if (batches.get(i).content_hash !== ZERO32) telemetry[String(i)] = batches.get(i).content_hash;
   return {
-    kind: 'mineral-passport/passport@1',
+    kind: PASSPORT_KIND,
     chain: data.chain,
     product: {
       batch_id: batchId,
@@ -96,7 +109,7 @@ export function derive(data, batchId) {
       stage: product.stage,
       mass_grams: product.mass_grams,
       grade_ppm: product.grade_ppm,
-      contained_tungsten_grams: (product.mass_grams * product.grade_ppm) / 1000000,
+      contained_tungsten_ug: product.mass_grams * product.grade_ppm,
       owner: product.owner,
       custodian: product.custodian,
       facility_id: product.facility_id,

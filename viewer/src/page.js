@@ -156,7 +156,7 @@ function render(doc, report, app) {
       h('dt', {}, 'Batch'), h('dd', {}, `#${p.batch_id}`),
       h('dt', {}, 'Stage'), h('dd', {}, p.stage),
       h('dt', {}, 'Mass'), h('dd', {}, kg(p.mass_grams)),
-      h('dt', {}, 'Contained tungsten'), h('dd', {}, kg(p.contained_tungsten_grams)),
+      h('dt', {}, 'Contained tungsten'), h('dd', {}, kg(p.contained_tungsten_ug != null ? p.contained_tungsten_ug / 1e6 : p.contained_tungsten_grams)),
       h('dt', {}, 'Holder'), h('dd', {}, names.member(p.owner)),
       h('dt', {}, 'Custodian'), h('dd', {}, names.member(p.custodian)),
       h('dt', {}, 'Made at'), h('dd', {}, names.facility(p.facility_id, p.country)),

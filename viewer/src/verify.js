@@ -7,7 +7,7 @@ import canonicalize from 'canonicalize';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { ProofError, keccak, concat, word, utf8ToBytes, checksum, hex0x, sha256Hex } from './util.js';
 import { ProvenChain } from './proven.js';
-import { derive, historyCounts, processIds, relevant } from './derive.js';
+import { derive, historyCounts, inFormatOf, PASSPORT_KIND, PASSPORT_KIND_V1, processIds, relevant } from './derive.js';
 import { checkDisclosures, checkTier, tierFingerprint } from './disclosure.js';
 import { checkReadings } from './weighed.js';
 import { BUILTIN, checkPolicy } from './policy.js';
@@ -249,7 +249,9 @@ export async function verifyOffline(doc, trustFile, policies = DEFAULT_POLICIES)
 }
 
 async function verifyInto(doc, trust, policies, report, fail) {
-  if (doc?.kind !== 'mineral-passport/passport@1') return fail('kind', 'not a mineral passport file');
+  if (doc?.kind !== PASSPORT_KIND && doc?.kind !== PASSPORT_KIND_V1) return fail('kind', 'not a mineral passport file');
+  const tungsten = doc.kind === PASSPORT_KIND ? 'contained_tungsten_ug' : 'contained_tungsten_grams';
+  if (doc.product?.[tungsten] == null) return fail(`product.${tungsten}`, `a ${doc.kind} file states it`);
   const evidence = doc.evidence;
   if (!evidence) return fail('evidence', 'the file carries no evidence (export it with evidence to verify offline)');
   const ref = doc.chain;
@@ -286,7 +288,7 @@ async function verifyInto(doc, trust, policies, report, fail) {
   report.as_of_block = a.number;
   report.as_of_time = a.timestamp;
   const proven = await readChainData(chain, derivedRef, doc.product.batch_id);
-  const derived = derive(proven.data, doc.product.batch_id);
+  const derived = inFormatOf(derive(proven.data, doc.product.batch_id), doc);
   for (const m of diff(claims(doc), derived)) fail(m.path, `file has ${repr(m.inFile)}, the proofs give ${repr(m.onChain)}`);
   const [statements, missing] = completeness(proven);
   report.completeness = statements;

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from passport.core.document import PassportDocument, json_schema
+from passport.core.document import KIND, KIND_V1, PassportDocument, json_schema, version_hash
 from passport.core.policy import builtin_policies, check, load_policy
+from passport.core.types import FacilityKind, Stage
 from passport.exceptions import PassportFileInvalid, PolicyError
 from passport.toolchain.compiler import REPO_ROOT
 
@@ -34,7 +35,7 @@ def make_doc(**overrides: Any) -> PassportDocument:
             "stage": "APT",
             "mass_grams": 10,
             "grade_ppm": 700000,
-            "contained_tungsten_grams": 7.0,
+            "contained_tungsten_ug": 7_000_000,
             "owner": ADDRESS,
             "custodian": ADDRESS,
             "facility_id": 2,
@@ -108,6 +109,48 @@ def test_malformed_passport_files(tmp_path: Path, content: str | None, reason: s
         path.write_text(content)
     with pytest.raises(PassportFileInvalid, match=reason):
         PassportDocument.load(path)
+
+
+def test_stages_and_facility_kinds_are_enums_named_in_json(tmp_path: Path) -> None:
+    doc = make_doc()
+    assert doc.product.stage is Stage.APT and doc.origins[0].facility_kind is FacilityKind.MINE
+    data = json.loads(doc.to_json())
+    assert (data["product"]["stage"], data["origins"][0]["facility_kind"]) == ("APT", "MINE")
+    data["product"]["stage"] = "Powder"
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(PassportFileInvalid, match=r"product.stage: .*'Powder' is not a stage: one of ORE, "):
+        PassportDocument.load(path)
+
+
+def test_contained_tungsten_is_exact_micrograms_and_passport_at_1_files_still_read(tmp_path: Path) -> None:
+    doc = make_doc()
+    assert doc.kind == KIND and doc.product.contained_tungsten_ug == 7_000_000 == doc.product.contained_ug
+    assert "contained_tungsten_grams" not in doc.claims()["product"]
+    # as written before passport@2: the float in grams, and no micrograms field
+    v1_data = json.loads(doc.to_json())
+    v1_data["kind"] = KIND_V1
+    del v1_data["product"]["contained_tungsten_ug"]
+    v1_data["product"]["contained_tungsten_grams"] = 7.0
+    v1 = PassportDocument.model_validate(v1_data)
+    assert v1.product.contained_ug == 7_000_000
+    assert v1.claims()["product"]["contained_tungsten_grams"] == 7.0
+    assert "contained_tungsten_ug" not in v1.claims()["product"]
+    # a re-derived (current) document, written as the old file was: equal claims, equal hash
+    assert doc.in_format_of(v1).claims() == v1.claims()
+    assert version_hash(doc.in_format_of(v1)) == version_hash(v1) != version_hash(doc)
+    for kind, field, value in [
+        (KIND, "contained_tungsten_grams", 7.0),
+        (KIND_V1, "contained_tungsten_ug", 7),
+    ]:
+        data = json.loads(doc.to_json())
+        data["kind"] = kind
+        data["product"].pop("contained_tungsten_ug")
+        data["product"][field] = value
+        path = tmp_path / "mixed.json"
+        path.write_text(json.dumps(data))
+        with pytest.raises(PassportFileInvalid, match=f"a {kind} file states product.contained_tungsten_"):
+            PassportDocument.load(path)
 
 
 def test_unknown_field_is_refused(tmp_path: Path) -> None:
