@@ -2,7 +2,6 @@
 
 import importlib
 import os
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 # Keccak through eth-hash's C backend (safe-pysha3): about 8x faster than the pycryptodome
@@ -40,7 +39,9 @@ if TYPE_CHECKING:
         PassportDocument,
         Policy,
         PolicyResult,
+        Proposal,
         Sdk,
+        Sent,
         SignedAttestation,
         VerificationReport,
         sign_attestation,
@@ -54,7 +55,7 @@ _LAZY = {
     **dict.fromkeys(
         (
             "AttestationRequest", "Call", "Client", "Founder", "PassportDocument", "Policy", "PolicyResult",
-            "Sdk", "SignedAttestation", "VerificationReport", "sign_attestation",
+            "Proposal", "Sdk", "Sent", "SignedAttestation", "VerificationReport", "sign_attestation",
         ),
         "passport.sdk",
     ),
@@ -64,16 +65,19 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # importlib.metadata is slow to load: only when asked
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("mineral-passport")
+        except PackageNotFoundError:  # running from a source tree without installation
+            return "0.0.0"
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'passport' has no attribute {name!r}")
     return getattr(importlib.import_module(module), name)
 
 
-try:
-    __version__ = version("mineral-passport")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0"
 
 __all__ = [
     "Artifact",
@@ -99,10 +103,12 @@ __all__ = [
     "PolicyError",
     "PolicyResult",
     "ProcessOutput",
+    "Proposal",
     "Role",
     "RpcUnreachable",
     "Sdk",
     "SdkError",
+    "Sent",
     "SignedAttestation",
     "SourcesNotFound",
     "Stage",

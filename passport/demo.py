@@ -281,12 +281,12 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
 
     say("Registering attestation schemas and accrediting the certifier")
     schemas = {
-        "origin-verified": att.register_schema(admin, "origin-verified", True, SubjectKind.BATCH),
+        "origin-verified": att.register_schema(admin, "origin-verified", True, SubjectKind.BATCH).value,
         "due-diligence-audited": att.register_schema(
             admin, "due-diligence-audited", True, SubjectKind.FACILITY
-        ),
-        "assay": att.register_schema(admin, "assay", False, SubjectKind.BATCH),
-        "labour-audit": att.register_schema(admin, "labour-audit", True, SubjectKind.FACILITY),
+        ).value,
+        "assay": att.register_schema(admin, "assay", False, SubjectKind.BATCH).value,
+        "labour-audit": att.register_schema(admin, "labour-audit", True, SubjectKind.FACILITY).value,
     }
     _block, _hash, now = client.head()
     for schema_id in schemas.values():
@@ -311,8 +311,12 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
         )
         rows = [{**asdict(r.reading), "signature": "0x" + r.signature.hex()} for r in signed_readings]
         (out_dir / f"telemetry-{name}.json").write_text(json.dumps(rows, indent=2) + "\n")
-    conc_a = batches.mint(mine_a, fac["mine-a"], Stage.CONCENTRATE, 12_000_000, 515_600, trees["mine-a"].root)
-    conc_b = batches.mint(mine_b, fac["mine-b"], Stage.CONCENTRATE, 8_000_000, 515_600, trees["mine-b"].root)
+    conc_a = batches.mint(
+        mine_a, fac["mine-a"], Stage.CONCENTRATE, 12_000_000, 515_600, trees["mine-a"].root
+    ).value
+    conc_b = batches.mint(
+        mine_b, fac["mine-b"], Stage.CONCENTRATE, 8_000_000, 515_600, trees["mine-b"].root
+    ).value
     tree = trees["mine-a"]
     result.batches.update({"concentrate-a": conc_a, "concentrate-b": conc_b})
     weighings = [
@@ -362,7 +366,7 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
     batches.offer_custody(mine_a, conc_a, carrier.address)
     batches.accept(carrier, conc_a, 12_000_000)
     batches.offer(mine_a, conc_a, refinery.address)
-    discrepancy = batches.accept(refinery, conc_a, 11_880_000)  # 1 % short: beyond the 0.5 % tolerance
+    discrepancy = batches.accept(refinery, conc_a, 11_880_000).value  # 1 % short: beyond the 0.5 % tolerance
     result.packages.append(_hand_over(sdk, vaults, "mine-a", "refinery", conc_a, out_dir))
     say(f"  lot A arrives 120 kg light: discrepancy recorded = {discrepancy}")
     batches.offer_custody(mine_b, conc_b, carrier.address)
@@ -390,7 +394,7 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
         AttestationRequest(
             schemas["labour-audit"], fac["mine-b"], keccak(text="labour audit mine B"), now + 90 * DAY
         ),
-    )
+    ).value
     signed = att.sign(
         certifier,
         AttestationRequest(
@@ -405,19 +409,19 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
     say(f"  offline-signed origin attestation relayed by the refinery ({result.signed_attestation.name})")
 
     say("Refinery splits lot A, then makes APT: one line from mine A alone, one blending A and B")
-    part_1, part_2 = batches.split(refinery, conc_a, [7_000_000, 5_000_000])
+    part_1, part_2 = batches.split(refinery, conc_a, [7_000_000, 5_000_000]).value
     (apt_blend,) = batches.process(
         refinery,
         [part_1, conc_b],
         fac["refinery"],
         [ProcessOutput(Stage.APT, 10_500_000, 700_000, keccak(text="APT lot 1 assay"))],
-    )
+    ).value
     (apt_pure,) = batches.process(
         refinery,
         [part_2],
         fac["refinery"],
         [ProcessOutput(Stage.APT, 3_500_000, 700_000, keccak(text="APT lot 2 assay"))],
-    )
+    ).value
     att.attest(
         certifier, AttestationRequest(schemas["assay"], apt_blend, keccak(text="APT lot 1 ICP-OES"), 0)
     )
@@ -435,7 +439,7 @@ def run(client: Client, out_dir: Path, say: Callable[[str], None] = lambda _m: N
         [apt_blend],
         fac["wf6-plant"],
         [ProcessOutput(Stage.WF6, wf6_mass, 617_000, keccak(text="WF6 cylinder lot"))],
-    )
+    ).value
     batches.offer(converter, wf6, fab.address)
     batches.accept(fab, wf6, wf6_mass)
     fab_key = "0x" + PrivateKey(fab.key).public_key.to_bytes().hex()

@@ -52,37 +52,41 @@ def build(client: Client, say: Callable[[str], None]) -> tuple[Sdk, int]:
     gov.propose_facility(admin, producer.address, "VN", FacilityKind.MINE)
     gov.propose_facility(admin, producer.address, "VN", FacilityKind.REFINERY)
     mine, plant = 1, 2
-    schema = sdk.attestations.register_schema(admin, "origin-verified", True, SubjectKind.BATCH)
+    schema = sdk.attestations.register_schema(admin, "origin-verified", True, SubjectKind.BATCH).value
     _n, _h, now = client.head()
     gov.propose_accreditation(admin, certifier.address, schema, now + 365 * 86_400)
 
     say("minting 100 lots with attestations")
     lots = []
     for n in range(100):
-        lot = batches.mint(producer, mine, Stage.CONCENTRATE, 4_000_000, 500_000, keccak(text=f"lot {n}"))
+        lot = batches.mint(
+            producer, mine, Stage.CONCENTRATE, 4_000_000, 500_000, keccak(text=f"lot {n}")
+        ).value
         sdk.attestations.attest(certifier, AttestationRequest(schema, lot, keccak(text=f"origin {n}"), 0))
         lots.append(lot)
     say("splitting and refining")
-    parts = [c for lot in lots for c in batches.split(producer, lot, [1_000_000] * 4)]
+    parts = [c for lot in lots for c in batches.split(producer, lot, [1_000_000] * 4).value]
     apt = [
-        batches.process(producer, parts[i : i + 4], plant, [ProcessOutput(Stage.APT, 2_700_000, 700_000)])[0]
+        batches.process(
+            producer, parts[i : i + 4], plant, [ProcessOutput(Stage.APT, 2_700_000, 700_000)]
+        ).value[0]
         for i in range(0, len(parts), 4)
     ]
-    parts = [c for lot in apt for c in batches.split(producer, lot, [900_000] * 3)]
+    parts = [c for lot in apt for c in batches.split(producer, lot, [900_000] * 3).value]
     say("converting to oxide, powder and WF6")
     oxide = [
-        batches.process(producer, parts[i : i + 3], plant, [ProcessOutput(Stage.OXIDE, 2_400_000, 780_000)])[
-            0
-        ]
+        batches.process(
+            producer, parts[i : i + 3], plant, [ProcessOutput(Stage.OXIDE, 2_400_000, 780_000)]
+        ).value[0]
         for i in range(0, len(parts), 3)
     ]
     powder = [
         batches.process(
             producer, oxide[i : i + 50], plant, [ProcessOutput(Stage.POWDER, 90_000_000, 990_000)]
-        )[0]
+        ).value[0]
         for i in range(0, len(oxide), 50)
     ]
-    (wf6,) = batches.process(producer, powder, plant, [ProcessOutput(Stage.WF6, 280_000_000, 617_000)])
+    (wf6,) = batches.process(producer, powder, plant, [ProcessOutput(Stage.WF6, 280_000_000, 617_000)]).value
     return sdk, wf6
 
 
@@ -93,15 +97,17 @@ def build_typical(sdk: Sdk) -> int:
     schema = sdk.attestations.schema_id("origin-verified")
     lots = []
     for n in range(2):
-        lot = batches.mint(producer, mine, Stage.CONCENTRATE, 2_000_000, 500_000, keccak(text=f"typical {n}"))
+        lot = batches.mint(
+            producer, mine, Stage.CONCENTRATE, 2_000_000, 500_000, keccak(text=f"typical {n}")
+        ).value
         sdk.attestations.attest(
             certifier, AttestationRequest(schema, lot, keccak(text=f"typical origin {n}"), 0)
         )
         lots.append(lot)
-    parts = [c for lot in lots for c in batches.split(producer, lot, [1_000_000] * 2)]
-    (apt,) = batches.process(producer, parts, plant, [ProcessOutput(Stage.APT, 2_700_000, 700_000)])
-    halves = batches.split(producer, apt, [1_350_000] * 2)
-    (wf6,) = batches.process(producer, halves, plant, [ProcessOutput(Stage.WF6, 3_000_000, 617_000)])
+    parts = [c for lot in lots for c in batches.split(producer, lot, [1_000_000] * 2).value]
+    (apt,) = batches.process(producer, parts, plant, [ProcessOutput(Stage.APT, 2_700_000, 700_000)]).value
+    halves = batches.split(producer, apt, [1_350_000] * 2).value
+    (wf6,) = batches.process(producer, halves, plant, [ProcessOutput(Stage.WF6, 3_000_000, 617_000)]).value
     return wf6
 
 

@@ -109,8 +109,8 @@ def collect(work: Path) -> dict[str, Any]:
             result = sdk.consortium.propose_validator(
                 accounts[1], base64.b64decode(n.pub_key), n.account, power, execute=False
             )
-            sdk.consortium.approve(accounts[2], result.proposal_id)
-            sdk.consortium.execute(accounts[2], result.proposal_id)
+            sdk.consortium.approve(accounts[2], result.value.proposal_id)
+            sdk.consortium.execute(accounts[2], result.value.proposal_id)
 
         fifth = network.node(4).validator_address
         set_power(4, 20)

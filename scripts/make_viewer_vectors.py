@@ -142,7 +142,9 @@ LEGACY = "v1-"  # vectors of passport@1 files: kept when the others are written 
 
 def legacy_v1(source: Path) -> None:
     """The passport@1 vectors: files exported before passport@2 must keep verifying."""
-    trusts = {f"{LEGACY}{t}": json.loads((source / t).read_text()) for t in ("trust.json", "trust-tiered.json")}
+    trusts = {
+        f"{LEGACY}{t}": json.loads((source / t).read_text()) for t in ("trust.json", "trust-tiered.json")
+    }
     written: list[dict[str, Any]] = []
     for name in ("good-buyer", "good-public", "good-buyer-tiered"):
         vector = json.loads((source / f"{name}.json").read_text())

@@ -77,7 +77,7 @@ def schema(name: str, subject_kind: str, irrevocable: bool, chain: ChainArgs, se
     sdk = chain.sdk()
     schema_id = sdk.attestations.register_schema(
         sender.account(), name, not irrevocable, SubjectKind[subject_kind.upper()]
-    )
+    ).value
     emit(chain.as_json, {"schemaId": schema_id, "name": name}, f"registered schema {schema_id}: {name}")
 
 
@@ -129,7 +129,7 @@ def sign(
 def submit(file: Path, chain: ChainArgs, sender: SignerArgs) -> None:
     """Relay a signed attestation FILE (the signer pays the gas, not the certifier)."""
     signed = SignedAttestation.load(file)
-    uid = chain.sdk().attestations.submit(sender.account(), signed)
+    uid = chain.sdk().attestations.submit(sender.account(), signed).value
     emit(chain.as_json, {"uid": uid}, f"recorded attestation {uid}")
 
 
@@ -150,7 +150,7 @@ def direct(
     sdk = chain.sdk()
     uid = sdk.attestations.attest(
         sender.account(), _request(schema_id, subject, data_hash, expires_in_days, salt)
-    )
+    ).value
     emit(chain.as_json, {"uid": uid}, f"recorded attestation {uid}")
 
 

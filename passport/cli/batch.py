@@ -72,7 +72,7 @@ def mint(
         mass_g,
         grade_ppm,
         hex32(content_hash),
-    )
+    ).value
     emit(chain.as_json, {"batchId": batch_id}, f"minted batch {batch_id}")
 
 
@@ -162,7 +162,7 @@ def accept(
         )
         if not sys.stdin.isatty() or not click.confirm(message + ". Accept?", err=True):
             raise click.ClickException(message + "; check the unit, or give --yes to record it")
-    discrepancy = sdk.batches.accept(sender.account(), batch_id, grams)
+    discrepancy = sdk.batches.accept(sender.account(), batch_id, grams).value
     note = " (weight discrepancy recorded)" if discrepancy else ""
     emit(
         chain.as_json,
@@ -181,7 +181,7 @@ def accept(
 def split(batch_id: int, masses: str, chain: ChainArgs, sender: SignerArgs) -> None:
     """Split BATCH_ID into children."""
     sdk = chain.sdk()
-    children = sdk.batches.split(sender.account(), batch_id, int_list(masses))
+    children = sdk.batches.split(sender.account(), batch_id, int_list(masses)).value
     emit(
         chain.as_json, {"batchId": batch_id, "children": children}, f"split batch {batch_id} into {children}"
     )
@@ -206,7 +206,7 @@ def process(
     sdk = chain.sdk()
     produced = sdk.batches.process(
         sender.account(), int_list(inputs), facility_id, [_output(o) for o in outputs]
-    )
+    ).value
     emit(chain.as_json, {"outputs": produced}, f"produced batches {produced}")
 
 

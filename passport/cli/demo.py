@@ -139,7 +139,7 @@ def _report(result: demo.DemoResult, chain: str, elapsed: float, as_json: bool) 
         "passports": {k: str(v) for k, v in result.passports.items()},
         "signedAttestation": str(result.signed_attestation),
         "policies": [
-            {"batchId": r.batch_id, "policy": r.policy, "passed": r.passed, "reasons": r.reasons}
+            {"batchId": r.batch_id, "policy": r.policy, "passed": r.ok, "reasons": r.reasons}
             for r in result.policy_results
         ],
         "wf6PassportVerified": result.verified,

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from passport.sdk.consortium import ProposalResult
+    from passport.sdk.client import Sent
+    from passport.sdk.consortium import Proposal
 
 from passport.cli._common import ADDRESS, COUNTRY, ChainArgs, SignerArgs, chain_options, emit, signer_options
 from passport.core.types import Role, role_names
@@ -22,20 +23,21 @@ def roles_of(text: str) -> Role:
         ) from exc
 
 
-def _proposal(as_json: bool, result: ProposalResult, what: str) -> None:
+def _proposal(as_json: bool, result: Sent[Proposal], what: str) -> None:
     """A proposal's outcome: its id, executed or awaiting approvals, the transaction (hash, block,
     gas) and, for a facility, its new id."""
-    data: dict[str, object] = {"proposalId": result.proposal_id, "executed": result.executed}
+    proposal = result.value
+    data: dict[str, object] = {"proposalId": proposal.proposal_id, "executed": proposal.executed}
     data |= {"txHash": result.tx_hash, "block": result.block, "gasUsed": result.gas_used}
     done = ""
-    if result.facility_id is not None:
-        data["facilityId"] = result.facility_id
-        done = f" (facility {result.facility_id})"
-    state = "executed" if result.executed else "awaits approvals"
+    if proposal.facility_id is not None:
+        data["facilityId"] = proposal.facility_id
+        done = f" (facility {proposal.facility_id})"
+    state = "executed" if proposal.executed else "awaits approvals"
     emit(
         as_json,
         data,
-        f"proposal {result.proposal_id} {state}: {what}{done}\n"
+        f"proposal {proposal.proposal_id} {state}: {what}{done}\n"
         f"  tx {result.tx_hash}, block {result.block}, gas {result.gas_used:,}",
     )
 

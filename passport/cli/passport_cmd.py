@@ -470,7 +470,7 @@ def _print_offline(
     """Two answers: authentic (every claim and proof holds) and compliant (each policy); exit 1
     when not authentic, 3 when authentic but a judged policy (``--policy``) fails."""
     when = datetime.fromtimestamp(doc.chain.as_of_time, tz=UTC).strftime("%Y-%m-%d %H:%M UTC") if doc else "?"
-    compliant = report.ok and all(p.passed for p in report.policies)
+    compliant = report.ok and all(p.ok for p in report.policies)
     code = 1 if not report.ok else 3 if judged and not compliant else 0
     fingerprint = {
         "name": report.consortium,
@@ -531,7 +531,7 @@ def _print_offline(
             for f in report.failures:
                 line(f"    {f}")
         if report.policies:
-            failed = [p for p in report.policies if not p.passed]
+            failed = [p for p in report.policies if not p.ok]
             if failed:
                 stdout.print(
                     "  [bold red]NOT COMPLIANT[/bold red]  "
@@ -608,7 +608,7 @@ def check(batch_id: int, policies: tuple[str, ...], chain: ChainArgs) -> None:
     doc = sdk.passport_for(batch_id)
     results = [sdk.check(doc, p) for p in policies]
     emit(chain.as_json, results, lambda: stdout.print(policy_table(results)))
-    if not all(r.passed for r in results):
+    if not all(r.ok for r in results):
         sys.exit(1)
 
 

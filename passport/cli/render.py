@@ -106,7 +106,7 @@ def readable(value: object) -> str:
 def policy_table(results: list[PolicyResult]) -> Table:
     table = Table("batch", "policy", "result", "reasons", title="policy checks")
     for r in results:
-        verdict = "[bold green]PASS[/]" if r.passed else "[bold red]FAIL[/]"
+        verdict = "[bold green]PASS[/]" if r.ok else "[bold red]FAIL[/]"
         batch = f"{r.batch_id} ({r.tier} tier)" if r.tier else str(r.batch_id)
         table.add_row(batch, r.policy, verdict, "\n".join(r.reasons) or "-")
     return table

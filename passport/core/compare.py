@@ -1,9 +1,32 @@
-"""Field-by-field comparison of a passport with its re-derivation."""
+"""Field-by-field comparison of a passport with its re-derivation, and what every check of the
+SDK reports: ``ok``, and each :class:`Failure` (where, and why)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A claim, proof or rule that does not hold: where, and why."""
+
+    where: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+class Checked(Protocol):
+    """The one shape of a check's result: a re-verification online (``VerificationReport``), an
+    offline report (``OfflineReport``), a policy check (``PolicyResult``)."""
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def failures(self) -> list[Failure]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,7 +38,10 @@ class Mismatch:
     on_chain: Any
 
     def __str__(self) -> str:
-        return f"{self.path}: file has {self.in_file!r}, chain has {self.on_chain!r}"
+        return str(self.failure())
+
+    def failure(self) -> Failure:
+        return Failure(self.path, f"file has {self.in_file!r}, chain has {self.on_chain!r}")
 
 
 def diff(a: Any, b: Any, path: str = "") -> list[Mismatch]:

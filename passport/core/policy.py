@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from passport.core.compare import Failure
 from passport.core.document import FacilityKindName, PassportDocument
 from passport.exceptions import PolicyError
 from passport.records.names import WITHHELD, Names
@@ -80,14 +81,19 @@ class Policy(BaseModel):
 class PolicyResult:
     policy: str
     batch_id: int
-    passed: bool
+    passed: bool  # the name JSON outputs (``passport check --json``) and the page give it
     reasons: list[str]
     tier: str | None = None  # the disclosure tier of the passport checked
 
     @property
     def ok(self) -> bool:
-        """``passed``, under the name every result of the SDK uses (reports, verifications)."""
+        """``passed``, under the name every check of the SDK answers with (:class:`Checked`)."""
         return self.passed
+
+    @property
+    def failures(self) -> list[Failure]:
+        """Each reason as a :class:`Failure` of this policy (the shape every check reports)."""
+        return [Failure(f"policy {self.policy}", reason) for reason in self.reasons]
 
 
 def builtin_policies() -> list[str]:

@@ -7,10 +7,11 @@ cryptography for CometBFT commits; no web3, no py-evm, no node), so that a buyer
 embed it.
 """
 
+from passport.core.compare import Failure
 from passport.evidence.proven import ProofError, ProvenChain, read_chain_data
 from passport.evidence.quorum import Quorum
 from passport.evidence.trust import AnyTrustAnchor, CometTrustAnchor, TrustAnchor, load_trust_anchor
-from passport.evidence.verify import Failure, OfflineReport, completeness, verify_offline
+from passport.evidence.verify import OfflineReport, completeness, verify_offline
 
 __all__ = [
     "AnyTrustAnchor",

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from passport._utils.seals import seal_signer
-from passport.core.compare import diff
+from passport.core.compare import Failure, diff
 from passport.core.derive import derive, history_counts, process_ids
 from passport.core.document import ChainRef, PassportDocument, version_hash
 from passport.core.policy import PolicyResult, check, load_policy
@@ -29,17 +29,6 @@ ATTESTATIONS_NOT_COMPLETE = (
     "not proven complete: the registry keeps no per-subject index; each listed attestation is "
     "proven included, and its record and validity are proven at the anchor block"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Failure:
-    """A claim or proof that does not hold, and why."""
-
-    where: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.reason}"
 
 
 @dataclass

@@ -25,10 +25,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from passport.core.compare import diff
+from passport.core.compare import Failure, diff
 from passport.core.document import PassportDocument
 from passport.evidence.trust import AnyTrustAnchor
-from passport.evidence.verify import Failure, OfflineReport, verify_offline
+from passport.evidence.verify import OfflineReport, verify_offline
 from passport.formats.identifiers import Identifiers
 
 CONTEXT_URL = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"

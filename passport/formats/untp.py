@@ -29,13 +29,13 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
-from passport.core.compare import diff
+from passport.core.compare import Failure, diff
 from passport.core.document import PassportDocument, version_hash
 from passport.core.eip712 import attestation_typed_data, attestation_uid
 from passport.core.policy import Policy, check
 from passport.evidence.proven import ProofError, ProvenChain, ProvenData, accreditation_window
 from passport.evidence.trust import AnyTrustAnchor
-from passport.evidence.verify import Failure, OfflineReport, active_member, verify_offline
+from passport.evidence.verify import OfflineReport, active_member, verify_offline
 from passport.formats.identifiers import Identifiers
 from passport.records.names import Names
 
@@ -276,7 +276,7 @@ def dpp_credential(
             "description": policy.description or policy.name,
             "conformityTopic": "governance.compliance",
             "assessmentDate": _date(ref.as_of_time),
-            "conformance": result.passed,
+            "conformance": result.ok,
             "reasons": result.reasons,
             "policy": policy.model_dump(mode="json", by_alias=True),
         }

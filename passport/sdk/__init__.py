@@ -16,8 +16,8 @@ from passport.records.disclosure import Disclosure, Tier
 from passport.sdk.assembly import assemble
 from passport.sdk.attestations import AttestationRequest, AttestationsApi, SignedAttestation, sign_attestation
 from passport.sdk.batches import BatchesApi
-from passport.sdk.client import Call, Client
-from passport.sdk.consortium import ConsortiumApi
+from passport.sdk.client import Call, Client, Sent
+from passport.sdk.consortium import ConsortiumApi, Proposal
 from passport.sdk.contracts import Contracts, Founder, attach, attach_records, deploy
 from passport.sdk.evidence import export_with_evidence, trust_anchor
 from passport.sdk.records import RecordsApi
@@ -106,7 +106,9 @@ __all__ = [
     "PassportDocument",
     "Policy",
     "PolicyResult",
+    "Proposal",
     "Sdk",
+    "Sent",
     "SignedAttestation",
     "VerificationReport",
     "attach",

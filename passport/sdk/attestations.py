@@ -12,13 +12,12 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from web3.types import TxReceipt
 
 from passport.core.eip712 import attestation_typed_data
 from passport.core.types import AttestationRecord, SubjectKind
 from passport.exceptions import PassportFileInvalid, SdkError
 from passport.formats.untp import OnChainAttestation
-from passport.sdk.client import Call
+from passport.sdk.client import Call, Sent
 from passport.sdk.contracts import Contracts
 from passport.sdk.logs import receipt_events
 
@@ -148,11 +147,12 @@ class AttestationsApi:
 
     def register_schema(
         self, admin: LocalAccount, name: str, revocable: bool, subject_kind: SubjectKind
-    ) -> int:
+    ) -> Sent[int]:
+        """Register an attestation schema; its value is the schema id."""
         receipt = self._client.transact(
             admin, self.contract.functions.registerSchema(name, revocable, int(subject_kind))
         )
-        return int(receipt_events(receipt, "SchemaRegistered")[0]["schemaId"])
+        return Sent.of(receipt, int(receipt_events(receipt, "SchemaRegistered")[0]["schemaId"]))
 
     def schema_id(self, name: str) -> int:
         """The schema's id, 0 when unknown."""
@@ -162,18 +162,18 @@ class AttestationsApi:
         name, revocable, kind = self._client.call(Call(self.contract, "schema", (schema_id,)))
         return str(name), bool(revocable), SubjectKind(int(kind))
 
-    def attest(self, certifier: LocalAccount, request: AttestationRequest) -> str:
-        """Attest directly as ``certifier``; returns the uid."""
+    def attest(self, certifier: LocalAccount, request: AttestationRequest) -> Sent[str]:
+        """Attest directly as ``certifier``; its value is the uid."""
         receipt = self._client.transact(certifier, self.contract.functions.attest(request.as_tuple()))
-        return str(receipt_events(receipt, "Attested")[0]["uid"])
+        return Sent.of(receipt, str(receipt_events(receipt, "Attested")[0]["uid"]))
 
     def sign(
         self, certifier: LocalAccount, request: AttestationRequest, deadline: int | None = None
     ) -> SignedAttestation:
         return sign_attestation(certifier, self._client.chain_id, self.contract.address, request, deadline)
 
-    def submit(self, relayer: LocalAccount, signed: SignedAttestation) -> str:
-        """Relay a signed attestation (anyone may); returns the uid."""
+    def submit(self, relayer: LocalAccount, signed: SignedAttestation) -> Sent[str]:
+        """Relay a signed attestation (anyone may); its value is the uid."""
         if signed.chain_id != self._client.chain_id or signed.registry != self.contract.address:
             raise PassportFileInvalid(
                 "signed attestation",
@@ -187,10 +187,10 @@ class AttestationsApi:
             bytes.fromhex(signed.signature[2:]),
         )
         receipt = self._client.transact(relayer, fn)
-        return str(receipt_events(receipt, "Attested")[0]["uid"])
+        return Sent.of(receipt, str(receipt_events(receipt, "Attested")[0]["uid"]))
 
-    def revoke(self, certifier: LocalAccount, uid: str) -> TxReceipt:
-        return self._client.transact(certifier, self.contract.functions.revoke(bytes.fromhex(uid[2:])))
+    def revoke(self, certifier: LocalAccount, uid: str) -> Sent[None]:
+        return self._client.send(certifier, self.contract.functions.revoke(bytes.fromhex(uid[2:])))
 
     def is_valid(self, uid: str) -> bool:
         return bool(self._client.call(Call(self.contract, "isValid", (bytes.fromhex(uid[2:]),))))

@@ -6,11 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
-from web3.types import TxReceipt
 
 from passport._utils.addresses import checksum
 from passport.core.types import Batch, BatchFlag, ProcessOutput, Stage
-from passport.sdk.client import Call
+from passport.sdk.client import Call, Sent
 from passport.sdk.contracts import Contracts
 from passport.sdk.logs import receipt_events
 
@@ -39,38 +38,40 @@ class BatchesApi:
         mass_grams: int,
         grade_ppm: int,
         content_hash: bytes = ZERO32,
-    ) -> int:
-        """Record a new batch at a facility ``miner`` operates; returns its id."""
+    ) -> Sent[int]:
+        """Record a new batch at a facility ``miner`` operates; its value is the new batch id."""
         fn = self.contract.functions.mint(facility_id, int(stage), mass_grams, grade_ppm, content_hash)
         receipt = self._client.transact(miner, fn)
-        return int(receipt_events(receipt, "BatchMinted")[0]["batchId"])
+        return Sent.of(receipt, int(receipt_events(receipt, "BatchMinted")[0]["batchId"]))
 
-    def offer(self, holder: LocalAccount, batch_id: int, to: str) -> TxReceipt:
+    def offer(self, holder: LocalAccount, batch_id: int, to: str) -> Sent[None]:
         """Offer title and custody; ``to`` must accept."""
-        return self._client.transact(holder, self.contract.functions.offer(batch_id, checksum(to)))
+        return self._client.send(holder, self.contract.functions.offer(batch_id, checksum(to)))
 
-    def offer_custody(self, holder: LocalAccount, batch_id: int, to: str) -> TxReceipt:
+    def offer_custody(self, holder: LocalAccount, batch_id: int, to: str) -> Sent[None]:
         """Offer physical custody only (e.g. to a carrier)."""
-        return self._client.transact(holder, self.contract.functions.offerCustody(batch_id, checksum(to)))
+        return self._client.send(holder, self.contract.functions.offerCustody(batch_id, checksum(to)))
 
-    def cancel_offer(self, account: LocalAccount, batch_id: int) -> TxReceipt:
-        return self._client.transact(account, self.contract.functions.cancelOffer(batch_id))
+    def cancel_offer(self, account: LocalAccount, batch_id: int) -> Sent[None]:
+        return self._client.send(account, self.contract.functions.cancelOffer(batch_id))
 
-    def accept(self, receiver: LocalAccount, batch_id: int, measured_grams: int) -> bool:
-        """Accept a pending offer with the measured mass; returns True when a discrepancy was recorded."""
+    def accept(self, receiver: LocalAccount, batch_id: int, measured_grams: int) -> Sent[bool]:
+        """Accept a pending offer with the measured mass; its value is True when a discrepancy was
+        recorded."""
         receipt = self._client.transact(receiver, self.contract.functions.accept(batch_id, measured_grams))
-        return bool(receipt_events(receipt, "CustodyDiscrepancyRecorded"))
+        return Sent.of(receipt, bool(receipt_events(receipt, "CustodyDiscrepancyRecorded")))
 
-    def transfer(self, owner: LocalAccount, batch_id: int, to: str) -> TxReceipt:
+    def transfer(self, owner: LocalAccount, batch_id: int, to: str) -> Sent[None]:
         """ERC-721 title transfer (custody stays where it is)."""
         fn = self.contract.functions.transferFrom(owner.address, checksum(to), batch_id)
-        return self._client.transact(owner, fn)
+        return self._client.send(owner, fn)
 
-    def split(self, owner: LocalAccount, batch_id: int, masses: Sequence[int]) -> list[int]:
-        """Split into children of the given masses (summing exactly to the parent's); returns their ids."""
+    def split(self, owner: LocalAccount, batch_id: int, masses: Sequence[int]) -> Sent[list[int]]:
+        """Split into children of the given masses (summing exactly to the parent's); its value is
+        their ids."""
         receipt = self._client.transact(owner, self.contract.functions.split(batch_id, list(masses)))
         first = int(receipt_events(receipt, "BatchSplit")[0]["firstChildId"])
-        return list(range(first, first + len(masses)))
+        return Sent.of(receipt, list(range(first, first + len(masses))))
 
     def process(
         self,
@@ -78,24 +79,25 @@ class BatchesApi:
         inputs: Sequence[int],
         facility_id: int,
         outputs: Sequence[ProcessOutput],
-    ) -> list[int]:
-        """Turn inputs (held in title and custody) into outputs at the processor's facility."""
+    ) -> Sent[list[int]]:
+        """Turn inputs (held in title and custody) into outputs at the processor's facility; its
+        value is the outputs' ids."""
         fn = self.contract.functions.process(
             sorted(inputs),
             facility_id,
             [(int(o.stage), o.mass_grams, o.grade_ppm, o.content_hash) for o in outputs],
         )
         receipt = self._client.transact(processor, fn)
-        return [int(e["batchId"]) for e in receipt_events(receipt, "BatchProduced")]
+        return Sent.of(receipt, [int(e["batchId"]) for e in receipt_events(receipt, "BatchProduced")])
 
-    def freeze(self, regulator: LocalAccount, batch_id: int, reason: bytes = ZERO32) -> TxReceipt:
-        return self._client.transact(regulator, self.contract.functions.freeze(batch_id, reason))
+    def freeze(self, regulator: LocalAccount, batch_id: int, reason: bytes = ZERO32) -> Sent[None]:
+        return self._client.send(regulator, self.contract.functions.freeze(batch_id, reason))
 
-    def unfreeze(self, regulator: LocalAccount, batch_id: int) -> TxReceipt:
-        return self._client.transact(regulator, self.contract.functions.unfreeze(batch_id))
+    def unfreeze(self, regulator: LocalAccount, batch_id: int) -> Sent[None]:
+        return self._client.send(regulator, self.contract.functions.unfreeze(batch_id))
 
-    def taint(self, regulator: LocalAccount, batch_id: int, reason: bytes = ZERO32) -> TxReceipt:
-        return self._client.transact(regulator, self.contract.functions.taint(batch_id, reason))
+    def taint(self, regulator: LocalAccount, batch_id: int, reason: bytes = ZERO32) -> Sent[None]:
+        return self._client.send(regulator, self.contract.functions.taint(batch_id, reason))
 
     # ------------------------------------------------------------ reads
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, cast
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar, cast
 
 import requests
 from eth_abi import decode as abi_decode
@@ -38,6 +38,32 @@ ZERO_ADDRESS = "0x" + "00" * 20
 
 # Requests per JSON-RPC batch: the limit of geth and of the passport node.
 MAX_BATCH = 1000
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Sent(Generic[T]):
+    """What every write of the SDK returns: ``value``, what the write made (a batch id, a list of
+    ids, an attestation uid, a proposal, whether a discrepancy was recorded; ``None`` when it
+    makes nothing), and the transaction that made it."""
+
+    value: T
+    tx_hash: str
+    block: int
+    gas_used: int
+    receipt: TxReceipt = field(repr=False, compare=False)
+
+    @staticmethod
+    def of(receipt: TxReceipt, value: T) -> Sent[T]:
+        return Sent(
+            value,
+            "0x" + bytes(receipt["transactionHash"]).hex(),
+            int(receipt["blockNumber"]),
+            int(receipt["gasUsed"]),
+            receipt,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +164,10 @@ class Client:
             raise self._explain_failure(tx, receipt)
         self.sent.append(receipt)
         return receipt
+
+    def send(self, account: LocalAccount, call: Any) -> Sent[None]:
+        """:meth:`transact`, for a write that makes nothing but the transaction."""
+        return Sent.of(self.transact(account, call), None)
 
     def _next_nonce(self, address: str) -> int:
         if address not in self._nonces:

@@ -5,26 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
-from web3.types import TxReceipt
 
 from passport._utils.addresses import checksum
 from passport.core.types import Facility, FacilityKind, Member, Role
 from passport.exceptions import SdkError
-from passport.sdk.client import Call
+from passport.sdk.client import Call, Sent
 from passport.sdk.contracts import Contracts
 from passport.sdk.logs import receipt_events
 
 
 @dataclass(frozen=True, slots=True)
-class ProposalResult:
-    """A proposal and whether this call executed it, with the transaction that did the last of
-    it (the execution, else the proposal) and, for an executed facility, its new id."""
+class Proposal:
+    """A proposal, whether this call executed it and, for an executed facility, its new id. A
+    proposing call returns it as the value of a :class:`Sent` whose transaction did the last of
+    it (the execution, else the proposal)."""
 
     proposal_id: int
     executed: bool
-    tx_hash: str = ""
-    block: int = 0
-    gas_used: int = 0
     facility_id: int | None = None
 
 
@@ -39,52 +36,47 @@ class ConsortiumApi:
 
     # ------------------------------------------------------------ proposals
 
-    def _propose(self, admin: LocalAccount, call: object, execute: bool) -> ProposalResult:
+    def _propose(self, admin: LocalAccount, call: object, execute: bool) -> Sent[Proposal]:
         receipt = self._client.transact(admin, call)
         created = receipt_events(receipt, "ProposalCreated")
         proposal_id = int(created[0]["proposalId"])
         executed = execute and self.threshold() == 1
         if executed:
-            receipt = self.execute(admin, proposal_id)
+            receipt = self.execute(admin, proposal_id).receipt
         added = receipt_events(receipt, "FacilityAdded") if executed else []
-        return ProposalResult(
-            proposal_id,
-            executed,
-            "0x" + bytes(receipt["transactionHash"]).hex(),
-            int(receipt["blockNumber"]),
-            int(receipt["gasUsed"]),
-            int(added[0]["facilityId"]) if added else None,
+        return Sent.of(
+            receipt, Proposal(proposal_id, executed, int(added[0]["facilityId"]) if added else None)
         )
 
     def propose_member(
         self, admin: LocalAccount, account: str, roles: Role, jurisdiction: str, execute: bool = True
-    ) -> ProposalResult:
+    ) -> Sent[Proposal]:
         fn = self.contract.functions.proposeAddMember(checksum(account), int(roles), jurisdiction.encode())
         return self._propose(admin, fn, execute)
 
     def propose_roles(
         self, admin: LocalAccount, account: str, roles: Role, execute: bool = True
-    ) -> ProposalResult:
+    ) -> Sent[Proposal]:
         return self._propose(
             admin, self.contract.functions.proposeSetRoles(checksum(account), int(roles)), execute
         )
 
     def propose_active(
         self, admin: LocalAccount, account: str, active: bool, execute: bool = True
-    ) -> ProposalResult:
+    ) -> Sent[Proposal]:
         return self._propose(
             admin, self.contract.functions.proposeSetActive(checksum(account), active), execute
         )
 
     def propose_member_sanction(
         self, admin: LocalAccount, account: str, sanctioned: bool = True, execute: bool = True
-    ) -> ProposalResult:
+    ) -> Sent[Proposal]:
         fn = self.contract.functions.proposeMemberSanction(checksum(account), sanctioned)
         return self._propose(admin, fn, execute)
 
     def propose_validator(
         self, admin: LocalAccount, pub_key: bytes, account: str, power: int, execute: bool = True
-    ) -> ProposalResult:
+    ) -> Sent[Proposal]:
         """Propose adding, re-weighting (power > 0) or removing (power 0) a consensus validator:
         its ed25519 public key (32 bytes), bound to the member ``account``."""
         if len(pub_key) != 32:
@@ -100,7 +92,7 @@ class ConsortiumApi:
         kind: FacilityKind,
         record_root: bytes = b"\x00" * 32,
         execute: bool = True,
-    ) -> ProposalResult:
+    ) -> Sent[Proposal]:
         fn = self.contract.functions.proposeAddFacility(
             checksum(operator), country.encode(), int(kind), record_root
         )
@@ -108,40 +100,40 @@ class ConsortiumApi:
 
     def propose_facility_sanction(
         self, admin: LocalAccount, facility_id: int, sanctioned: bool = True, execute: bool = True
-    ) -> ProposalResult:
+    ) -> Sent[Proposal]:
         return self._propose(
             admin, self.contract.functions.proposeFacilitySanction(facility_id, sanctioned), execute
         )
 
     def propose_accreditation(
         self, admin: LocalAccount, certifier: str, schema_id: int, valid_until: int, execute: bool = True
-    ) -> ProposalResult:
+    ) -> Sent[Proposal]:
         fn = self.contract.functions.proposeAccreditation(checksum(certifier), schema_id, valid_until)
         return self._propose(admin, fn, execute)
 
     def propose_revoke_accreditation(
         self, admin: LocalAccount, certifier: str, schema_id: int, execute: bool = True
-    ) -> ProposalResult:
+    ) -> Sent[Proposal]:
         fn = self.contract.functions.proposeRevokeAccreditation(checksum(certifier), schema_id)
         return self._propose(admin, fn, execute)
 
-    def propose_threshold(self, admin: LocalAccount, threshold: int, execute: bool = True) -> ProposalResult:
+    def propose_threshold(self, admin: LocalAccount, threshold: int, execute: bool = True) -> Sent[Proposal]:
         return self._propose(admin, self.contract.functions.proposeThreshold(threshold), execute)
 
-    def approve(self, admin: LocalAccount, proposal_id: int) -> TxReceipt:
-        return self._client.transact(admin, self.contract.functions.approve(proposal_id))
+    def approve(self, admin: LocalAccount, proposal_id: int) -> Sent[None]:
+        return self._client.send(admin, self.contract.functions.approve(proposal_id))
 
-    def execute(self, admin: LocalAccount, proposal_id: int) -> TxReceipt:
-        return self._client.transact(admin, self.contract.functions.execute(proposal_id))
+    def execute(self, admin: LocalAccount, proposal_id: int) -> Sent[None]:
+        return self._client.send(admin, self.contract.functions.execute(proposal_id))
 
     # ------------------------------------------------------------ devices
 
-    def register_device(self, operator: LocalAccount, device: str, facility_id: int) -> TxReceipt:
+    def register_device(self, operator: LocalAccount, device: str, facility_id: int) -> Sent[None]:
         fn = self.contract.functions.registerDevice(checksum(device), facility_id)
-        return self._client.transact(operator, fn)
+        return self._client.send(operator, fn)
 
-    def revoke_device(self, operator: LocalAccount, device: str) -> TxReceipt:
-        return self._client.transact(operator, self.contract.functions.revokeDevice(checksum(device)))
+    def revoke_device(self, operator: LocalAccount, device: str) -> Sent[None]:
+        return self._client.send(operator, self.contract.functions.revokeDevice(checksum(device)))
 
     # ------------------------------------------------------------ views
 

@@ -18,7 +18,7 @@ from passport.exceptions import RecordError
 from passport.records.disclosure import Disclosure, Package, Tier, disclose
 from passport.records.fields import Kind, SaltedRecord, salt_record
 from passport.records.vault import Ref, Vault, crash_point
-from passport.sdk.client import Call
+from passport.sdk.client import Call, Sent
 from passport.sdk.contracts import Contracts
 
 ZERO = b"\x00" * 32
@@ -85,7 +85,7 @@ class RecordsApi:
             return out
         raise RecordError(kind, "unknown record kind (expected member, facility or batch)")
 
-    def send_root(self, account: LocalAccount, kind: str, subject: str, root: bytes) -> str:
+    def send_root(self, account: LocalAccount, kind: str, subject: str, root: bytes) -> Sent[None]:
         c, p = self.contracts.consortium.functions, self.contracts.passport.functions
         if kind == "member":
             if checksum(subject) != account.address:
@@ -97,8 +97,7 @@ class RecordsApi:
             call = c.setFacilityRecord(int(subject), root)
         else:
             call = p.addDocuments(int(subject), root)
-        receipt = self.client.transact(account, call)
-        return "0x" + bytes(receipt["transactionHash"]).hex()
+        return self.client.send(account, call)
 
     # ---------------------------------------------------------------- put
 
@@ -126,7 +125,7 @@ class RecordsApi:
             return PutResult(kind, subject, "0x" + root.hex(), False, None)
         vault.set_ref(kind, subject, Ref(ref.object, digest, ref.anchor_tx))
         crash_point("pending")
-        tx = self.send_root(account, kind, subject, root)
+        tx = self.send_root(account, kind, subject, root).tx_hash
         crash_point("sent")
         vault.set_ref(kind, subject, Ref(digest, None, tx if kind == "batch" else None))
         return PutResult(kind, subject, "0x" + root.hex(), True, tx)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 
-from passport.core.compare import Mismatch, diff
+from passport.core.compare import Failure, Mismatch, diff
 from passport.core.document import PassportDocument, version_hash
 from passport.exceptions import ContractRevert
 from passport.sdk.assembly import assemble
@@ -18,6 +18,11 @@ class VerificationReport:
     as_of_block: int
     ok: bool
     mismatches: list[Mismatch] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[Failure]:
+        """Each mismatch as a :class:`Failure` (the shape every check of the SDK reports)."""
+        return [m.failure() for m in self.mismatches]
 
 
 def verify(

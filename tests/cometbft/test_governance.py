@@ -41,8 +41,8 @@ def height(network: Network, index: int = 0) -> int:
 def decide(sdk: Sdk, proposer: int, approver: int, propose: object) -> None:
     accounts = dev_accounts()
     result = propose(accounts[proposer])  # type: ignore[operator]
-    sdk.consortium.approve(accounts[approver], result.proposal_id)
-    sdk.consortium.execute(accounts[approver], result.proposal_id)
+    sdk.consortium.approve(accounts[approver], result.value.proposal_id)
+    sdk.consortium.execute(accounts[approver], result.value.proposal_id)
 
 
 def test_validators_added_removed_and_sanctioned_by_governance(network: Network) -> None:

@@ -61,10 +61,10 @@ def test_both_tiers_verify_offline_and_show_names_or_withheld(node_export: Expor
     assert "Lang Son" not in public_tree and "Mine A" not in public_tree
     assert "facility 1 (VN; name and operator withheld)" in public_tree
     fab_policy = load_policy(str(node_export.out / "fab-disclosure.policy.json"))
-    assert check(buyer, fab_policy).passed
+    assert check(buyer, fab_policy).ok
     failed = check(public, fab_policy)
     assert (
-        not failed.passed
+        not failed.ok
         and "facility 3 (VN; name and operator withheld): rmiSmelterId withheld" in failed.reasons
     )
     table = _text(policy_table([check(buyer, load_policy("dfars-2027"))]))

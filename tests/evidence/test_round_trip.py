@@ -49,7 +49,9 @@ class World:
         gov = self.sdk.consortium
         gov.propose_facility(self.admin, self.a.address, "VN", FacilityKind.MINE, b"\x01" * 32)
         gov.propose_facility(self.admin, self.a.address, "VN", FacilityKind.REFINERY, b"\x02" * 32)
-        self.schema = self.sdk.attestations.register_schema(self.admin, "assay", True, SubjectKind.BATCH)
+        self.schema = self.sdk.attestations.register_schema(
+            self.admin, "assay", True, SubjectKind.BATCH
+        ).value
         gov.propose_accreditation(self.admin, self.certifier.address, self.schema, 2_000_000_000)
         self.ids: list[int] = []
         self.accounts = {self.a.address: self.a, self.b.address: self.b}
@@ -72,13 +74,13 @@ class World:
         batches = self.sdk.batches
         if op == "mint" or not self.ids:
             mass, grade = rng.randint(1_000, 1_000_000), rng.randint(100_000, 800_000)
-            self.ids.append(batches.mint(self.a, 1, Stage.CONCENTRATE, mass, grade))
+            self.ids.append(batches.mint(self.a, 1, Stage.CONCENTRATE, mass, grade).value)
         elif op == "split":
             i = self.live(rng, held_by_a=True)
             if i is not None and (mass := batches.get(i).mass_grams) >= 3:
                 cut = sorted(rng.sample(range(1, mass), 2 if mass > 3 else 1))
                 masses = [hi - lo for lo, hi in zip([0, *cut], [*cut, mass], strict=True)]
-                self.ids += batches.split(self.a, i, masses)
+                self.ids += batches.split(self.a, i, masses).value
         elif op == "process":
             inputs = {x for x in (self.live(rng, held_by_a=True) for _ in range(3)) if x is not None}
             got = [batches.get(x) for x in inputs]
@@ -90,7 +92,7 @@ class World:
                 mass = max(1, contained // grade - rng.randint(0, 10))
                 self.ids += batches.process(
                     self.a, sorted(inputs), 2, [ProcessOutput(NEXT_STAGE[top], mass, grade)]
-                )
+                ).value
         elif op in ("handover", "cancel", "transfer"):
             i = self.live(rng, movable=True)
             if i is None:

@@ -39,7 +39,7 @@ def weigh(
     lot_tree = MerkleTree([s.reading.leaf() for s in signed])
     lot = site.sdk.batches.mint(
         site.operator, site.facility, Stage.CONCENTRATE, lot_mass, 650_000, lot_tree.root
-    )
+    ).value
     w = Weighing(
         batch_id=lot,
         reading=DeviceReading.model_validate(as_json(signed[0])),
@@ -57,7 +57,7 @@ def test_device_weighed_passes_only_for_a_lot_weighed_at_its_mass(site: Site) ->
     doc = site.sdk.export_with_evidence(lot, readings=[w])
     report = verify_offline(doc, trust, policies=())
     assert report.ok, report.failures
-    assert check(doc, POLICY).passed
+    assert check(doc, POLICY).ok
     bare = site.sdk.export_with_evidence(lot)
     assert check(bare, POLICY).reasons == [
         f"origin batch {lot}: no net-mass reading from a device of its facility"

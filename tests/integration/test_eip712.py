@@ -40,7 +40,7 @@ def sdk(chain: Client) -> Sdk:
     ]
     sdk = Sdk.deploy(chain, admin, founders)
     sdk.consortium.propose_facility(admin, miner.address, "VN", FacilityKind.MINE)
-    schema = sdk.attestations.register_schema(admin, "origin-verified", True, SubjectKind.BATCH)
+    schema = sdk.attestations.register_schema(admin, "origin-verified", True, SubjectKind.BATCH).value
     _n, _h, now = chain.head()
     sdk.consortium.propose_accreditation(admin, certifier.address, schema, now + 365 * 86_400)
     sdk.batches.mint(miner, 1, Stage.CONCENTRATE, 1_000_000, 650_000)
@@ -97,7 +97,7 @@ def test_only_the_certifier_signature_is_accepted(sdk: Sdk, key: int, data_hash:
         with pytest.raises(ContractRevert, match=r"AttestationInvalidSignature\(certifier="):
             sdk.attestations.submit(relayer, forged)
     genuine = sdk.attestations.sign(certifier, request, now + 3_600)
-    assert sdk.attestations.submit(relayer, genuine) == genuine.uid
+    assert sdk.attestations.submit(relayer, genuine).value == genuine.uid
     assert sdk.attestations.is_valid(genuine.uid)
 
 
@@ -121,7 +121,7 @@ readings = st.lists(
 def test_merkle_proofs_verify_in_the_contract(sdk: Sdk, items: list[Reading], pick: int) -> None:
     miner = dev_accounts(3)[1]
     tree = MerkleTree.of_readings(items)
-    batch_id = sdk.batches.mint(miner, 1, Stage.ORE, 1_000, 10_000, tree.root)
+    batch_id = sdk.batches.mint(miner, 1, Stage.ORE, 1_000, 10_000, tree.root).value
     index = pick % len(items)
     leaf, proof = items[index].leaf(), tree.proof(index)
     passport = sdk.contracts.passport

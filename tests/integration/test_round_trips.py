@@ -16,9 +16,9 @@ pytestmark = pytest.mark.slow
 def _lineage(sdk: Sdk, width: int) -> int:
     """mint `width` lots -> split each in two -> process all halves into one APT lot: depth 3."""
     producer = dev_accounts(2)[1]
-    lots = [sdk.batches.mint(producer, 1, Stage.CONCENTRATE, 1_000, 500_000) for _ in range(width)]
-    halves = [c for lot in lots for c in sdk.batches.split(producer, lot, [500, 500])]
-    return sdk.batches.process(producer, halves, 2, [ProcessOutput(Stage.APT, width * 500, 700_000)])[0]
+    lots = [sdk.batches.mint(producer, 1, Stage.CONCENTRATE, 1_000, 500_000).value for _ in range(width)]
+    halves = [c for lot in lots for c in sdk.batches.split(producer, lot, [500, 500]).value]
+    return sdk.batches.process(producer, halves, 2, [ProcessOutput(Stage.APT, width * 500, 700_000)]).value[0]
 
 
 def test_round_trips_follow_depth(anvil: Anvil) -> None:

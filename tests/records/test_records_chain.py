@@ -66,8 +66,8 @@ def chain(dev_node: NodeProcess, tmp_path_factory: pytest.TempPathFactory) -> Ch
     sdk = Sdk.deploy(client, accounts["admin"], founders, network="records", directory=tmp / "deployments")
     sdk.consortium.propose_facility(accounts["admin"], accounts["mine-a"].address, "VN", FacilityKind.MINE)
     mine = sdk.consortium.facility_count()
-    lot = sdk.batches.mint(accounts["mine-a"], mine, Stage.CONCENTRATE, 1_000_000, 600_000)
-    other = sdk.batches.mint(accounts["mine-a"], mine, Stage.CONCENTRATE, 2_000_000, 600_000)
+    lot = sdk.batches.mint(accounts["mine-a"], mine, Stage.CONCENTRATE, 1_000_000, 600_000).value
+    other = sdk.batches.mint(accounts["mine-a"], mine, Stage.CONCENTRATE, 2_000_000, 600_000).value
     args = ["--rpc-url", dev_node.url, "--network", "records", "--deployments", str(tmp / "deployments")]
     return Chain(sdk, args, mine, lot, other, tmp)
 

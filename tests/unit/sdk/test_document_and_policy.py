@@ -164,7 +164,7 @@ def test_unknown_field_is_refused(tmp_path: Path) -> None:
 
 def test_builtin_policies() -> None:
     assert builtin_policies() == ["dfars-2027", "eu-2017-821"]
-    assert check(make_doc(), load_policy("dfars-2027")).passed
+    assert check(make_doc(), load_policy("dfars-2027")).ok
 
 
 def test_dfars_names_each_forbidden_step() -> None:
@@ -172,7 +172,7 @@ def test_dfars_names_each_forbidden_step() -> None:
         stage_countries={"mined": ["CN", "VN"], "refined": ["VN"], "converted": ["RU"], "produced": ["DE"]}
     )
     result = check(doc, load_policy("dfars-2027"))
-    assert not result.passed
+    assert not result.ok
     assert result.reasons == [
         "mined in CN (forbidden by CN, IR, KP, RU)",
         "converted in RU (forbidden by CN, IR, KP, RU)",
@@ -185,7 +185,7 @@ def test_eu_needs_a_valid_due_diligence_attestation_per_origin_mine() -> None:
     assert check(make_doc(), policy).reasons == [reason]
     assert check(make_doc(attestations=[attestation("revoked")]), policy).reasons == [reason]
     assert check(make_doc(attestations=[attestation("valid", kind="BATCH")]), policy).reasons == [reason]
-    assert check(make_doc(attestations=[attestation("valid")]), policy).passed
+    assert check(make_doc(attestations=[attestation("valid")]), policy).ok
 
 
 def test_taint_fails_both_policies() -> None:
