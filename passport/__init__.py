@@ -78,7 +78,6 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-
 __all__ = [
     "Artifact",
     "ArtifactNotFound",

@@ -29,13 +29,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from passport._utils.serving import LimitedHandler, LimitedServer, ServerLimits
 from passport.core.document import PassportDocument
 from passport.evidence.trust import AnyTrustAnchor
 from passport.exceptions import ContractRevert, PassportError, PassportFileInvalid
@@ -411,43 +411,35 @@ def _text(status: int, message: str, headers: dict[str, str] | None = None) -> R
     return Response(status, "text/plain; charset=utf-8", (message + "\n").encode(), headers or {})
 
 
-def make_server(resolver: Resolver, host: str, port: int) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
+def make_server(
+    resolver: Resolver, host: str, port: int, limits: ServerLimits | None = None
+) -> LimitedServer:
+    """The resolver over HTTP, with the project's serving limits (idle timeout, request deadline,
+    connection cap, backlog)."""
+
+    class Handler(LimitedHandler):
         server_version = "passport-resolver"
 
         def _serve(self, head: bool) -> None:
             headers = {k.lower(): v for k, v in self.headers.items()}
             response = resolver.handle("GET", self.path, headers, self.client_address[0])
-            self.send_response(response.status)
-            self.send_header("Content-Type", response.content_type)
-            self.send_header("Content-Length", str(len(response.body)))
-            self.send_header("X-Content-Type-Options", "nosniff")
-            for name, value in response.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            if not head:
-                self.wfile.write(response.body)
+            extra = {"X-Content-Type-Options": "nosniff", **response.headers}
+            self.respond(response.status, response.body, response.content_type, extra, head_only=head)
 
-        def do_GET(self) -> None:
+        def do_GET(self) -> None:  # noqa: N802
             self._serve(head=False)
 
-        def do_HEAD(self) -> None:
+        def do_HEAD(self) -> None:  # noqa: N802
             self._serve(head=True)
 
         def _refuse(self) -> None:
+            self.close_connection = True  # a body, if any, is not read
             response = resolver.handle(self.command, self.path, {}, self.client_address[0])
-            self.send_response(response.status)
-            for name, value in response.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(response.body)))
-            self.end_headers()
-            self.wfile.write(response.body)
+            self.respond(response.status, response.body, response.content_type, response.headers)
 
         do_POST = do_PUT = do_DELETE = do_PATCH = _refuse  # noqa: N815
 
         def log_message(self, format: str, *args: Any) -> None:
             log.info("%s %s", self.client_address[0], redact(format % args))
 
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True
-    return server
+    return LimitedServer((host, port), Handler, limits or ServerLimits())

@@ -181,6 +181,67 @@ def vault_option(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def server_limit_options(defaults: Any) -> Callable[[F], F]:
+    """--idle-timeout, --request-deadline, --max-connections, --listen-backlog and --max-body,
+    passed to the command as ``limits`` (a ``passport._utils.serving.ServerLimits``); ``defaults``
+    is the server's own ServerLimits."""
+
+    def decorate(fn: F) -> F:
+        @click.option(
+            "--idle-timeout",
+            type=click.FloatRange(min=0.1),
+            default=defaults.idle_timeout,
+            show_default=True,
+            help="Seconds an idle keep-alive connection (or a stalled read) stays open.",
+        )
+        @click.option(
+            "--request-deadline",
+            type=click.FloatRange(min=0.1),
+            default=defaults.request_deadline,
+            show_default=True,
+            help="Seconds a request may take to arrive whole, from its first byte.",
+        )
+        @click.option(
+            "--max-connections",
+            type=click.IntRange(min=1),
+            default=defaults.max_connections,
+            show_default=True,
+            help="Open connections at once; beyond, HTTP 503.",
+        )
+        @click.option(
+            "--listen-backlog",
+            type=click.IntRange(min=1),
+            default=defaults.backlog,
+            show_default=True,
+            help="Connections waiting to be accepted.",
+        )
+        @click.option(
+            "--max-body",
+            type=click.IntRange(min=1),
+            default=defaults.max_body_bytes,
+            show_default=True,
+            help="Largest request body, in bytes; beyond, HTTP 413.",
+        )
+        @wraps(fn)
+        def wrapper(
+            *args: Any,
+            idle_timeout: float,
+            request_deadline: float,
+            max_connections: int,
+            listen_backlog: int,
+            max_body: int,
+            **kwargs: Any,
+        ) -> Any:
+            from passport._utils.serving import ServerLimits
+
+            limits = ServerLimits(idle_timeout, request_deadline, max_connections, max_body, listen_backlog)
+            return fn(*args, limits=limits, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
 def signer_options(fn: F) -> F:
     """--keystore (password from $PASSPORT_PASSWORD or a prompt) or --dev-account, passed as ``sender``."""
 

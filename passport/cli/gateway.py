@@ -20,9 +20,17 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
-from passport.cli._common import ChainArgs, SignerArgs, chain_options, emit, signer_options
+from passport._utils.serving import ServerLimits
+from passport.cli._common import (
+    ChainArgs,
+    SignerArgs,
+    chain_options,
+    emit,
+    server_limit_options,
+    signer_options,
+)
 from passport.gateway.ingest import as_json
-from passport.gateway.service import Gateway
+from passport.gateway.service import DEFAULT_LIMITS, Gateway
 from passport.gateway.store import Store
 from passport.sdk.telemetry import Reading, sign_reading
 
@@ -69,6 +77,7 @@ def gateway() -> None:
     show_default=True,
     help="Largest accepted gap (s) between a reading's time and the gateway's clock.",
 )
+@server_limit_options(DEFAULT_LIMITS)
 @signer_options
 @chain_options
 def start(
@@ -82,6 +91,7 @@ def start(
     skew: int,
     sender: SignerArgs,
     chain: ChainArgs,
+    limits: ServerLimits,
 ) -> None:
     """Run the gateway for FACILITY until SIGTERM or Ctrl-C. It anchors with the --keystore key
     (the facility's operator, or a gateway key registered to it as a device). The chain may be
@@ -90,7 +100,7 @@ def start(
     account = sender.account()
     sdk = _sdk(chain)
     store = Store(data_dir)
-    service = Gateway(facility, store, sdk, account, skew, window_seconds, window_readings)
+    service = Gateway(facility, store, sdk, account, skew, window_seconds, window_readings, limits=limits)
     done = threading.Event()
 
     def stop(_signum: int, _frame: FrameType | None) -> None:

@@ -11,7 +11,15 @@ from types import FrameType
 
 import click
 
-from passport.cli._common import ChainArgs, chain_options, emit, json_option, vault_option
+from passport._utils.serving import ServerLimits
+from passport.cli._common import (
+    ChainArgs,
+    chain_options,
+    emit,
+    json_option,
+    server_limit_options,
+    vault_option,
+)
 from passport.evidence.trust import load_trust_anchor
 from passport.records.disclosure import load_tier
 from passport.resolver import KeyEntry, KeysFile, RateLimiter, Resolver, key_hash, make_server
@@ -54,6 +62,7 @@ keys_option = click.option(
     "--rate", type=click.FloatRange(min=0.1), default=5.0, show_default=True, help="Requests/s per client."
 )
 @click.option("--burst", type=click.IntRange(min=1), default=20, show_default=True, help="Burst per client.")
+@server_limit_options(ServerLimits())
 @keys_option
 @vault_option
 @chain_options
@@ -69,6 +78,7 @@ def serve_command(
     keys_file: Path,
     vault_dir: Path,
     chain: ChainArgs,
+    limits: ServerLimits,
 ) -> None:
     """Answer the QR labels' URLs (GS1 Digital Link /01/<GTIN>/10/<batch>, or
     /passport/<chainId>/<batchId>) with the page, an RFC 9264 linkset, the proof bundle, the EPCIS
@@ -87,7 +97,7 @@ def serve_command(
         limiter=RateLimiter(rate, burst),
     )
     try:
-        server = make_server(resolver, host, port)
+        server = make_server(resolver, host, port, limits)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(message)s")

@@ -10,13 +10,13 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
 from eth_account.signers.local import LocalAccount
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from passport._utils.serving import LimitedHandler, LimitedServer, ServerLimits
 from passport.core.events import topic
 from passport.exceptions import ContractRevert
 from passport.gateway.ingest import Devices, Ingest, Metrics, Result, as_json
@@ -25,7 +25,8 @@ from passport.sdk import Sdk
 from passport.sdk.telemetry import MerkleTree
 
 log = logging.getLogger("passport.gateway")
-MAX_BODY = 4 * 1024 * 1024
+# HTTP: a body of at most 4 MiB (10,000 readings of about 400 bytes), other limits as every server's
+DEFAULT_LIMITS = ServerLimits(max_body_bytes=4 * 1024 * 1024)
 MAX_READINGS = 10_000
 STATUS = {
     "malformed": 400,
@@ -215,8 +216,10 @@ class Gateway:
         window_seconds: float = 60.0,
         window_readings: int = 1000,
         clock: Callable[[], float] = time.time,
+        limits: ServerLimits = DEFAULT_LIMITS,
     ) -> None:
         self.facility, self.store = facility, store
+        self.limits = limits
         self.metrics = Metrics()
         lookup = sdk.consortium.device if sdk is not None else None
         self.devices = Devices(store, lookup)
@@ -246,27 +249,19 @@ class Gateway:
 
     # ------------------------------------------------------------------ HTTP
 
-    def http_server(self, host: str, port: int) -> ThreadingHTTPServer:
+    def http_server(self, host: str, port: int) -> LimitedServer:
         gateway = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(LimitedHandler):
             server_version = "passport-gateway"
-            protocol_version = "HTTP/1.1"
-
-            def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
 
             def _json(self, status: int, data: Any) -> None:
-                self._send(status, json.dumps(data).encode())
+                self.respond(status, json.dumps(data).encode(), "application/json")
 
-            def do_GET(self) -> None:
+            def do_GET(self) -> None:  # noqa: N802
                 path = urlsplit(self.path).path
                 if path == "/metrics":
-                    self._send(200, generate_latest(gateway.metrics.registry), CONTENT_TYPE_LATEST)
+                    self.respond(200, generate_latest(gateway.metrics.registry), CONTENT_TYPE_LATEST)
                 elif path == "/liveness":
                     self._json(200, {"live": True})
                 elif path == "/readiness":
@@ -291,7 +286,7 @@ class Gateway:
                 else:
                     self._json(404, {"error": "POST /readings; GET /metrics, /liveness, /readiness"})
 
-            def do_POST(self) -> None:
+            def do_POST(self) -> None:  # noqa: N802
                 started = time.monotonic()
                 try:
                     self._post()
@@ -300,18 +295,12 @@ class Gateway:
 
             def _post(self) -> None:
                 if urlsplit(self.path).path != "/readings":
+                    self.close_connection = True  # its body is not read
                     self._json(404, {"error": "POST /readings"})
                     return
-                try:
-                    length = int(self.headers.get("Content-Length", ""))
-                except ValueError:
-                    self._json(411, {"error": "Content-Length required"})
+                raw = self.read_body(lambda status, why: self._json(status, {"error": why}))
+                if raw is None:
                     return
-                if not 0 < length <= MAX_BODY:
-                    self.close_connection = True
-                    self._json(413, {"error": f"a body of 1 to {MAX_BODY} bytes"})
-                    return
-                raw = self.rfile.read(length)
                 try:
                     body = json.loads(raw)
                 except ValueError as exc:
@@ -328,12 +317,7 @@ class Gateway:
                 result: Result = gateway.ingest.submit([body])[0]
                 self._json(200 if result.accepted else STATUS[result.reason or "malformed"], result.as_json())
 
-            def log_message(self, format: str, *args: Any) -> None:
-                log.debug("%s %s", self.client_address[0], format % args)
-
-        server = ThreadingHTTPServer((host, port), Handler)
-        server.daemon_threads = True
-        return server
+        return LimitedServer((host, port), Handler, self.limits)
 
     # ------------------------------------------------------------------ MQTT
 

@@ -156,10 +156,13 @@ class RpcConfig:
     evm_timeout_seconds: float = 5.0
     # worker processes that run eth_call / eth_estimateGas (0: one per CPU core)
     call_workers: int = 0
-    # an HTTP connection idle (or a request stalled) this long is closed; beyond
-    # max_connections open at once, new ones get HTTP 503
+    # an HTTP connection idle (or a read stalled) this long is closed; a request must arrive whole
+    # within request_deadline_seconds of its first byte; beyond max_connections open at once, new
+    # ones get HTTP 503; listen_backlog connections may wait to be accepted
     idle_timeout_seconds: float = 30.0
+    request_deadline_seconds: float = 30.0
     max_connections: int = 256
+    listen_backlog: int = 1024
     tokens: list[dict[str, str]] = field(default_factory=list)
 
 

@@ -1,11 +1,9 @@
 """HTTP transport for JSON-RPC 2.0: request and batch limits, bearer-token scopes, connection
 limits and timeouts, and the operator endpoints (``/metrics``, ``/liveness``, ``/readiness``).
 
-The server is the standard library's threading HTTP server with three limits added, which is
-less code than adopting a server framework for one POST route: a socket timeout closes idle
-keep-alive connections and stalled reads (``rpc.idle_timeout_seconds``), a cap on open
-connections answers HTTP 503 beyond it (``rpc.max_connections``), so threads stay bounded, and
-client disconnects are logged at debug level instead of as tracebacks.
+The server is the project's one serving base (``passport._utils.serving``), with the limits
+from ``[rpc]``: ``idle_timeout_seconds``, ``request_deadline_seconds``, ``max_connections``
+(HTTP 503 and JSON-RPC error -32005 beyond it), ``max_request_bytes`` and ``listen_backlog``.
 """
 
 from __future__ import annotations
@@ -13,20 +11,23 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import socket
-import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from passport._utils.serving import LimitedHandler, LimitedServer, ServerLimits
 from passport.exceptions import RpcError
 from passport.node.config import SCOPES, RpcConfig, hash_token
 from passport.node.metrics import CONTENT_TYPE, NodeMetrics
 from passport.node.rpc import Methods
-from passport.node.rpc.codes import INTERNAL_ERROR, INVALID_REQUEST, PARSE_ERROR, UNAUTHORISED
+from passport.node.rpc.codes import (
+    INTERNAL_ERROR,
+    INVALID_REQUEST,
+    LIMIT_EXCEEDED,
+    PARSE_ERROR,
+    UNAUTHORISED,
+)
 
 log = logging.getLogger("passport.node.rpc")
-DISCONNECTS = (ConnectionError, TimeoutError, socket.timeout)
 
 
 class Dispatcher:
@@ -120,11 +121,7 @@ def _error(request_id: Any, code: int, message: str, data: Any = None) -> dict[s
     return {"jsonrpc": "2.0", "id": request_id, "error": error}
 
 
-class RpcServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
-
+class RpcServer(LimitedServer):
     def __init__(
         self,
         host: str,
@@ -134,88 +131,38 @@ class RpcServer(ThreadingHTTPServer):
     ) -> None:
         self.dispatcher = dispatcher
         self.health = health
-        self.idle_timeout = dispatcher.config.idle_timeout_seconds
-        self.max_connections = dispatcher.config.max_connections
-        self._open = 0
-        self._open_lock = threading.Lock()
-        super().__init__((host, port), _Handler)
+        metrics = dispatcher.metrics
+        super().__init__(
+            (host, port), _Handler, self.limits, metrics.open_connections.set, metrics.refused_connections.inc
+        )
 
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._open_lock:
-            refused = self._open >= self.max_connections
-            if not refused:
-                self._open += 1
-                self.dispatcher.metrics.open_connections.set(self._open)
-        if refused:
-            self.dispatcher.metrics.refused_connections.inc()
-            _refuse(request, self.max_connections)
-            self.shutdown_request(request)
-            return
-        super().process_request(request, client_address)
-
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            with self._open_lock:
-                self._open -= 1
-                self.dispatcher.metrics.open_connections.set(self._open)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        import sys
-
-        exc = sys.exc_info()[1]
-        if isinstance(exc, DISCONNECTS):
-            log.debug("client %s went away: %s", client_address, exc)
-        else:
-            log.exception("error serving %s", client_address)
+    @property
+    def limits(self) -> ServerLimits:
+        """From ``[rpc]``, read as it is now (an operator's change applies to the next request)."""
+        config = self.dispatcher.config
+        return ServerLimits(
+            idle_timeout=config.idle_timeout_seconds,
+            request_deadline=config.request_deadline_seconds,
+            max_connections=config.max_connections,
+            max_body_bytes=config.max_request_bytes,
+            backlog=config.listen_backlog,
+        )
 
 
-def _refuse(request: socket.socket, limit: int) -> None:
-    body = json.dumps(_error(None, -32005, f"too many connections (rpc.max_connections = {limit})")).encode()
-    head = (
-        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\nRetry-After: 1\r\n\r\n"
-    ).encode()
-    try:
-        request.settimeout(1.0)
-        request.sendall(head + body)
-    except OSError:
-        pass
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out separately; Nagle would hold the body 40 ms
+class _Handler(LimitedHandler):
     server: RpcServer
 
-    def setup(self) -> None:
-        super().setup()
-        self.connection.settimeout(self.server.idle_timeout)
+    @classmethod
+    def refusal(cls, limit: int) -> tuple[str, bytes]:
+        message = f"too many connections (rpc.max_connections = {limit})"
+        return "application/json", json.dumps(_error(None, LIMIT_EXCEEDED, message)).encode()
 
-    def handle_one_request(self) -> None:
-        try:
-            super().handle_one_request()
-        except DISCONNECTS:
-            self.close_connection = True  # idle or stalled past the timeout, or gone: close quietly
-
-    def do_POST(self) -> None:
+    def do_POST(self) -> None:  # noqa: N802
         dispatcher = self.server.dispatcher
-        length_header = self.headers.get("Content-Length")
-        if length_header is None or not length_header.isdigit():
-            self._send(
-                411, _error(None, INVALID_REQUEST, "invalid request: Content-Length is required"), close=True
-            )
-            return
-        length = int(length_header)
-        if length > dispatcher.config.max_request_bytes:
-            limit = dispatcher.config.max_request_bytes
-            message = f"invalid request: body of {length} bytes exceeds the limit of {limit}"
-            self._send(413, _error(None, INVALID_REQUEST, message), close=True)
-            return
-        body = self.rfile.read(length)
-        if len(body) < length:
-            self.close_connection = True  # the client hung up mid-body
+        body = self.read_body(
+            lambda status, why: self._send(status, _error(None, INVALID_REQUEST, f"invalid request: {why}"))
+        )
+        if body is None:
             return
         scope = dispatcher.scope_for(self.headers.get("Authorization"))
         if scope is None:
@@ -223,10 +170,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(200, dispatcher.handle(body, scope))
 
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802
         path = self.path.split("?", 1)[0]
         if path == "/metrics":
-            self._send_raw(200, self.server.dispatcher.metrics.render(), CONTENT_TYPE)
+            self.respond(200, self.server.dispatcher.metrics.render(), CONTENT_TYPE)
         elif path in ("/liveness", "/readiness"):
             live, ready, detail = self.server.health()
             up = live if path == "/liveness" else ready
@@ -234,21 +181,6 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(405, _error(None, INVALID_REQUEST, "invalid request: JSON-RPC requests are POSTed"))
 
-    def _send(self, status: int, payload: Any, close: bool = False) -> None:
+    def _send(self, status: int, payload: Any) -> None:
         body = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
-        self._send_raw(
-            status if payload is not None or status != 200 else 204, body, "application/json", close
-        )
-
-    def _send_raw(self, status: int, body: bytes, content_type: str, close: bool = False) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        if close:
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s " + format, self.address_string(), *args)
+        self.respond(status if payload is not None or status != 200 else 204, body, "application/json")

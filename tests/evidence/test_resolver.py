@@ -5,6 +5,7 @@ exports are cached per (batch, block, tier); clients are rate-limited."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -22,6 +23,7 @@ from passport.core.document import PassportDocument
 from passport.evidence import TrustAnchor, verify_offline
 from passport.formats import epcis
 from passport.resolver import KeyEntry, KeysFile, RateLimiter, Resolver, key_hash
+from tests import serving
 from tests.evidence.conftest import Exported, chain_args
 from tests.evidence.test_qr import ZBARIMG, _decode, needs_zbar
 from tests.viewer.conftest import open_pages
@@ -62,16 +64,14 @@ def check_linkset(body: bytes) -> dict[str, Any]:
     return dict(data["linkset"][0])
 
 
-@pytest.fixture(scope="module")
-def served(node_export: Exported, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`passport serve` on a free port for the fab (its vault), with a buyer key."""
-    tmp = tmp_path_factory.mktemp("resolver")
+@contextlib.contextmanager
+def _serve(node_export: Exported, tmp: Path, *extra: str) -> Iterator[str]:
+    """`passport serve` on a free port for the fab (its vault), with a buyer key; its base URL."""
     keys = tmp / "keys.json"
     KeysFile(keys=[KeyEntry(sha256=key_hash(BUYER_KEY), tier="buyer", label="tests")]).save(keys)
     trust = tmp / "trust.json"
     node_export.trust.save(trust)
     log = tmp / "serve.log"
-    SERVE_LOG["path"] = log
     with (
         log.open("w") as errors,
         subprocess.Popen(
@@ -86,6 +86,7 @@ def served(node_export: Exported, tmp_path_factory: pytest.TempPathFactory) -> I
                 str(trust),
                 "--vault",
                 str(node_export.out / "vaults" / "fab"),
+                *extra,
                 *chain_args(node_export),
             ],
             stdout=subprocess.PIPE,
@@ -107,6 +108,55 @@ def served(node_export: Exported, tmp_path_factory: pytest.TempPathFactory) -> I
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@pytest.fixture(scope="module")
+def served(node_export: Exported, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`passport serve` for the fab, with a buyer key; its log kept for the redaction test."""
+    tmp = tmp_path_factory.mktemp("resolver")
+    SERVE_LOG["path"] = tmp / "serve.log"
+    with _serve(node_export, tmp) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def served_limited(node_export: Exported, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`passport serve` with the serving limits the shared checks expect (tests/serving.py), and a
+    rate limit that lets their requests through."""
+    limits = [
+        "--idle-timeout",
+        str(serving.IDLE_TIMEOUT),
+        "--request-deadline",
+        str(serving.REQUEST_DEADLINE),
+    ]
+    with _serve(
+        node_export, tmp_path_factory.mktemp("limited"), *limits, "--rate", "1000", "--burst", "1000"
+    ) as url:
+        yield url
+
+
+def linkset_request(node_export: Exported) -> bytes:
+    """GET the WF6 passport's linkset (exported once, then answered from the resolver's cache)."""
+    path = f"/passport/{node_export.trust.chain_id}/{node_export.result.batches['wf6']}/linkset.json"
+    return f"GET {path} HTTP/1.1\r\nHost: resolver\r\n\r\n".encode()
+
+
+def test_200_idle_connections_are_closed_while_requests_are_answered(
+    node_export: Exported, served_limited: str
+) -> None:
+    serving.idle_connections_are_closed(served_limited, linkset_request(node_export))
+
+
+def test_a_client_dripping_its_request_is_cut_off_at_the_deadline(
+    node_export: Exported, served_limited: str
+) -> None:
+    serving.slow_client_is_cut_off(served_limited, linkset_request(node_export))
+
+
+def test_a_keep_alive_request_is_no_slower_than_a_fresh_one(
+    node_export: Exported, served_limited: str
+) -> None:
+    serving.keep_alive_is_not_slower(served_limited, linkset_request(node_export))
 
 
 @needs_zbar

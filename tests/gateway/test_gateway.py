@@ -19,12 +19,14 @@ import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from passport._utils.serving import ServerLimits
 from passport.core.events import topic
 from passport.gateway.ingest import as_json
 from passport.gateway.service import Gateway
 from passport.gateway.store import Store
 from passport.node.process import NodeProcess, passport_executable
 from passport.sdk.telemetry import Reading, sign_reading
+from tests import serving
 from tests.gateway.conftest import SEED, GatewayProcess, Site, make_site
 
 pytestmark = pytest.mark.slow
@@ -99,6 +101,44 @@ def gateway(site: Site, tmp_path: Path) -> Iterator[tuple[Gateway, str]]:
             yield service, url
     finally:
         store.close()
+
+
+@pytest.fixture
+def limited_gateway(site: Site, tmp_path: Path) -> Iterator[str]:
+    """The gateway with the serving limits the shared checks expect (tests/serving.py)."""
+    store = Store(tmp_path / "gw")
+    limits = ServerLimits(idle_timeout=serving.IDLE_TIMEOUT, request_deadline=serving.REQUEST_DEADLINE)
+    service = Gateway(site.facility, store, site.sdk, site.operator, limits=limits)
+    try:
+        with service.running() as url:
+            yield url
+    finally:
+        store.close()
+
+
+LIVENESS = b"GET /liveness HTTP/1.1\r\nHost: gateway\r\n\r\n"
+
+
+def test_200_idle_connections_are_closed_while_requests_are_answered(limited_gateway: str) -> None:
+    serving.idle_connections_are_closed(limited_gateway, LIVENESS)
+
+
+def test_a_client_dripping_its_request_is_cut_off_at_the_deadline(limited_gateway: str) -> None:
+    serving.slow_client_is_cut_off(limited_gateway, LIVENESS)
+
+
+def test_a_keep_alive_request_is_no_slower_than_a_fresh_one(site: Site, limited_gateway: str) -> None:
+    key = Account.create()
+    body = json.dumps(reading(site, key)).encode()  # refused (unknown device): a full POST round trip
+    post = (
+        b"POST /readings HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+        % (
+            len(body),
+            body,
+        )
+    )
+    serving.keep_alive_is_not_slower(limited_gateway, post)
+    serving.keep_alive_is_not_slower(limited_gateway, LIVENESS)
 
 
 def test_http_readings_are_anchored_and_proven(

@@ -21,6 +21,7 @@ from passport.exceptions import NodeError
 from passport.node.config import CONFIG_FILE, NodeConfig, hash_token
 from passport.node.service import Node
 from passport.sdk.accounts import dev_account
+from tests import serving
 
 
 def post(url: str, payload: Any, token: str | None = None) -> tuple[int, Any]:
@@ -213,6 +214,38 @@ def test_idle_and_stalled_connections_are_closed(tight_node: Node) -> None:
     finally:
         for sock in (idle, stalled, kept_alive):
             sock.close()
+
+
+@pytest.fixture(scope="module")
+def limited_node() -> Iterator[Node]:
+    """A node with the serving limits the shared checks (tests/serving.py) expect."""
+    node = Node.dev()
+    node.config.rpc.idle_timeout_seconds = serving.IDLE_TIMEOUT
+    node.config.rpc.request_deadline_seconds = serving.REQUEST_DEADLINE
+    with node.start():
+        yield node
+
+
+CHAIN_ID = json.dumps(call("eth_chainId", [])).encode()
+CHAIN_ID_REQUEST = (
+    b"POST / HTTP/1.1\r\nHost: node\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+    % (
+        len(CHAIN_ID),
+        CHAIN_ID,
+    )
+)
+
+
+def test_200_idle_connections_are_closed_while_requests_are_answered(limited_node: Node) -> None:
+    serving.idle_connections_are_closed(limited_node.url, CHAIN_ID_REQUEST)
+
+
+def test_a_client_dripping_its_request_is_cut_off_at_the_deadline(limited_node: Node) -> None:
+    serving.slow_client_is_cut_off(limited_node.url, CHAIN_ID_REQUEST)
+
+
+def test_a_keep_alive_request_is_no_slower_than_a_fresh_one(limited_node: Node) -> None:
+    serving.keep_alive_is_not_slower(limited_node.url, CHAIN_ID_REQUEST)
 
 
 def test_connections_beyond_the_limit_are_refused_clearly(tight_node: Node) -> None:
