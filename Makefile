@@ -66,6 +66,7 @@ lint: setup
 	$(VENV)/bin/ruff check passport tests scripts
 	$(VENV)/bin/ruff format --check passport tests scripts
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 # slither (static analysis of contracts/) in a venv of its own: it needs web3 7, the project web3 8.
 SLITHER_VENV := .venv-slither

@@ -165,6 +165,12 @@ class NodeError(PassportError):
     """The node cannot start, or a data directory, genesis or config file is unusable."""
 
 
+class TransactionRefused(NodeError):
+    """The node refuses a transaction: it cannot be decoded, or fails the admission checks
+    (signature, chain id, nonce, balance, intrinsic gas, Consortium permission, pool limits).
+    JSON-RPC answers it with -32000 (go-ethereum's code); CometBFT's CheckTx with code 1."""
+
+
 class RpcError(PassportError):
     """A JSON-RPC request failed; ``code`` and ``data`` go into the error response unchanged."""
 
@@ -192,3 +198,43 @@ class RecordError(PassportError):
         self.what = what
         self.reason = reason
         super().__init__(f"{what}: {reason}")
+
+
+# ------------------------------------------------------------------ evidence, records, formats
+
+
+class ProofError(PassportError):
+    """A proof of a passport is missing, broken or inconsistent; ``what`` names the claim or proof."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        super().__init__(f"{what}: {reason}")
+        self.what = what
+        self.reason = reason
+
+
+class EvidenceFormatError(PassportError, ValueError):
+    """A passport's packed proofs are not base64, gzip, or the RLP lists they should be."""
+
+
+class MerkleError(PassportError, ValueError):
+    """A Merkle tree cannot be built, or a proof is malformed."""
+
+
+class CredentialError(PassportError, ValueError):
+    """A credential cannot be read at all (not a compact JWS, or not a VC)."""
+
+
+# ------------------------------------------------------------------ control flow inside services
+
+
+class ReadingRejected(PassportError):
+    """The gateway refuses a device reading; ``reason`` is its machine-readable code."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class EvmTimeout(NodeError):
+    """An eth_call or eth_estimateGas passed its wall-clock deadline (``rpc.evm_timeout_seconds``)."""

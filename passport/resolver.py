@@ -35,6 +35,7 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from passport._utils.files import atomic_write
 from passport._utils.serving import LimitedHandler, LimitedServer, ServerLimits
 from passport.core.document import PassportDocument
 from passport.evidence.trust import AnyTrustAnchor
@@ -101,9 +102,7 @@ class KeysFile(BaseModel):
         return keys
 
     def save(self, path: Path) -> None:
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.model_dump(), indent=2) + "\n")
-        tmp.replace(path)
+        atomic_write(path, json.dumps(self.model_dump(), indent=2) + "\n")
 
 
 def key_hash(key: str) -> str:
@@ -170,7 +169,7 @@ class Exported:
     bundle: bytes
 
 
-class NotFound(Exception):
+class NotFound(PassportError):
     """No passport at this address (whatever the reason: one answer for all)."""
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from passport._utils.files import atomic_write
 from passport.cli._common import (
     ChainArgs,
     SignerArgs,
@@ -26,7 +27,7 @@ from passport.core.policy import builtin_policies, load_policy
 from passport.core.policy import check as check_policy
 from passport.evidence import OfflineReport, verify_offline
 from passport.evidence.trust import AnyTrustAnchor, CometTrustAnchor, load_trust_anchor
-from passport.exceptions import PassportError, PassportFileInvalid, RpcUnreachable
+from passport.exceptions import CredentialError, PassportError, PassportFileInvalid, RpcUnreachable
 
 # Loaded by the commands that need them, so that `passport verify` starts quickly: the UNTP and
 # EPCIS formats, labels, records and the SDK (web3).
@@ -193,7 +194,7 @@ def export(
         if did_web is not None:
             try:
                 named = untp.web_issuer(doc, f"did:web:{did_web}")
-            except untp.CredentialError as exc:
+            except CredentialError as exc:
                 raise click.UsageError(
                     f"{exc}; put it in your profile (didWeb) and export with --tier"
                 ) from exc
@@ -214,15 +215,11 @@ def export(
             token = untp.sign(_dcc(sdk, doc, attestation_uid.lower(), signer.address), signer.key)
         else:
             token = untp.sign(untp.dte_credential(doc, signer.address, did_web), signer.key)
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(token + "\n")
-        tmp.replace(out)
+        atomic_write(out, token + "\n")
         data["issuer"] = untp.issuer_id(doc.chain.chain_id, signer.address, did_web)
     elif fmt == "epcis":
         document = epcis.epcis_document(doc)
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-        tmp.replace(out)
+        atomic_write(out, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         data["events"] = len(document["epcisBody"]["eventList"])
     else:
         doc.save(out)
@@ -314,12 +311,9 @@ def view(file: Path, trust: Path, out: Path, as_json: bool) -> None:
     passport = json.loads(doc.to_json())
     page = render_page(passport, json.loads(anchor.to_json()), page_title(passport))
     report = verify_offline(doc, anchor)
-    tmp = out.with_name(out.name + ".tmp")
     try:
-        tmp.write_text(page, encoding="utf-8")
-        tmp.replace(out)
+        atomic_write(out, page)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from exc
     size = out.stat().st_size
     verdict = "verified" if report.ok else f"{len(report.failures)} failure(s), shown in red on the page"

@@ -140,7 +140,8 @@ def verify(file: Path, chain: ChainArgs) -> None:
     """Check a reading's proof FILE (from `telemetry prove --reading`) against the chain: the
     device's signature, the Merkle proof to the window's root, the root's anchor (facility, block,
     transaction), and the device's binding to the facility at the anchor block. Exit 1 on failure."""
-    from passport.gateway.ingest import Rejected, parse, signer
+    from passport.exceptions import ReadingRejected
+    from passport.gateway.ingest import parse, signer
 
     try:
         data = json.loads(file.read_text())
@@ -149,7 +150,7 @@ def verify(file: Path, chain: ChainArgs) -> None:
         proof = [bytes.fromhex(p[2:]) for p in data["proof"]]
         anchor = data["anchor"]
         tx, block = str(anchor["tx"]), int(anchor["block"])
-    except (OSError, ValueError, KeyError, TypeError, Rejected) as exc:
+    except (OSError, ValueError, KeyError, TypeError, ReadingRejected) as exc:
         raise PassportFileInvalid(str(file), f"not a telemetry proof ({exc})") from exc
     r = signed.reading
     checks: list[tuple[str, bool, str]] = []

@@ -27,8 +27,9 @@ from pydantic import (
     model_validator,
 )
 
-from passport.core.files import JsonFile
+from passport._utils.files import JsonFile
 from passport.core.types import FacilityKind, Stage
+from passport.exceptions import EvidenceFormatError
 from passport.records.disclosure import Disclosure, Tier
 
 # @2 (December 2026): contained tungsten as an exact integer in micrograms (grams x ppm, the
@@ -247,10 +248,6 @@ class ReceiptRef(_Model):
 
 # A bundle's proofs decompress to at most this many bytes (a gzip bomb is refused).
 MAX_PROOF_BYTES = 64 * 1024 * 1024
-
-
-class EvidenceFormatError(ValueError):
-    """The packed proofs are not base64, gzip, or the RLP lists they should be."""
 
 
 class ConsensusEvidence(_Model):

@@ -8,10 +8,11 @@ embed it.
 """
 
 from passport.core.compare import Failure
-from passport.evidence.proven import ProofError, ProvenChain, read_chain_data
+from passport.evidence.proven import ProvenChain, read_chain_data
 from passport.evidence.quorum import Quorum
 from passport.evidence.trust import AnyTrustAnchor, CometTrustAnchor, TrustAnchor, load_trust_anchor
 from passport.evidence.verify import OfflineReport, completeness, verify_offline
+from passport.exceptions import ProofError
 
 __all__ = [
     "AnyTrustAnchor",

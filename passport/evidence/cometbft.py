@@ -38,7 +38,7 @@ from google.protobuf import timestamp_pb2, wrappers_pb2
 from passport._proto.tendermint.crypto import keys_pb2
 from passport._proto.tendermint.types import canonical_pb2, types_pb2, validator_pb2
 from passport._proto.tendermint.version import types_pb2 as version_pb2
-from passport.evidence.proven import ProofError
+from passport.exceptions import ProofError
 
 BLOCK_PROTOCOL = 11  # CometBFT v0.38's version.BlockProtocol
 TRUST_NUMERATOR, TRUST_DENOMINATOR = 1, 3  # light.DefaultTrustLevel

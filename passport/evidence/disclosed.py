@@ -10,7 +10,8 @@ from __future__ import annotations
 from passport._utils.addresses import checksum
 from passport.core.document import ChainRef, PassportDocument
 from passport.evidence import layout
-from passport.evidence.proven import ProofError, ProvenChain
+from passport.evidence.proven import ProvenChain
+from passport.exceptions import ProofError
 from passport.records.disclosure import Disclosure, Tier, builtin_tiers, load_tier
 from passport.records.fields import required_paths
 

@@ -20,10 +20,11 @@ from trie.hexary import HexaryTrie
 
 from passport._utils.addresses import checksum
 from passport.core.derive import AttestationState, ChainData, Schema, process_ids, relevant
-from passport.core.document import ChainRef, Evidence, EvidenceFormatError
+from passport.core.document import ChainRef, Evidence
 from passport.core.events import Event, decode_parts, topic
 from passport.core.types import Batch, BatchFlag, Facility
 from passport.evidence import layout
+from passport.exceptions import EvidenceFormatError, ProofError
 
 EMPTY_ROOT = keccak(rlp.encode(b""))
 # Logs no claim reads, skipped before decoding: Transfers from address zero (a batch's creation;
@@ -33,15 +34,6 @@ UNREAD = {topic("Transfer"), topic("BatchProduced")}
 
 def _unread(topics: list[bytes]) -> bool:
     return topics[0] == topic("BatchProduced") or (len(topics) > 1 and not any(topics[1]))
-
-
-class ProofError(Exception):
-    """A proof is missing, broken or inconsistent; ``what`` names the claim or proof."""
-
-    def __init__(self, what: str, reason: str) -> None:
-        super().__init__(f"{what}: {reason}")
-        self.what = what
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from passport.core.document import ConsensusEvidence
-from passport.evidence.proven import Header, ProofError, ProvenChain
+from passport.evidence.proven import Header, ProvenChain
 from passport.evidence.trust import CometTrustAnchor
+from passport.exceptions import ProofError
 
 if TYPE_CHECKING:  # the CometBFT light client (protobuf, ed25519) loads only for a v2 anchor
     from passport.evidence.cometbft import LightBlock, Tally, Time, Trusted

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from passport._utils.addresses import checksum
-from passport.core.files import JsonFile
+from passport._utils.files import JsonFile
 from passport.exceptions import PassportFileInvalid
 
 KIND = "mineral-passport/trust-anchor@1"

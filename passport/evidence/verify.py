@@ -17,11 +17,12 @@ from passport.core.document import ChainRef, PassportDocument, version_hash
 from passport.core.policy import PolicyResult, check, load_policy
 from passport.evidence import layout
 from passport.evidence.disclosed import check_disclosures, check_tier
-from passport.evidence.proven import ProofError, ProvenChain, ProvenData, read_chain_data
+from passport.evidence.proven import ProvenChain, ProvenData, read_chain_data
 from passport.evidence.quorum import Quorum
 from passport.evidence.quorum import check as check_quorum
 from passport.evidence.trust import AnyTrustAnchor, CometTrustAnchor, TrustAnchor
 from passport.evidence.weighed import check_readings
+from passport.exceptions import ProofError
 
 DEFAULT_POLICIES = ("dfars-2027", "eu-2017-821")
 UNSEALED_NOTE = "headers not sealed: trusted as exported"

@@ -11,7 +11,8 @@ from passport._utils.addresses import checksum
 from passport.core.document import PassportDocument, Weighing
 from passport.core.telemetry import leaf_signer, reading_leaf, verify_proof
 from passport.evidence import layout
-from passport.evidence.proven import ProofError, ProvenChain
+from passport.evidence.proven import ProvenChain
+from passport.exceptions import ProofError
 
 
 def leaf_of(w: Weighing) -> bytes:

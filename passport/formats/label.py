@@ -15,6 +15,7 @@ from xml.sax.saxutils import escape
 
 import segno
 
+from passport._utils.files import atomic_write
 from passport.exceptions import RecordError
 
 HOST = re.compile(r"^([a-z0-9-]+(\.[a-z0-9-]+)+|localhost|\[::1\])(:[0-9]{1,5})?$")
@@ -54,14 +55,12 @@ def write_label(url: str, caption: str, out: Path) -> None:
     qr = segno.make(url, error="m", micro=False)
     scale, border = 8, 4
     suffix = out.suffix.lower()
-    tmp = out.with_name(out.name + ".tmp")
     if suffix == ".svg":
-        tmp.write_text(_svg(qr, caption, url, scale, border))
+        atomic_write(out, _svg(qr, caption, url, scale, border))
     elif suffix == ".png":
-        tmp.write_bytes(_png(qr, caption, url, scale, border))
+        atomic_write(out, _png(qr, caption, url, scale, border))
     else:
         raise RecordError(str(out), "a label is .svg or .png")
-    tmp.replace(out)
 
 
 CAPTION_PX, URL_PX, LINE_PX, MARGIN_PX = 16, 14, 22, 12

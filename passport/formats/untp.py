@@ -33,9 +33,10 @@ from passport.core.compare import Failure, diff
 from passport.core.document import PassportDocument, version_hash
 from passport.core.eip712 import attestation_typed_data, attestation_uid
 from passport.core.policy import Policy, check
-from passport.evidence.proven import ProofError, ProvenChain, ProvenData, accreditation_window
+from passport.evidence.proven import ProvenChain, ProvenData, accreditation_window
 from passport.evidence.trust import AnyTrustAnchor
 from passport.evidence.verify import OfflineReport, active_member, verify_offline
+from passport.exceptions import CredentialError, ProofError
 from passport.formats.identifiers import Identifiers
 from passport.records.names import Names
 
@@ -80,10 +81,6 @@ REGULATIONS: dict[str, dict[str, Any]] = {
         "effectiveDate": "2021-01-01",
     },
 }
-
-
-class CredentialError(ValueError):
-    """A credential cannot be read at all (not a compact JWS, or not a VC)."""
 
 
 def did_pkh(chain_id: int, address: str) -> str:

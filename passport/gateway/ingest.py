@@ -18,6 +18,7 @@ from eth_utils import to_checksum_address
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from passport.core.telemetry import leaf_signer, leaf_signer_bytes
+from passport.exceptions import ReadingRejected
 from passport.gateway.store import Store
 from passport.sdk.telemetry import Reading, SignedReading
 
@@ -33,13 +34,6 @@ REASONS = (
 )
 ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 FIELDS = {"device", "facility", "seq", "time", "kind", "value", "unit", "signature"}
-
-
-class Rejected(Exception):
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,38 +54,38 @@ def parse(payload: Any) -> SignedReading:
     """A reading from its JSON form (an object, or its bytes).
 
     Raises:
-        Rejected: ``malformed``, naming what is wrong.
+        ReadingRejected: ``malformed``, naming what is wrong.
     """
     if isinstance(payload, bytes | str):
         try:
             payload = json.loads(payload)
         except ValueError as exc:
-            raise Rejected("malformed", f"not JSON ({exc})") from None
+            raise ReadingRejected("malformed", f"not JSON ({exc})") from None
     if not isinstance(payload, dict):
-        raise Rejected("malformed", "a reading is a JSON object")
+        raise ReadingRejected("malformed", "a reading is a JSON object")
     missing, extra = FIELDS - set(payload), set(payload) - FIELDS
     if missing or extra:
-        raise Rejected("malformed", f"missing {sorted(missing)}, unknown {sorted(extra)}")
+        raise ReadingRejected("malformed", f"missing {sorted(missing)}, unknown {sorted(extra)}")
     p = payload
     if not isinstance(p["device"], str) or not ADDRESS.match(p["device"]):
-        raise Rejected("malformed", "device: not a 0x-prefixed 20-byte hex address")
+        raise ReadingRejected("malformed", "device: not a 0x-prefixed 20-byte hex address")
     for name, bits in (("facility", 32), ("seq", 64), ("time", 64)):
         v = p[name]
         if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v < 2**bits:
-            raise Rejected("malformed", f"{name}: not a uint{bits}")
+            raise ReadingRejected("malformed", f"{name}: not a uint{bits}")
     v = p["value"]
     if not isinstance(v, int) or isinstance(v, bool) or not -(2**255) <= v < 2**255:
-        raise Rejected("malformed", "value: not an int256")
+        raise ReadingRejected("malformed", "value: not an int256")
     for name in ("kind", "unit"):
         if not isinstance(p[name], str) or not 0 < len(p[name]) <= 64:
-            raise Rejected("malformed", f"{name}: a string of 1 to 64 characters")
+            raise ReadingRejected("malformed", f"{name}: a string of 1 to 64 characters")
     sig = p["signature"]
     if not isinstance(sig, str) or not sig.startswith("0x") or len(sig) != 132:
-        raise Rejected("malformed", "signature: 65 bytes as 0x-hex")
+        raise ReadingRejected("malformed", "signature: 65 bytes as 0x-hex")
     try:
         signature = bytes.fromhex(sig[2:])
     except ValueError:
-        raise Rejected("malformed", "signature: not hex") from None
+        raise ReadingRejected("malformed", "signature: not hex") from None
     reading = Reading(_checksum(p["device"]), p["facility"], p["time"], p["kind"], v, p["unit"], p["seq"])
     return SignedReading(reading, signature)
 
@@ -208,23 +202,27 @@ class Ingest:
         self._logged: set[tuple[str, str]] = set()
 
     def check(self, signed: SignedReading, leaf: bytes) -> None:
-        """Raises: Rejected, with its reason."""
+        """Raises: ReadingRejected, with its reason."""
         r = signed.reading
         if r.facility_id != self.facility:
-            raise Rejected(
+            raise ReadingRejected(
                 "wrong-facility", f"the reading names facility {r.facility_id}, this is {self.facility}"
             )
         now = self.clock()
         if abs(r.time - now) > self.skew:
-            raise Rejected("time-skew", f"time {r.time} is {r.time - now:+.0f} s from the gateway's clock")
+            raise ReadingRejected(
+                "time-skew", f"time {r.time} is {r.time - now:+.0f} s from the gateway's clock"
+            )
         if leaf_signer_bytes(leaf, signed.signature) != bytes.fromhex(r.device[2:]):
-            raise Rejected("bad-signature", f"not signed by {r.device}")
+            raise ReadingRejected("bad-signature", f"not signed by {r.device}")
         bound = self.devices.get(r.device)
         if bound is None or bound[0] != self.facility:
             where = "no facility" if bound is None else f"facility {bound[0]}"
-            raise Rejected("unknown-device", f"{r.device} is registered to {where}, not {self.facility}")
+            raise ReadingRejected(
+                "unknown-device", f"{r.device} is registered to {where}, not {self.facility}"
+            )
         if not bound[1]:
-            raise Rejected("revoked-device", f"{r.device} was revoked")
+            raise ReadingRejected("revoked-device", f"{r.device} was revoked")
 
     def submit(self, payloads: Sequence[Any]) -> list[Result]:
         """Check each payload and store the good ones in one commit; a result per payload, in order."""
@@ -239,11 +237,11 @@ class Ingest:
                 self.check(signed, leaf)
                 key = (signed.reading.device, signed.reading.seq)
                 if key in seen:
-                    raise Rejected("duplicate", f"{key[0]} seq {key[1]} twice in one submission")
+                    raise ReadingRejected("duplicate", f"{key[0]} seq {key[1]} twice in one submission")
                 seen.add(key)
                 good.append((n, signed))
                 leaves.append(leaf)
-            except Rejected as exc:
+            except ReadingRejected as exc:
                 results[n] = self._reject(exc)
         stored = self.store.add([s for _, s in good], leaves) if good else []
         for (n, s), fresh in zip(good, stored, strict=True):
@@ -251,13 +249,15 @@ class Ingest:
             if fresh:
                 results[n] = Result(True, device=r.device, seq=r.seq)
             else:
-                results[n] = self._reject(Rejected("duplicate", f"{r.device} seq {r.seq} is already stored"))
+                results[n] = self._reject(
+                    ReadingRejected("duplicate", f"{r.device} seq {r.seq} is already stored")
+                )
         accepted = sum(1 for x in results if x is not None and x.accepted)
         self.metrics.accepted.inc(accepted)
         self.metrics.queue.inc(accepted)
         return [x for x in results if x is not None]
 
-    def _reject(self, exc: Rejected) -> Result:
+    def _reject(self, exc: ReadingRejected) -> Result:
         self.metrics.rejected.labels(exc.reason).inc()
         if (exc.reason, exc.detail) not in self._logged and len(self._logged) < 10_000:
             self._logged.add((exc.reason, exc.detail))

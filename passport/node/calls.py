@@ -28,8 +28,9 @@ from eth.exceptions import Revert, VMError
 from eth_typing import Hash32
 from eth_utils import ValidationError
 
+from passport.exceptions import EvmTimeout
 from passport.node.chain import CallVM, call_on, chain_class, estimate_on
-from passport.node.interpreter import EvmTimeout, deadline
+from passport.node.interpreter import deadline
 from passport.node.store import DEFAULT_MAP_SIZE, MAX_READERS, StoreSnapshot
 
 GRACE_SECONDS = 5.0  # past the deadline, a silent worker is presumed stuck and replaced

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
-import os
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -21,6 +20,7 @@ import tomli_w
 from eth._utils.address import generate_contract_address
 from eth_utils import is_address, to_canonical_address, to_checksum_address
 
+from passport._utils.files import atomic_write
 from passport.exceptions import NodeError
 
 GENESIS_FILE = "genesis.json"
@@ -111,7 +111,7 @@ class Genesis:
         return genesis
 
     def write(self, path: Path) -> None:
-        _atomic_write(path, json.dumps(self.to_json(), indent=2) + "\n")
+        atomic_write(path, json.dumps(self.to_json(), indent=2) + "\n")
 
     @classmethod
     def read(cls, path: Path) -> Genesis:
@@ -260,7 +260,7 @@ class NodeConfig:
         return config
 
     def write(self, path: Path) -> None:
-        _atomic_write(path, tomli_w.dumps(asdict(self)))
+        atomic_write(path, tomli_w.dumps(asdict(self)))
 
 
 def hash_token(token: str) -> str:
@@ -314,13 +314,3 @@ def _alloc_entry(value: Any, where: str) -> dict[str, Any]:
     if "storage" in value:
         entry["storage"] = {str(k): str(v) for k, v in dict(value["storage"]).items()}
     return entry
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)

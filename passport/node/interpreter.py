@@ -42,6 +42,8 @@ from eth.vm.logic import arithmetic, comparison, context, duplication, flow, mem
 from eth.vm.logic.invalid import InvalidOpcode
 from eth.vm.opcode import _FastOpcode, as_opcode
 
+from passport.exceptions import EvmTimeout
+
 UINT_256_MAX = 2**256 - 1
 STACK_LIMIT = 1024
 JUMPDEST = 0x5B
@@ -326,10 +328,6 @@ def _run(computation: Any, inline_gas: tuple[int, ...]) -> None:
         if not in_fallback:  # a py-evm opcode that raised has left the meter as it should be
             meter.gas_remaining = gas
             code_stream.program_counter = pc
-
-
-class EvmTimeout(Exception):
-    """A bounded computation ran past its wall-clock deadline."""
 
 
 _deadline = threading.local()

@@ -17,14 +17,13 @@ from eth.abc import SignedTransactionAPI
 from eth_typing import Address
 from eth_utils import ValidationError, to_checksum_address
 
-from passport.exceptions import RpcError
+from passport.exceptions import TransactionRefused
 from passport.node.chain import NodeChain, PassportVM
 from passport.node.config import MempoolConfig
 from passport.node.store import LmdbStore
 
 log = logging.getLogger("passport.node")
 
-TX_REJECTED = -32000  # go-ethereum's code for a refused transaction
 BLOB_TX_TYPE = 3
 
 
@@ -109,7 +108,7 @@ class Mempool:
         """Admit a signed raw transaction and return its hash.
 
         Raises:
-            RpcError: code -32000 with the reason it was refused.
+            TransactionRefused: with the reason it was refused.
         """
         tx = self.decode(raw)
         if tx.hash in self.by_hash:
@@ -198,9 +197,9 @@ class Mempool:
             try:
                 self.add(raw)
                 kept += 1
-            except RpcError as exc:
+            except TransactionRefused as exc:
                 dropped += 1
-                log.info("dropped persisted transaction 0x%s: %s", key[-32:].hex(), exc.message)
+                log.info("dropped persisted transaction 0x%s: %s", key[-32:].hex(), exc)
         self.sync()
         return kept, dropped
 
@@ -260,8 +259,8 @@ class Mempool:
         self.remove(stale)
 
 
-def _reject(message: str) -> RpcError:
-    return RpcError(TX_REJECTED, message)
+def _reject(message: str) -> TransactionRefused:
+    return TransactionRefused(message)
 
 
 def _first_line(exc: BaseException) -> str:

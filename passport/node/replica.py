@@ -10,8 +10,7 @@ from typing import Any
 
 from passport.exceptions import NodeError, RpcError
 from passport.node.config import CONFIG_FILE, GENESIS_FILE, Genesis, NodeConfig
-
-SERVER_ERROR = -32000
+from passport.node.rpc.codes import SERVER_ERROR
 
 
 def call(url: str, method: str, params: list[Any], token: str | None = None, timeout: float = 30.0) -> Any:

@@ -21,9 +21,9 @@ from typing import Any, Literal
 import rfc8785
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from passport.core.files import JsonFile
-from passport.core.merkle import MerkleError, MultiProof, StandardTree, process_multiproof
-from passport.exceptions import RecordError
+from passport._utils.files import JsonFile
+from passport._utils.merkle import MultiProof, StandardTree, process_multiproof
+from passport.exceptions import MerkleError, RecordError
 from passport.records.fields import Kind, SaltedRecord, leaf_hash
 
 Hex32 = str

@@ -16,7 +16,7 @@ from eth_keys.datatypes import PublicKey
 from eth_utils import ValidationError as KeyValidationError
 from pydantic import Field, ValidationError
 
-from passport.core.files import JsonFile
+from passport._utils.files import JsonFile
 from passport.exceptions import PassportFileInvalid, RecordError
 from passport.records.disclosure import PACKAGE_KIND, Package
 

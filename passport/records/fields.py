@@ -24,7 +24,7 @@ from typing import Any, Literal
 import rfc8785
 from pydantic import BaseModel, ConfigDict, Field
 
-from passport.core.merkle import StandardTree, standard_leaf_hash
+from passport._utils.merkle import StandardTree, standard_leaf_hash
 from passport.exceptions import RecordError
 
 Kind = Literal["member", "facility", "batch"]

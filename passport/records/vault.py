@@ -27,6 +27,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from passport._utils.files import atomic_write
 from passport.exceptions import RecordError
 from passport.records.disclosure import Disclosure, build_disclosure
 from passport.records.fields import KINDS, SaltedRecord
@@ -91,18 +92,7 @@ class Vault:
     # ---------------------------------------------------------------- atomic files
 
     def _write(self, path: Path, data: bytes) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.root / "tmp" / f"{path.name}.{os.getpid()}.{os.urandom(4).hex()}"
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        atomic_write(path, data, tmp_dir=self.root / "tmp")
 
     def put_object(self, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()

@@ -13,6 +13,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from passport._utils.files import atomic_write
 from passport.core.eip712 import attestation_typed_data
 from passport.core.types import AttestationRecord, SubjectKind
 from passport.exceptions import PassportFileInvalid, SdkError
@@ -77,7 +78,7 @@ class SignedAttestation(BaseModel):
         )
 
     def save(self, path: Path) -> None:
-        path.write_text(self.model_dump_json(indent=2) + "\n")
+        atomic_write(path, self.model_dump_json(indent=2) + "\n")
 
     @classmethod
     def load(cls, path: Path) -> SignedAttestation:

@@ -28,12 +28,12 @@ from passport.core.events import topic
 from passport.core.types import BatchFlag
 from passport.evidence import layout
 from passport.evidence.disclosed import check_disclosures, tier_gaps
-from passport.evidence.proven import ProofError, ProvenChain, read_chain_data
+from passport.evidence.proven import ProvenChain, read_chain_data
 from passport.evidence.quorum import check as check_quorum
 from passport.evidence.trust import AnyTrustAnchor, CometTrustAnchor, ContractAnchor, TrustAnchor
 from passport.evidence.verify import active_member, completeness
 from passport.evidence.weighed import check_readings
-from passport.exceptions import SdkError
+from passport.exceptions import ProofError, SdkError
 from passport.records.disclosure import Disclosure, Tier, load_tier
 from passport.sdk import quorum
 from passport.sdk.assembly import gather

@@ -19,10 +19,9 @@ from typing import Any
 from passport.core.document import ConsensusEvidence
 from passport.evidence import cometbft
 from passport.evidence.cometbft import LightBlock, Trusted
-from passport.evidence.proven import ProofError
 from passport.evidence.quorum import trusted_state
 from passport.evidence.trust import AnchorValidator, CometAnchor, CometTrustAnchor, ContractAnchor
-from passport.exceptions import SdkError
+from passport.exceptions import ProofError, SdkError
 
 LINK_MAX = 4
 COMMIT_WAIT_SECONDS = 30.0

@@ -13,8 +13,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
 
+from passport._utils.dev import DEV_MNEMONIC
 from passport.exceptions import ToolchainError
-from passport.sdk.accounts import DEV_MNEMONIC
 from passport.toolchain.compiler import REPO_ROOT
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import solcx
 from solcx.exceptions import SolcError
 
+from passport._utils.files import atomic_write
 from passport.exceptions import ArtifactsStale, CompilationFailed, CompilerNotFound, SourcesNotFound
 from passport.toolchain.artifacts import ARTIFACTS_DIR
 
@@ -125,9 +126,7 @@ def write_artifacts(out_dir: Path = ARTIFACTS_DIR, root: Path = REPO_ROOT) -> li
     for name, text in result.files.items():
         path = out_dir / name
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
-            tmp = path.with_suffix(".json.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(path)  # atomic: a reader never sees half a file
+            atomic_write(path, text)
             changed.append(name)
     for path in sorted(out_dir.glob("*.json")):
         if path.name not in result.files:

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from passport.evidence import cometbft
-from passport.evidence.proven import ProofError
+from passport.exceptions import ProofError
 
 VECTORS = Path(__file__).resolve().parents[2] / "viewer" / "test" / "vectors" / "cometbft"
 NAMES = json.loads((VECTORS / "index.json").read_text())

@@ -56,12 +56,12 @@ from eth_utils import keccak, to_canonical_address, to_checksum_address
 
 from passport._proto.tendermint.abci import types_pb2 as abci
 from passport._proto.tendermint.crypto import keys_pb2
-from passport.exceptions import NodeError, RpcError
+from passport.exceptions import NodeError, RpcError, TransactionRefused
 from passport.node.chain import BlockRejected, BuiltBlock
 from passport.node.consensus import cometbft_version
 from passport.node.consensus.abci import AbciServer
 from passport.node.consensus.sealer import EXTRA_DATA, log_block
-from passport.node.rpc.codes import SERVER_ERROR
+from passport.node.rpc.codes import INTERNAL_ERROR, SERVER_ERROR
 
 log = logging.getLogger("passport.node.cometbft")
 
@@ -77,7 +77,6 @@ MEMBER_EVENTS = {
     keccak(b"MemberSanctionChanged(address,bool)"),
 }
 TX_REFUSED = 1  # CheckTx code for a refused transaction (0 is OK)
-TX_REJECTED = -32000
 REBROADCAST_SECONDS = 15.0
 RELAY_BATCH = 500
 APP_VERSION = 1
@@ -204,7 +203,7 @@ def comet_rpc(url: str, method: str, params: dict[str, Any], timeout: float = BR
     payload = _post(url, {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}, timeout)
     if "error" in payload:
         error = payload["error"]
-        raise RpcError(int(error.get("code", -32603)), _error_text(error))
+        raise RpcError(int(error.get("code", INTERNAL_ERROR)), _error_text(error))
     return payload["result"]
 
 
@@ -584,8 +583,8 @@ class CometConsensus:
                 if known is not None:
                     return abci.ResponseCheckTx(code=0, gas_wanted=int(known.tx.gas))
                 tx_hash = mempool.add(raw)
-            except RpcError as exc:
-                return abci.ResponseCheckTx(code=TX_REFUSED, log=exc.message, codespace="passport")
+            except TransactionRefused as exc:
+                return abci.ResponseCheckTx(code=TX_REFUSED, log=str(exc), codespace="passport")
             entry = mempool.get(tx_hash)
         gas = int(entry.tx.gas) if entry is not None else 0
         return abci.ResponseCheckTx(code=0, gas_wanted=gas)
@@ -597,7 +596,7 @@ class CometConsensus:
             try:
                 tx = self._decode(bytes(raw))
                 _ = tx.sender
-            except (RpcError, ValueError):
+            except (TransactionRefused, ValueError):
                 continue
             if tx.hash in raw_of:
                 continue

@@ -8,7 +8,9 @@ import rlp
 from eth.abc import BlockHeaderAPI
 from eth_utils import to_checksum_address
 
+from passport.exceptions import RpcError, TransactionRefused
 from passport.node.rpc.base import Namespace, method
+from passport.node.rpc.codes import SERVER_ERROR
 from passport.node.rpc.formatting import base_fee, hex_bytes, receipt_json, tx_json
 from passport.node.rpc.params import BlockRef, Param, any_data, block, boolean, hash32, uint64
 
@@ -21,7 +23,10 @@ FULL = Param("fullTransactions", boolean)
 class BlockMethods(Namespace):
     @method("eth_sendRawTransaction", Param("transaction", any_data), scope="write")
     def send_raw_transaction(self, raw: bytes) -> str:
-        return hex_bytes(self.node.submit(raw))
+        try:
+            return hex_bytes(self.node.submit(raw))
+        except TransactionRefused as exc:
+            raise RpcError(SERVER_ERROR, str(exc)) from None
 
     @method("eth_getBlockByNumber", BLOCK, FULL)
     def get_block_by_number(self, ref: BlockRef, full: bool) -> Any:

@@ -11,11 +11,11 @@ import pytest
 import rlp
 from eth_hash.auto import keccak
 
-from passport.core.document import Evidence, EvidenceFormatError
+from passport.core.document import Evidence
 from passport.evidence import layout
-from passport.evidence.proven import ProofError, decode_header
+from passport.evidence.proven import decode_header
 from passport.evidence.trust import TrustAnchor
-from passport.exceptions import PassportFileInvalid
+from passport.exceptions import EvidenceFormatError, PassportFileInvalid, ProofError
 
 CODE = "0x" + "ab" * 32
 ANCHOR = {

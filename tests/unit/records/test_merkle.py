@@ -1,4 +1,4 @@
-"""passport.core.merkle against @openzeppelin/merkle-tree (the npm reference) on random trees:
+"""passport._utils.merkle against @openzeppelin/merkle-tree (the npm reference) on random trees:
 the same root, the same single proofs and the same multiproofs, and every multiproof processes
 back to the root."""
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from passport.core.merkle import (
+from passport._utils.merkle import (
     MerkleError,
     MultiProof,
     StandardTree,

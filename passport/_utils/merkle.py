@@ -19,9 +19,7 @@ from typing import Any
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
-
-class MerkleError(ValueError):
-    """A tree cannot be built, or a proof is malformed."""
+from passport.exceptions import MerkleError
 
 
 def standard_leaf_hash(types: Sequence[str], values: Sequence[Any]) -> bytes:

@@ -1,0 +1,71 @@
+"""Files written atomically (the one place that does it), and JSON files of pydantic models
+read with one clear error per bad file."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from passport.exceptions import PassportFileInvalid
+
+
+def atomic_write(path: Path, data: bytes | str, tmp_dir: Path | None = None) -> None:
+    """Write ``data`` (text as UTF-8) to ``path`` so that a reader, or a crash at any moment,
+    finds the old file or the new one, never half of one: a temporary file beside ``path`` (or
+    in ``tmp_dir``, on the same filesystem), fsynced, renamed over ``path``, and the directory
+    fsynced so the rename itself survives a power cut. The temporary file is removed on error.
+
+    Raises:
+        OSError: the directory cannot be created or written.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = (tmp_dir or path.parent) / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+class JsonFile(BaseModel):
+    """A frozen model with no unknown fields, kept as an indented, key-sorted JSON file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
+
+    def save(self, path: Path) -> None:
+        """Write atomically (:func:`atomic_write`)."""
+        atomic_write(path, self.to_json())
+
+    @classmethod
+    def load(cls, path: Path) -> Self:
+        """Read and validate a file.
+
+        Raises:
+            PassportFileInvalid: unreadable, not JSON, or not of this model's schema.
+        """
+        try:
+            return cls.model_validate(json.loads(path.read_text()))
+        except FileNotFoundError as exc:
+            raise PassportFileInvalid(str(path), "no such file") from exc
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(map(str, first["loc"])) or "document"
+            raise PassportFileInvalid(str(path), f"{where}: {first['msg']}") from exc
+        except (OSError, ValueError) as exc:
+            raise PassportFileInvalid(str(path), f"not JSON ({exc})") from exc
