@@ -33,19 +33,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from passport._utils.files import atomic_write
+from passport._utils.files import atomic_write, parse_model
 from passport._utils.serving import LimitedHandler, LimitedServer, ServerLimits
 from passport.core.document import PassportDocument
 from passport.evidence.trust import AnyTrustAnchor
 from passport.exceptions import ContractRevert, PassportError, PassportFileInvalid
-from passport.formats import epcis
 from passport.formats.identifiers import Identifiers
-from passport.records.disclosure import Disclosure, Tier, load_tier
-from passport.records.vault import Vault
+from passport.records.disclosure import load_tier
 from passport.sdk import Sdk
-from passport.viewer import page_title, render_page
+from passport.sdk.exporting import export_passport, render
 
 log = logging.getLogger("passport.resolver")
 
@@ -89,14 +87,10 @@ class KeysFile(BaseModel):
         if not path.exists():
             return cls()
         try:
-            keys = cls.model_validate(json.loads(path.read_text()))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            raise PassportFileInvalid(
-                str(path), f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
-            ) from exc
-        except (OSError, ValueError) as exc:
-            raise PassportFileInvalid(str(path), f"not JSON ({exc})") from exc
+            text = path.read_bytes()
+        except OSError as exc:
+            raise PassportFileInvalid(str(path), f"cannot be read ({exc.strerror or exc})") from exc
+        keys = parse_model(cls, text, lambda reason: PassportFileInvalid(str(path), reason))
         for entry in keys.keys:
             load_tier(entry.tier)  # a key to a tier that does not exist is refused at start-up
         return keys
@@ -212,36 +206,22 @@ class Resolver:
                 if exc.name != "BatchNotFound":
                     raise
                 raise NotFound from exc
-            at_tier = load_tier(tier)
-            discloser = self._discloser(at_tier)
             # Without a vault there is nothing to disclose and no tier to promise; with one, what
             # it lacks is listed in the passport (tier_missing) and the verdict says so.
-            doc = self.sdk.export_with_evidence(
-                batch_id, block, discloser, at_tier if discloser else None, allow_missing=True
-            )
+            vault = self.vault if self.vault is not None and self.vault.is_dir() else None
+            doc = export_passport(self.sdk, batch_id, block, tier, vault, allow_missing=True)
             if doc.tier_missing:
                 log.warning(
                     "batch %d at the %s tier: the vault lacks %s", batch_id, tier, ", ".join(doc.tier_missing)
                 )
-            passport = json.loads(doc.to_json())
-            page = render_page(passport, json.loads(self._trust_json), page_title(passport)).encode()
-            exported = Exported(doc, page, doc.to_json().encode())
+            page = render(doc, "page", anchor=self.trust).content
+            exported = Exported(doc, page, render(doc, "passport").content)
             self._cache[key] = exported
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
             self.exports += 1
             log.info("exported batch %d at block %d (%s tier)", batch_id, block, tier)
             return exported
-
-    def _discloser(self, tier: Tier) -> Callable[[PassportDocument], list[Disclosure]] | tuple[()]:
-        if self.vault is None or not self.vault.is_dir():
-            return ()
-        vault = Vault(self.vault)
-
-        def disclose(document: PassportDocument) -> list[Disclosure]:
-            return self.sdk.records.share(vault, document, tier).disclosures
-
-        return disclose
 
     # ------------------------------------------------------------------ HTTP
 
@@ -316,8 +296,7 @@ class Resolver:
         if resource == "trust.json":
             return Response(200, RESOURCES[resource], self._trust_json, common)
         if resource == "epcis.json":
-            body = json.dumps(epcis.epcis_document(exported.doc), ensure_ascii=False).encode()
-            return Response(200, RESOURCES[resource], body, common)
+            return Response(200, RESOURCES[resource], render(exported.doc, "epcis").content, common)
         if resource == "dpp.jwt":
             credential = self._published(batch_id)
             if credential is None:

@@ -5,12 +5,32 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Self
+from typing import Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from passport.exceptions import PassportFileInvalid
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def first_error(exc: ValidationError) -> str:
+    """A validation error in one line: where (the dotted path; ``document`` at the top) and what."""
+    first = exc.errors()[0]
+    return f"{'.'.join(map(str, first['loc'])) or 'document'}: {first['msg']}"
+
+
+def parse_model(model: type[M], text: str | bytes, fail: Callable[[str], Exception]) -> M:
+    """``text`` (JSON) as ``model``; else ``fail(reason)`` is raised, the reason in one line:
+    the first field that does not validate, or why it is not JSON."""
+    try:
+        return model.model_validate(json.loads(text))
+    except ValidationError as exc:
+        raise fail(first_error(exc)) from exc
+    except ValueError as exc:
+        raise fail(f"not JSON ({exc})") from exc
 
 
 def atomic_write(path: Path, data: bytes | str, tmp_dir: Path | None = None) -> None:
@@ -60,12 +80,9 @@ class JsonFile(BaseModel):
             PassportFileInvalid: unreadable, not JSON, or not of this model's schema.
         """
         try:
-            return cls.model_validate(json.loads(path.read_text()))
+            text = path.read_bytes()
         except FileNotFoundError as exc:
             raise PassportFileInvalid(str(path), "no such file") from exc
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(map(str, first["loc"])) or "document"
-            raise PassportFileInvalid(str(path), f"{where}: {first['msg']}") from exc
-        except (OSError, ValueError) as exc:
-            raise PassportFileInvalid(str(path), f"not JSON ({exc})") from exc
+        except OSError as exc:
+            raise PassportFileInvalid(str(path), f"cannot be read ({exc.strerror or exc})") from exc
+        return parse_model(cls, text, lambda reason: PassportFileInvalid(str(path), reason))

@@ -32,7 +32,7 @@ from passport.exceptions import CredentialError, PassportError, PassportFileInva
 # Loaded by the commands that need them, so that `passport verify` starts quickly: the UNTP and
 # EPCIS formats, labels, records and the SDK (web3).
 if TYPE_CHECKING:
-    from passport.records.disclosure import Disclosure
+    pass
 
 
 @click.group("passport")
@@ -139,9 +139,7 @@ def export(
     passport version's hash (SHA-256 of its RFC 8785 form)."""
     from eth_keys.datatypes import PrivateKey
 
-    from passport.formats import epcis, untp
-    from passport.records.disclosure import load_tier
-    from passport.records.vault import Vault
+    from passport.formats import untp
 
     if tier is not None and not evidence:
         raise click.UsageError("--tier needs the evidence: the disclosures' roots are proven by it")
@@ -165,23 +163,23 @@ def export(
         trust = loaded
     signer = sender.account() if fmt.startswith("untp-") else None
     sdk = chain.sdk()
-    if evidence:
-        if block is None:
-            block = sdk.client.head()[0]
-        members = [signer.address] if signer is not None else []
-        if tier is None:
-            doc = sdk.export_with_evidence(batch_id, block, (), None, members, trust=trust)
-        else:
-            at_tier, vault = load_tier(tier), Vault.existing(vault_dir)
-
-            def disclose(document: PassportDocument) -> list[Disclosure]:
-                return sdk.records.share(vault, document, at_tier).disclosures
-
-            doc = sdk.export_with_evidence(
-                batch_id, block, disclose, at_tier, members, trust=trust, allow_missing=allow_missing
-            )
-    else:
-        doc = sdk.passport_for(batch_id, block).versioned()
+    if block is None and evidence:
+        block = sdk.client.head()[0]
+    exported = sdk.export(
+        batch_id,
+        fmt,
+        tier,
+        block=block,
+        vault=vault_dir if tier is not None else None,
+        evidence=evidence,
+        signer=signer,
+        policies=policies,
+        attestation=attestation_uid,
+        did_web=did_web,
+        trust=trust,
+        allow_missing=allow_missing,
+    )
+    doc = exported.document
     assert doc.version is not None
     data: dict[str, Any] = {
         "batchId": batch_id,
@@ -190,39 +188,25 @@ def export(
         "asOfBlock": doc.chain.as_of_block,
         "versionHash": doc.version.hash,
     }
-    if signer is not None:
-        if did_web is not None:
-            try:
-                named = untp.web_issuer(doc, f"did:web:{did_web}")
-            except CredentialError as exc:
-                raise click.UsageError(
-                    f"{exc}; put it in your profile (didWeb) and export with --tier"
-                ) from exc
-            if named != signer.address:
-                raise click.UsageError(f"did:web:{did_web} is {named}'s, not {signer.address}'s")
-            key = PrivateKey(signer.key).public_key
-            did_json = out.with_name("did.json")
-            did_json.write_text(
-                json.dumps(untp.did_document(did_web, doc.chain.chain_id, signer.address, key), indent=2)
-                + "\n"
-            )
-            data["didDocument"] = str(did_json)
-        if fmt == "untp-dpp":
-            chosen = [load_policy(p) for p in (policies or builtin_policies())]
-            token = untp.sign(untp.dpp_credential(doc, signer.address, chosen, did_web), signer.key)
-        elif fmt == "untp-dcc":
-            assert attestation_uid is not None
-            token = untp.sign(_dcc(sdk, doc, attestation_uid.lower(), signer.address), signer.key)
-        else:
-            token = untp.sign(untp.dte_credential(doc, signer.address, did_web), signer.key)
-        atomic_write(out, token + "\n")
-        data["issuer"] = untp.issuer_id(doc.chain.chain_id, signer.address, did_web)
-    elif fmt == "epcis":
-        document = epcis.epcis_document(doc)
-        atomic_write(out, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-        data["events"] = len(document["epcisBody"]["eventList"])
-    else:
-        doc.save(out)
+    if signer is not None and did_web is not None:
+        try:
+            named = untp.web_issuer(doc, f"did:web:{did_web}")
+        except CredentialError as exc:
+            raise click.UsageError(f"{exc}; put it in your profile (didWeb) and export with --tier") from exc
+        if named != signer.address:
+            raise click.UsageError(f"did:web:{did_web} is {named}'s, not {signer.address}'s")
+        key = PrivateKey(signer.key).public_key
+        did_json = out.with_name("did.json")
+        atomic_write(
+            did_json,
+            json.dumps(untp.did_document(did_web, doc.chain.chain_id, signer.address, key), indent=2) + "\n",
+        )
+        data["didDocument"] = str(did_json)
+    atomic_write(out, exported.content)
+    if exported.issuer is not None:
+        data["issuer"] = exported.issuer
+    if fmt == "epcis":
+        data["events"] = len(json.loads(exported.content)["epcisBody"]["eventList"])
     if doc.evidence is not None:
         headers, seals, nodes = doc.evidence.unpack()
         data["evidence"] = {
@@ -416,25 +400,6 @@ def verify(
     emit(chain.as_json, data, human)
     if not online.ok:
         sys.exit(1)
-
-
-def _dcc(sdk: Any, doc: PassportDocument, uid: str, signer: str) -> dict[str, Any]:
-    """The DCC of attestation ``uid`` in ``doc``, which ``signer`` must have certified."""
-    from passport.formats import untp
-    from passport.sdk.attestations import on_chain_attestation
-
-    entry = next((a for a in doc.attestations if a.uid == uid), None)
-    if entry is None:
-        raise click.UsageError(f"attestation {uid} is not in batch {doc.product.batch_id}'s passport")
-    if entry.certifier != signer:
-        raise click.UsageError(f"attestation {uid} was certified by {entry.certifier}; sign with that key")
-    windows = sdk.consortium.accreditation_history(entry.certifier, entry.schema_id)
-    window = next(((a, b) for a, b in reversed(windows) if a <= entry.issued_at < b), None)
-    if window is None:
-        raise click.UsageError(
-            f"{entry.certifier} was not accredited for schema {entry.schema_id} when it attested"
-        )
-    return untp.dcc_credential(doc, on_chain_attestation(sdk.contracts, uid, doc.chain.as_of_block), window)
 
 
 def _epcis_or_none(file: Path) -> PassportDocument | None:

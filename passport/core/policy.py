@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from passport._utils.files import parse_model
 from passport.core.compare import Failure
 from passport.core.document import FacilityKindName, PassportDocument
 from passport.exceptions import PolicyError
@@ -122,13 +122,7 @@ def load_policy(name_or_path: str) -> Policy:
             text = path.read_text()
         except OSError as exc:
             raise PolicyError(name_or_path, str(exc)) from exc
-    try:
-        return Policy.model_validate(json.loads(text))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise PolicyError(name_or_path, f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
-    except ValueError as exc:
-        raise PolicyError(name_or_path, f"not JSON ({exc})") from exc
+    return parse_model(Policy, text, lambda reason: PolicyError(name_or_path, reason))
 
 
 def check(document: PassportDocument, policy: Policy) -> PolicyResult:

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import json
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import rfc8785
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from passport._utils.files import JsonFile
+from passport._utils.files import JsonFile, parse_model
 from passport._utils.merkle import MultiProof, StandardTree, process_multiproof
 from passport.exceptions import MerkleError, RecordError
 from passport.records.fields import Kind, SaltedRecord, leaf_hash
@@ -198,15 +197,7 @@ def load_tier(name_or_path: str) -> Tier:
             text = path.read_text()
         except OSError as exc:
             raise RecordError(f"tier {name_or_path!r}", str(exc)) from exc
-    try:
-        return Tier.model_validate(json.loads(text))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise RecordError(
-            f"tier {name_or_path!r}", f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
-        ) from exc
-    except ValueError as exc:
-        raise RecordError(f"tier {name_or_path!r}", f"not JSON ({exc})") from exc
+    return parse_model(Tier, text, lambda reason: RecordError(f"tier {name_or_path!r}", reason))
 
 
 # -------------------------------------------------------------------- packages

@@ -16,7 +16,7 @@ from eth_keys.datatypes import PublicKey
 from eth_utils import ValidationError as KeyValidationError
 from pydantic import Field, ValidationError
 
-from passport._utils.files import JsonFile
+from passport._utils.files import JsonFile, first_error
 from passport.exceptions import PassportFileInvalid, RecordError
 from passport.records.disclosure import PACKAGE_KIND, Package
 
@@ -68,9 +68,7 @@ def decrypt(envelope: EncryptedPackage, account: LocalAccount, source: str) -> P
     try:
         return Package.model_validate_json(plain)
     except ValidationError as exc:
-        raise RecordError(
-            source, f"decrypted, but not a disclosure package ({exc.errors()[0]['msg']})"
-        ) from exc
+        raise RecordError(source, f"decrypted, but not a disclosure package ({first_error(exc)})") from exc
 
 
 def read_package(path: Path) -> Package | EncryptedPackage:

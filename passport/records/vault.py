@@ -27,7 +27,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from passport._utils.files import atomic_write
+from passport._utils.files import atomic_write, first_error
 from passport.exceptions import RecordError
 from passport.records.disclosure import Disclosure, build_disclosure
 from passport.records.fields import KINDS, SaltedRecord
@@ -149,7 +149,7 @@ class Vault:
         try:
             return SaltedRecord.model_validate_json(self.get_object(digest))
         except ValidationError as exc:
-            raise RecordError(f"vault object {digest}", f"not a record ({exc.errors()[0]['msg']})") from exc
+            raise RecordError(f"vault object {digest}", f"not a record ({first_error(exc)})") from exc
 
     def current(self, kind: str, subject: str) -> SaltedRecord | None:
         ref = self.ref(kind, subject)
@@ -211,9 +211,7 @@ class Vault:
         try:
             return Disclosure.model_validate_json(self.get_object(digest))
         except ValidationError as exc:
-            raise RecordError(
-                f"vault object {digest}", f"not a disclosure ({exc.errors()[0]['msg']})"
-            ) from exc
+            raise RecordError(f"vault object {digest}", f"not a disclosure ({first_error(exc)})") from exc
 
     def received(self) -> list[Disclosure]:
         out = []

@@ -13,6 +13,7 @@ from passport.core.document import PassportDocument, Weighing
 from passport.core.policy import Policy, PolicyResult, check, load_policy
 from passport.evidence.trust import AnyTrustAnchor, CometTrustAnchor
 from passport.records.disclosure import Disclosure, Tier
+from passport.records.vault import Vault
 from passport.sdk.assembly import assemble
 from passport.sdk.attestations import AttestationRequest, AttestationsApi, SignedAttestation, sign_attestation
 from passport.sdk.batches import BatchesApi
@@ -20,6 +21,7 @@ from passport.sdk.client import Call, Client, Sent
 from passport.sdk.consortium import ConsortiumApi, Proposal
 from passport.sdk.contracts import Contracts, Founder, attach, attach_records, deploy
 from passport.sdk.evidence import export_with_evidence, trust_anchor
+from passport.sdk.exporting import SIGNED, Export, export_passport, render
 from passport.sdk.records import RecordsApi
 from passport.sdk.verify import VerificationReport, verify
 
@@ -72,6 +74,35 @@ class Sdk:
         return export_with_evidence(
             self.contracts, batch_id, block, disclosures, tier, members, readings, trust, allow_missing
         )
+
+    def export(
+        self,
+        batch_id: int,
+        fmt: str = "passport",
+        tier: str | Tier | None = None,
+        *,
+        block: int | None = None,
+        vault: Path | Vault | None = None,
+        evidence: bool = True,
+        signer: LocalAccount | None = None,
+        policies: Sequence[str | Policy] = (),
+        attestation: str | None = None,
+        did_web: str | None = None,
+        trust: CometTrustAnchor | None = None,
+        anchor: AnyTrustAnchor | None = None,
+        allow_missing: bool = False,
+        readings: Sequence[Weighing] = (),
+    ) -> Export:
+        """Batch ``batch_id``'s passport in format ``fmt`` (``passport``, ``untp-dpp``,
+        ``untp-dte``, ``untp-dcc``, ``epcis``, ``page``), disclosed at ``tier`` from ``vault``:
+        what ``passport export``, the demo and the resolver write. A signed format proves the
+        signer's profile too. See :func:`passport.sdk.exporting.export_passport` and
+        :func:`passport.sdk.exporting.render`."""
+        members = [signer.address] if signer is not None and fmt in SIGNED else []
+        document = export_passport(
+            self, batch_id, block, tier, vault, evidence, members, readings, trust, allow_missing
+        )
+        return render(document, fmt, self, signer, policies, attestation, did_web, anchor)
 
     def trust_anchor(
         self, name: str, labels: dict[str, str] | None = None, trusting_period: int | None = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,9 +10,9 @@ from typing import Any
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from passport._utils.files import atomic_write
+from passport._utils.files import atomic_write, parse_model
 from passport.core.eip712 import attestation_typed_data
 from passport.core.types import AttestationRecord, SubjectKind
 from passport.exceptions import PassportFileInvalid, SdkError
@@ -88,13 +87,12 @@ class SignedAttestation(BaseModel):
             PassportFileInvalid: unreadable, not JSON, or not of this schema.
         """
         try:
-            return cls.model_validate(json.loads(path.read_text()))
+            text = path.read_bytes()
         except FileNotFoundError as exc:
             raise PassportFileInvalid(str(path), "no such file") from exc
-        except (OSError, ValueError) as exc:
-            first = exc.errors()[0] if isinstance(exc, ValidationError) else None
-            reason = f"{'.'.join(map(str, first['loc']))}: {first['msg']}" if first else f"not JSON ({exc})"
-            raise PassportFileInvalid(str(path), reason) from exc
+        except OSError as exc:
+            raise PassportFileInvalid(str(path), f"cannot be read ({exc.strerror or exc})") from exc
+        return parse_model(cls, text, lambda reason: PassportFileInvalid(str(path), reason))
 
 
 def typed_data(
