@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from passport.cli import cli
 from passport.evidence import OfflineReport
 from passport.formats import epcis, untp
+from passport.formats.untp import verify as untp_verify
 from passport.sdk.accounts import DEV_ROLES, dev_accounts
 from tests.evidence.conftest import Exported, chain_args
 from tests.evidence.test_offline import _mutate
@@ -40,7 +41,7 @@ def memoised(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
         return cached
 
-    monkeypatch.setattr(untp, "verify_offline", wrap(untp.verify_offline))
+    monkeypatch.setattr(untp_verify, "verify_offline", wrap(untp_verify.verify_offline))
     monkeypatch.setattr(epcis, "verify_offline", wrap(epcis.verify_offline))
     yield
 

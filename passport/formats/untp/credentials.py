@@ -1,43 +1,22 @@
-"""The passport as a UNTP Digital Product Passport: a W3C VC 2.0 credential, secured with VC-JOSE
-(``vc+jwt``, ES256K) and signed by the exporting member's chain key.
-
-- The issuer is the member's account as ``did:pkh:eip155:<chainId>:<address>`` (CAIP-10). The JWS
-  carries the public key (``jwk``); its keccak must be the DID's address.
-- The credential carries the proof-carrying passport it was made from (``evidence``). A verifier
-  checks the passport offline against the trust anchor, checks the issuer is an active member at
-  the passport's block (storage proof), and rebuilds the credential from the verified passport:
-  any difference is a named failure. Policies are embedded, so a custom policy is re-run too.
-- ``materialsProvenance`` splits the batch's contained tungsten by origin mine through the on-chain
-  lineage (processing blends by the inputs' contained tungsten; a split child keeps its parent's
-  composition).
-"""
+"""The UNTP credentials built from a verified passport: the Digital Product Passport (DPP), the
+Digital Traceability Events (DTE) and the Digital Conformity Credential (DCC) of an attestation.
+A verifier rebuilds each from the passport it carries and compares them field by field."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import rfc8785
-from eth_keys.datatypes import PrivateKey, PublicKey
-from eth_utils import to_checksum_address
-from joserfc import jws
-from joserfc.errors import JoseError
-from joserfc.jwk import ECKey
 
-from passport.core.compare import Failure, diff
 from passport.core.document import PassportDocument, version_hash
-from passport.core.eip712 import attestation_typed_data, attestation_uid
 from passport.core.policy import Policy, check
-from passport.evidence.proven import ProvenChain, ProvenData, accreditation_window
-from passport.evidence.trust import AnyTrustAnchor
-from passport.evidence.verify import OfflineReport, active_member, verify_offline
-from passport.exceptions import CredentialError, ProofError
+from passport.exceptions import CredentialError
 from passport.formats.identifiers import Identifiers
+from passport.formats.untp.dids import did_pkh, issuer_id
 from passport.records.names import Names
 
 CONTEXT = ["https://www.w3.org/ns/credentials/v2", "https://test.uncefact.org/vocabulary/untp/dpp/working/"]
@@ -53,8 +32,6 @@ DCC_CONTEXT = [
 ]
 DCC_TYPE = ["DigitalConformityCredential", "VerifiableCredential"]
 CBV = "https://ref.gs1.org/cbv/"
-ALG = "ES256K"
-MEDIA_TYPE = "vc+jwt"
 URN = "urn:mineral-passport"
 STEPS = {
     "mined": "mining",
@@ -81,65 +58,6 @@ REGULATIONS: dict[str, dict[str, Any]] = {
         "effectiveDate": "2021-01-01",
     },
 }
-
-
-def did_pkh(chain_id: int, address: str) -> str:
-    return f"did:pkh:eip155:{chain_id}:{to_checksum_address(address)}"
-
-
-def issuer_id(chain_id: int, address: str, did_web: str | None) -> str:
-    """``did:web:<domain>`` when the member has one, else ``did:pkh:eip155:<chainId>:<address>``."""
-    return f"did:web:{did_web}" if did_web else did_pkh(chain_id, address)
-
-
-def did_document(did_web: str, chain_id: int, address: str, key: PublicKey) -> dict[str, Any]:
-    """The did.json to publish at the member's domain: its signing key, and its chain account."""
-    did = f"did:web:{did_web}"
-    return {
-        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/suites/jws-2020/v1"],
-        "id": did,
-        "alsoKnownAs": [did_pkh(chain_id, address)],
-        "verificationMethod": [
-            {
-                "id": f"{did}#key-1",
-                "type": "JsonWebKey2020",
-                "controller": did,
-                "publicKeyJwk": public_jwk(key),
-            },
-            {
-                "id": f"{did}#blockchainAccountId",
-                "type": "EcdsaSecp256k1RecoveryMethod2020",
-                "controller": did,
-                "blockchainAccountId": f"eip155:{chain_id}:{to_checksum_address(address)}",
-            },
-        ],
-        "assertionMethod": [f"{did}#key-1", f"{did}#blockchainAccountId"],
-    }
-
-
-def web_issuer(document: PassportDocument, did: str) -> str:
-    """The member whose profile, disclosed in ``document`` (and so proven against its on-chain
-    profile root), names ``did``'s domain: how a did:web issuer is tied to an account without DNS.
-
-    Raises:
-        CredentialError: no disclosed member profile names that domain.
-    """
-    domain = did.removeprefix("did:web:")
-    for d in document.disclosures:
-        field = d.revealed.get("didWeb")
-        if d.kind == "member" and field is not None and field.value == domain:
-            return to_checksum_address(d.subject)
-    raise CredentialError(f"issuer {did}: no member profile disclosed in the passport names that domain")
-
-
-def parse_did_pkh(did: str) -> tuple[int, str]:
-    parts = did.split(":")
-    if len(parts) != 5 or parts[:3] != ["did", "pkh", "eip155"] or not parts[3].isdigit():
-        raise CredentialError(f"issuer {did!r} is not a did:pkh:eip155 DID")
-    try:
-        return int(parts[3]), to_checksum_address(parts[4])
-    except ValueError:
-        raise CredentialError(f"issuer {did!r}: not an address") from None
 
 
 def _date(timestamp: int) -> str:
@@ -532,211 +450,3 @@ def _link(chain_id: int, tx: str, name: str, entry: dict[str, Any]) -> dict[str,
         "hashDigest": _digest(entry),
         "hashMethod": "SHA-256",
     }
-
-
-# ------------------------------------------------------------------ JOSE
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def public_jwk(key: PublicKey) -> dict[str, str]:
-    raw = key.to_bytes()
-    return {"kty": "EC", "crv": "secp256k1", "x": _b64(raw[:32]), "y": _b64(raw[32:])}
-
-
-def sign(credential: dict[str, Any], private_key: bytes) -> str:
-    """The credential as a compact JWS (``typ: vc+jwt``, ``alg: ES256K``), key in the header."""
-    secret = PrivateKey(private_key)
-    jwk = public_jwk(secret.public_key)
-    key = ECKey.import_key({**jwk, "d": _b64(private_key)})
-    header = {
-        "alg": ALG,
-        "typ": MEDIA_TYPE,
-        "cty": "vc",
-        "kid": credential["issuer"]["id"] + "#blockchainAccountId",
-        "jwk": jwk,
-    }
-    return str(jws.serialize_compact(header, rfc8785.dumps(credential), key, algorithms=[ALG]))
-
-
-def _address_of(jwk: dict[str, Any]) -> str:
-    def raw(v: str) -> bytes:
-        return base64.urlsafe_b64decode(v + "=" * (-len(v) % 4))
-
-    return PublicKey(raw(jwk["x"]) + raw(jwk["y"])).to_checksum_address()
-
-
-def read(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(protected header, credential), the signature checked with the header's key.
-
-    Raises:
-        CredentialError: not a compact JWS, a header that is not ES256K vc+jwt with a secp256k1
-            public key, a signature that does not verify, or a payload that is not JSON.
-    """
-    parts = token.strip().split(".")
-    if len(parts) != 3:
-        raise CredentialError("not a compact JWS (three base64url parts)")
-    try:
-        header = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
-    except ValueError as exc:
-        raise CredentialError(f"the JWS header is not JSON ({exc})") from exc
-    if not isinstance(header, dict) or header.get("alg") != ALG or header.get("typ") != MEDIA_TYPE:
-        raise CredentialError(f"the JWS header must say alg {ALG} and typ {MEDIA_TYPE}")
-    jwk = header.get("jwk")
-    if not isinstance(jwk, dict) or jwk.get("crv") != "secp256k1" or "d" in jwk or not {"x", "y"} <= set(jwk):
-        raise CredentialError("the JWS header carries no secp256k1 public key (jwk)")
-    try:
-        public: dict[str, str | list[str]] = {k: str(jwk[k]) for k in ("kty", "crv", "x", "y")}
-        obj = jws.deserialize_compact(token.strip(), ECKey.import_key(public), algorithms=[ALG])
-    except (JoseError, ValueError, KeyError) as exc:
-        raise CredentialError(f"the JWS signature does not verify ({exc})") from exc
-    try:
-        credential = json.loads(obj.payload)
-    except ValueError as exc:
-        raise CredentialError(f"the payload is not JSON ({exc})") from exc
-    if not isinstance(credential, dict):
-        raise CredentialError("the payload is not a credential object")
-    return header, credential
-
-
-def verify_credential(token: str, trust: AnyTrustAnchor) -> OfflineReport:
-    """Verify a DPP, DTE or DCC credential offline: signature, issuer key = DID account, issuer an active
-    member at the passport's block, the embedded passport against the trust anchor, and every
-    credential field against the credential rebuilt from the verified passport."""
-    try:
-        header, credential = read(token)
-        issuer_did = str(credential.get("issuer", {}).get("id", ""))
-        document = PassportDocument.model_validate(credential["evidence"][0]["passport"])
-        did_web = issuer_did.removeprefix("did:web:") if issuer_did.startswith("did:web:") else None
-        if did_web is not None:
-            chain_id, issuer = trust.chain_id, web_issuer(document, issuer_did)
-        else:
-            chain_id, issuer = parse_did_pkh(issuer_did)
-    except CredentialError as exc:
-        return _refused("credential", str(exc), trust)
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
-        return _refused("credential.evidence", f"no embedded passport ({exc})", trust)
-    failures: list[Failure] = []
-    signer = _address_of(header["jwk"])
-    if signer != issuer:
-        failures.append(Failure("credential.issuer.id", f"signed by the key of {signer}, not of {issuer}"))
-    if chain_id != trust.chain_id:
-        failures.append(
-            Failure("credential.issuer.id", f"chain {chain_id}, the trust anchor's is {trust.chain_id}")
-        )
-    consortium = trust.contracts["consortium"].address
-    kinds = credential.get("type") or []
-    windows: list[tuple[int, int] | None] = []
-    on_chain: OnChainAttestation | None = None
-    entry = None
-    if DCC_TYPE[0] in kinds:
-        try:
-            claimed = credential["credentialSubject"]["onChainAttestation"]
-            on_chain = OnChainAttestation(str(claimed["uid"]), str(claimed["salt"]), int(claimed["deadline"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            return _refused("credential.credentialSubject.onChainAttestation", f"unreadable ({exc})", trust)
-        entry = next((a for a in document.attestations if a.uid == on_chain.uid), None)
-
-    def checks(chain: ProvenChain, proven: ProvenData) -> list[Failure]:
-        out = active_member(issuer, consortium)(chain, proven)
-        if entry is not None:
-            try:
-                windows.append(
-                    accreditation_window(chain, consortium, entry.certifier, entry.schema_id, entry.issued_at)
-                )
-            except ProofError as exc:
-                out.append(Failure(exc.what, exc.reason))
-        return out
-
-    report = verify_offline(document, trust, also=checks)
-    report.failures = failures + report.failures
-    if on_chain is not None:
-        if entry is None:
-            report.failures.append(
-                Failure(
-                    "credential.credentialSubject.onChainAttestation.uid",
-                    f"{on_chain.uid} is not an attestation of the embedded passport",
-                )
-            )
-            return report
-        if entry.certifier != issuer:
-            report.failures.append(
-                Failure(
-                    "credential.issuer.id", f"the attestation's certifier is {entry.certifier}, not {issuer}"
-                )
-            )
-        try:
-            typed = attestation_typed_data(
-                trust.chain_id,
-                trust.contracts["registry"].address,
-                entry.certifier,
-                entry.schema_id,
-                entry.subject,
-                bytes.fromhex(entry.data_hash[2:]),
-                entry.expires_at,
-                on_chain.deadline,
-                bytes.fromhex(on_chain.salt[2:]),
-            )
-            if attestation_uid(typed) != entry.uid:
-                report.failures.append(
-                    Failure(
-                        "credential.credentialSubject.onChainAttestation",
-                        "its fields do not hash (EIP-712) to the attestation id",
-                    )
-                )
-        except ValueError as exc:
-            report.failures.append(
-                Failure("credential.credentialSubject.onChainAttestation", f"unreadable ({exc})")
-            )
-        window = windows[0] if windows else None
-        if window is None:
-            report.failures.append(
-                Failure(
-                    "credential.credentialSubject.authorisation",
-                    "the certifier was not accredited when it attested",
-                )
-            )
-            return report
-        built = dcc_credential(document, on_chain, window)
-    elif DTE_TYPE[0] in kinds:
-        built = dte_credential(document, issuer, did_web)
-    elif TYPE[0] not in kinds:
-        report.failures.append(Failure("credential.type", f"{kinds!r} names no DPP, DTE or DCC credential"))
-        return report
-    else:
-        try:
-            claims = credential["credentialSubject"]["conformityClaim"]
-            policies = [Policy.model_validate(c["policy"]) for c in claims]
-        except (KeyError, TypeError, ValueError) as exc:
-            report.failures.append(
-                Failure("credential.credentialSubject.conformityClaim", f"unreadable policies ({exc})")
-            )
-            return report
-        built = dpp_credential(document, issuer, policies, did_web)
-    # compared in the form that was signed (RFC 8785: 1.0 is written 1)
-    expected = json.loads(rfc8785.dumps(built))
-    for m in diff(credential, expected):
-        report.failures.append(
-            Failure(
-                f"credential.{m.path}", f"the credential has {m.in_file!r}, the passport gives {m.on_chain!r}"
-            )
-        )
-    return report
-
-
-def _refused(where: str, reason: str, trust: AnyTrustAnchor) -> OfflineReport:
-    report = OfflineReport(0, 0, trust.name, len(trust.validators), trust.sealed)
-    report.failures.append(Failure(where, reason))
-    return report
-
-
-def embedded_passport(token: str) -> PassportDocument | None:
-    """The passport a credential carries, read without checking anything (for display)."""
-    try:
-        payload = token.strip().split(".")[1]
-        credential = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        return PassportDocument.model_validate(credential["evidence"][0]["passport"])
-    except (ValueError, KeyError, IndexError, TypeError):
-        return None
