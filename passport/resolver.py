@@ -35,11 +35,11 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from passport._utils.files import atomic_write, parse_model
+from passport._utils.files import atomic_write, load_model
 from passport._utils.serving import LimitedHandler, LimitedServer, ServerLimits
 from passport.core.document import PassportDocument
 from passport.evidence.trust import AnyTrustAnchor
-from passport.exceptions import ContractRevert, PassportError, PassportFileInvalid
+from passport.exceptions import ContractRevert, PassportError
 from passport.formats.identifiers import Identifiers
 from passport.records.disclosure import load_tier
 from passport.sdk import Sdk
@@ -86,11 +86,7 @@ class KeysFile(BaseModel):
         """Raises: PassportFileInvalid (unreadable, not JSON, or not a keys file)."""
         if not path.exists():
             return cls()
-        try:
-            text = path.read_bytes()
-        except OSError as exc:
-            raise PassportFileInvalid(str(path), f"cannot be read ({exc.strerror or exc})") from exc
-        keys = parse_model(cls, text, lambda reason: PassportFileInvalid(str(path), reason))
+        keys = load_model(cls, path)
         for entry in keys.keys:
             load_tier(entry.tier)  # a key to a tier that does not exist is refused at start-up
         return keys

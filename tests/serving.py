@@ -18,22 +18,35 @@ def _address(url: str) -> tuple[str, int]:
     return parts.hostname, parts.port
 
 
-def _read_response(sock: socket.socket) -> bytes:
-    """One HTTP response with a Content-Length body."""
+class Closed(AssertionError):
+    """The server closed the connection before a whole response."""
+
+
+def read_response(sock: socket.socket) -> bytes:
+    """One HTTP response (a Content-Length body, or none).
+
+    Raises:
+        Closed: the connection closed first.
+    """
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(65536)
-        assert chunk, f"connection closed before a response: {data!r}"
+        if not chunk:
+            raise Closed(f"connection closed before a response: {data!r}")
         data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
     length = next(
-        int(line.split(b":", 1)[1])
-        for line in head.split(b"\r\n")
-        if line.lower().startswith(b"content-length:")
+        (
+            int(line.split(b":", 1)[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        ),
+        0,
     )
     while len(body) < length:
         chunk = sock.recv(65536)
-        assert chunk, "connection closed mid-body"
+        if not chunk:
+            raise Closed("connection closed mid-body")
         body += chunk
     return head + b"\r\n\r\n" + body
 
@@ -61,7 +74,7 @@ def idle_connections_are_closed(url: str, request: bytes, count: int = 200) -> N
     try:
         with socket.create_connection(address, timeout=10) as normal:
             normal.sendall(request)
-            assert _read_response(normal).startswith(b"HTTP/1.1 200"), "a normal request was not answered"
+            assert read_response(normal).startswith(b"HTTP/1.1 200"), "a normal request was not answered"
         deadline = opened + IDLE_TIMEOUT + 1.5
         still_open = [n for n, sock in enumerate(idle) if _closed_by(sock, deadline) is None]
         assert not still_open, f"{len(still_open)} of {count} idle connections still open after the timeout"
@@ -99,14 +112,14 @@ def keep_alive_is_not_slower(url: str, request: bytes, rounds: int = 30) -> tupl
         started = time.perf_counter()
         with socket.create_connection(address, timeout=10) as sock:
             sock.sendall(request)
-            _read_response(sock)
+            read_response(sock)
         fresh.append(time.perf_counter() - started)
     kept = []
     with socket.create_connection(address, timeout=10) as sock:
         for _ in range(rounds):
             started = time.perf_counter()
             sock.sendall(request)
-            assert _read_response(sock).startswith(b"HTTP/1.1 ")
+            assert read_response(sock).startswith(b"HTTP/1.1 ")
             kept.append(time.perf_counter() - started)
     kept_median, fresh_median = statistics.median(kept), statistics.median(fresh)
     assert kept_median <= fresh_median + 0.015, (

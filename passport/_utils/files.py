@@ -33,6 +33,21 @@ def parse_model(model: type[M], text: str | bytes, fail: Callable[[str], Excepti
         raise fail(f"not JSON ({exc})") from exc
 
 
+def load_model(model: type[M], path: Path) -> M:
+    """The file at ``path`` as ``model``.
+
+    Raises:
+        PassportFileInvalid: no such file, unreadable, not JSON, or not of the model's schema.
+    """
+    try:
+        text = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise PassportFileInvalid(str(path), "no such file") from exc
+    except OSError as exc:
+        raise PassportFileInvalid(str(path), f"cannot be read ({exc.strerror or exc})") from exc
+    return parse_model(model, text, lambda reason: PassportFileInvalid(str(path), reason))
+
+
 def atomic_write(path: Path, data: bytes | str, tmp_dir: Path | None = None) -> None:
     """Write ``data`` (text as UTF-8) to ``path`` so that a reader, or a crash at any moment,
     finds the old file or the new one, never half of one: a temporary file beside ``path`` (or
@@ -79,10 +94,4 @@ class JsonFile(BaseModel):
         Raises:
             PassportFileInvalid: unreadable, not JSON, or not of this model's schema.
         """
-        try:
-            text = path.read_bytes()
-        except FileNotFoundError as exc:
-            raise PassportFileInvalid(str(path), "no such file") from exc
-        except OSError as exc:
-            raise PassportFileInvalid(str(path), f"cannot be read ({exc.strerror or exc})") from exc
-        return parse_model(cls, text, lambda reason: PassportFileInvalid(str(path), reason))
+        return load_model(cls, path)

@@ -12,7 +12,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from passport._utils.files import atomic_write, parse_model
+from passport._utils.files import atomic_write, load_model
 from passport.core.eip712 import attestation_typed_data
 from passport.core.types import AttestationRecord, SubjectKind
 from passport.exceptions import PassportFileInvalid, SdkError
@@ -86,13 +86,7 @@ class SignedAttestation(BaseModel):
         Raises:
             PassportFileInvalid: unreadable, not JSON, or not of this schema.
         """
-        try:
-            text = path.read_bytes()
-        except FileNotFoundError as exc:
-            raise PassportFileInvalid(str(path), "no such file") from exc
-        except OSError as exc:
-            raise PassportFileInvalid(str(path), f"cannot be read ({exc.strerror or exc})") from exc
-        return parse_model(cls, text, lambda reason: PassportFileInvalid(str(path), reason))
+        return load_model(cls, path)
 
 
 def typed_data(
