@@ -18,6 +18,7 @@ on two checkouts (``PYTHONPATH=<checkout>``) to compare before and after a chang
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import logging
 import socket
@@ -30,9 +31,14 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # the raw-socket client the serving tests use
 
-from tests.serving import Closed, read_response  # noqa: E402
+# the raw-socket client the serving tests use, loaded by path: the passport package measured is
+# whichever checkout PYTHONPATH names
+_spec = importlib.util.spec_from_file_location("serving_client", ROOT / "tests" / "serving.py")
+assert _spec is not None and _spec.loader is not None
+_client = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_client)
+Closed, read_response = _client.Closed, _client.read_response
 
 TRUST = ROOT / "viewer" / "test" / "vectors" / "trust.json"
 
@@ -40,9 +46,10 @@ TRUST = ROOT / "viewer" / "test" / "vectors" / "trust.json"
 def _read_head(sock: socket.socket) -> bytes | None:
     """One response's head; None when the server closed the connection first."""
     try:
-        return read_response(sock).partition(b"\r\n\r\n")[0]
+        response: bytes = read_response(sock)
     except Closed:
         return None
+    return response.partition(b"\r\n\r\n")[0]
 
 
 def _closes(head: bytes) -> bool:

@@ -70,7 +70,8 @@ class _DeadlineReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        handler, limits = self._handler, self._handler.server.limits
+        handler = self._handler
+        limits = handler.limits
         if handler.deadline is None:
             self._sock.settimeout(limits.idle_timeout)
         else:
@@ -168,6 +169,7 @@ class LimitedHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
     server: LimitedServer
+    limits: ServerLimits  # the server's, as they were when this connection opened
     deadline: float | None = None
 
     @classmethod
@@ -178,8 +180,9 @@ class LimitedHandler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        self.limits = self.server.limits
         self.deadline = None
-        self.connection.settimeout(self.server.limits.idle_timeout)
+        self.connection.settimeout(self.limits.idle_timeout)
         self.rfile = io.BufferedReader(_DeadlineReader(self), self.rbufsize if self.rbufsize > 0 else 65536)
 
     def handle_one_request(self) -> None:
@@ -199,7 +202,7 @@ class LimitedHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             error(411, "Content-Length is required")
             return None
-        length, limit = int(header), self.server.limits.max_body_bytes
+        length, limit = int(header), self.limits.max_body_bytes
         if length > limit:
             self.close_connection = True
             error(413, f"body of {length} bytes exceeds the limit of {limit}")

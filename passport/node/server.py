@@ -138,7 +138,7 @@ class RpcServer(LimitedServer):
 
     @property
     def limits(self) -> ServerLimits:
-        """From ``[rpc]``, read as it is now (an operator's change applies to the next request)."""
+        """From ``[rpc]``, read as it is now (a change applies to the next connection)."""
         config = self.dispatcher.config
         return ServerLimits(
             idle_timeout=config.idle_timeout_seconds,
