@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Self, TypeVar
 
@@ -31,6 +32,35 @@ def parse_model(model: type[M], text: str | bytes, fail: Callable[[str], Excepti
         raise fail(first_error(exc)) from exc
     except ValueError as exc:
         raise fail(f"not JSON ({exc})") from exc
+
+
+def shipped_names(folder: Traversable) -> list[str]:
+    """The names of the ``<name>.json`` files shipped in a package folder."""
+    return sorted(p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json"))
+
+
+def load_shipped_or_file(
+    model: type[M],
+    name_or_path: str,
+    folder: Traversable,
+    what: tuple[str, str],
+    fail: Callable[[str], Exception],
+) -> M:
+    """The shipped ``<name_or_path>.json`` of ``folder`` or, when no such name is shipped, the file
+    at ``name_or_path``, as ``model``; else ``fail(reason)`` is raised, naming the shipped ones
+    when there is no such file either (``what``: singular and plural, as ``("tier", "tiers")``)."""
+    shipped = shipped_names(folder)
+    if name_or_path in shipped:
+        text = folder.joinpath(f"{name_or_path}.json").read_text()
+    else:
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise fail(f"no such {what[0]}; shipped {what[1]}: {', '.join(shipped)}")
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            raise fail(str(exc)) from exc
+    return parse_model(model, text, fail)
 
 
 def load_model(model: type[M], path: Path) -> M:

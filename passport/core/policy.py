@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from passport._utils.files import parse_model
+from passport._utils.files import load_shipped_or_file, shipped_names
 from passport.core.compare import Failure
 from passport.core.document import FacilityKindName, PassportDocument
 from passport.exceptions import PolicyError
@@ -97,11 +96,7 @@ class PolicyResult:
 
 
 def builtin_policies() -> list[str]:
-    return sorted(
-        p.name.removesuffix(".json")
-        for p in resources.files("passport.policies").iterdir()
-        if p.name.endswith(".json")
-    )
+    return shipped_names(resources.files("passport.policies"))
 
 
 def load_policy(name_or_path: str) -> Policy:
@@ -110,19 +105,10 @@ def load_policy(name_or_path: str) -> Policy:
     Raises:
         PolicyError: unknown name, unreadable file, or malformed policy.
     """
-    if name_or_path in builtin_policies():
-        text = resources.files("passport.policies").joinpath(f"{name_or_path}.json").read_text()
-    else:
-        path = Path(name_or_path)
-        if not path.is_file():
-            raise PolicyError(
-                name_or_path, f"no such policy; shipped policies: {', '.join(builtin_policies())}"
-            )
-        try:
-            text = path.read_text()
-        except OSError as exc:
-            raise PolicyError(name_or_path, str(exc)) from exc
-    return parse_model(Policy, text, lambda reason: PolicyError(name_or_path, reason))
+    folder = resources.files("passport.policies")
+    return load_shipped_or_file(
+        Policy, name_or_path, folder, ("policy", "policies"), lambda reason: PolicyError(name_or_path, reason)
+    )
 
 
 def check(document: PassportDocument, policy: Policy) -> PolicyResult:

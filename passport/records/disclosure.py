@@ -14,13 +14,12 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 from importlib import resources
-from pathlib import Path
 from typing import Any, Literal
 
 import rfc8785
 from pydantic import BaseModel, ConfigDict, Field
 
-from passport._utils.files import JsonFile, parse_model
+from passport._utils.files import JsonFile, load_shipped_or_file, shipped_names
 from passport._utils.merkle import MultiProof, StandardTree, process_multiproof
 from passport.exceptions import MerkleError, RecordError
 from passport.records.fields import Kind, SaltedRecord, leaf_hash
@@ -172,11 +171,7 @@ class Tier(_Model):
 
 
 def builtin_tiers() -> list[str]:
-    return sorted(
-        p.name.removesuffix(".json")
-        for p in resources.files("passport.records").joinpath("tiers").iterdir()
-        if p.name.endswith(".json")
-    )
+    return shipped_names(resources.files("passport.records").joinpath("tiers"))
 
 
 def load_tier(name_or_path: str) -> Tier:
@@ -185,19 +180,14 @@ def load_tier(name_or_path: str) -> Tier:
     Raises:
         RecordError: unknown tier, unreadable or malformed file.
     """
-    if name_or_path in builtin_tiers():
-        text = resources.files("passport.records").joinpath(f"tiers/{name_or_path}.json").read_text()
-    else:
-        path = Path(name_or_path)
-        if not path.is_file():
-            raise RecordError(
-                f"tier {name_or_path!r}", f"no such tier; shipped tiers: {', '.join(builtin_tiers())}"
-            )
-        try:
-            text = path.read_text()
-        except OSError as exc:
-            raise RecordError(f"tier {name_or_path!r}", str(exc)) from exc
-    return parse_model(Tier, text, lambda reason: RecordError(f"tier {name_or_path!r}", reason))
+    folder = resources.files("passport.records").joinpath("tiers")
+    return load_shipped_or_file(
+        Tier,
+        name_or_path,
+        folder,
+        ("tier", "tiers"),
+        lambda reason: RecordError(f"tier {name_or_path!r}", reason),
+    )
 
 
 # -------------------------------------------------------------------- packages

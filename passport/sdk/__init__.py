@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ from eth_account.signers.local import LocalAccount
 from passport.core.document import PassportDocument, Weighing
 from passport.core.policy import Policy, PolicyResult, check, load_policy
 from passport.evidence.trust import AnyTrustAnchor, CometTrustAnchor
-from passport.records.disclosure import Disclosure, Tier
+from passport.records.disclosure import Tier
 from passport.records.vault import Vault
 from passport.sdk.assembly import assemble
 from passport.sdk.attestations import AttestationRequest, AttestationsApi, SignedAttestation, sign_attestation
@@ -62,18 +62,14 @@ class Sdk:
         self,
         batch_id: int,
         block: int | None = None,
-        disclosures: Sequence[Disclosure] | Callable[[PassportDocument], Sequence[Disclosure]] = (),
-        tier: str | Tier | None = None,
         members: Sequence[str] = (),
         readings: Sequence[Weighing] = (),
         trust: CometTrustAnchor | None = None,
-        allow_missing: bool = False,
     ) -> PassportDocument:
-        """The passport with the proofs that let a buyer verify it offline, and the disclosures
-        given, checked against ``tier``; see :func:`passport.sdk.evidence.export_with_evidence`."""
-        return export_with_evidence(
-            self.contracts, batch_id, block, disclosures, tier, members, readings, trust, allow_missing
-        )
+        """The passport with the proofs that let a buyer verify it offline (and the profile
+        proofs of ``members``, and device ``readings``), without disclosures: :meth:`export`
+        discloses a vault's records at a tier. See :func:`passport.sdk.evidence.export_with_evidence`."""
+        return export_with_evidence(self.contracts, batch_id, block, (), None, members, readings, trust)
 
     def export(
         self,

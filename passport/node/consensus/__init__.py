@@ -18,11 +18,19 @@ does with a transaction.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from importlib.resources import files
 from typing import Any, Protocol
 
 from eth.abc import SignedTransactionAPI
+
+
+def start_thread(target: Callable[[], None], name: str) -> list[threading.Thread]:
+    """An engine's one background loop, started as a daemon thread (what ``start`` returns)."""
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    return [thread]
 
 
 def cometbft_version() -> str:

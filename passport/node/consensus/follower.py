@@ -19,6 +19,7 @@ from eth.db.trie import make_trie_root_and_nodes
 from passport._utils.seals import seal_signer
 from passport.exceptions import NodeError, ReplicaDiverged, RpcError
 from passport.node.chain import BlockRejected, PassportVM
+from passport.node.consensus import start_thread
 from passport.node.consensus.sealer import log_block
 from passport.node.replica import call
 
@@ -63,9 +64,7 @@ class Follower:
         self._stopping = threading.Event()
 
     def start(self) -> list[threading.Thread]:
-        thread = threading.Thread(target=self._follow_loop, name="passport-replica", daemon=True)
-        thread.start()
-        return [thread]
+        return start_thread(self._follow_loop, "passport-replica")
 
     def stop(self) -> None:
         self._stopping.set()

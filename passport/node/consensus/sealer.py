@@ -15,6 +15,7 @@ from eth_keys.datatypes import PrivateKey
 
 from passport._utils.seals import seal_digest
 from passport.exceptions import NodeError
+from passport.node.consensus import start_thread
 
 if TYPE_CHECKING:
     from passport.node.service import Node
@@ -45,9 +46,7 @@ class SingleSealer:
             log.info("transaction pool restored: %d kept, %d no longer valid", kept, dropped)
 
     def start(self) -> list[threading.Thread]:
-        thread = threading.Thread(target=self._seal_loop, name="passport-sealer", daemon=True)
-        thread.start()
-        return [thread]
+        return start_thread(self._seal_loop, "passport-sealer")
 
     def stop(self) -> None:
         self._stopping.set()

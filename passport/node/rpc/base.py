@@ -91,6 +91,15 @@ class Namespace:
             raise RpcError(SERVER_ERROR, f"header not found: block {ref.number} is beyond the head")
         return header
 
+    def at_transaction(self, tx_hash: bytes, answer: Callable[[BlockHeaderAPI, Any, Any, int], Any]) -> Any:
+        """``answer(header, transactions, receipts, index)`` of a mined transaction, or None."""
+        with self.chain.lock:
+            found = self.located(tx_hash)
+            if found is None:
+                return None
+            header, block, receipts, index = found
+            return answer(header, block.transactions, receipts, index)
+
     def located(self, tx_hash: bytes) -> tuple[BlockHeaderAPI, Any, Any, int] | None:
         """(header, block, receipts, index) of a mined transaction, or None; call with the chain
         lock held."""

@@ -77,12 +77,7 @@ class BlockMethods(Namespace):
 
     @method("eth_getTransactionReceipt", TX_HASH)
     def get_receipt(self, tx_hash: bytes) -> Any:
-        with self.chain.lock:
-            found = self.located(tx_hash)
-            if found is None:
-                return None
-            header, block_, receipts, index = found
-            return receipt_json(header, block_.transactions, receipts, index)
+        return self.at_transaction(tx_hash, receipt_json)
 
     @method("eth_getBlockReceipts", BLOCK)
     def get_block_receipts(self, ref: BlockRef) -> Any:

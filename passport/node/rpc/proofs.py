@@ -29,9 +29,4 @@ class ProofMethods(Namespace):
 
     @method("passport_getReceiptProof", Param("transactionHash", hash32))
     def get_receipt_proof(self, tx_hash: bytes) -> Any:
-        with self.chain.lock:
-            found = self.located(tx_hash)
-            if found is None:
-                return None
-            header, block_, receipts, index = found
-            return receipt_proof(header, block_.transactions, receipts, index)
+        return self.at_transaction(tx_hash, receipt_proof)
