@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
+
+# pydantic scans every installed distribution's entry points for plugins when it builds its
+# first model (tens of milliseconds at each start); the command line uses none.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 from passport.exceptions import PassportError
 

@@ -351,7 +351,7 @@ def emit(as_json: bool, data: Any, human: Callable[[], None] | str) -> None:
         click.echo(json.dumps(plain(data), indent=2, sort_keys=True))
         return
     if isinstance(human, str):
-        stdout.print(human, highlight=False)
+        stdout.print(human, highlight=False, soft_wrap=True)  # piped, a line stays one line
     else:
         human()
     for tx in sent:

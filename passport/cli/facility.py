@@ -75,16 +75,54 @@ def show(facility_id: int, chain: ChainArgs) -> None:
     )
 
 
-@facility.command("device")
+class _DeviceGroup(click.Group):
+    """``facility device FACILITY_ID DEVICE``, the form before ``add`` and ``revoke`` existed,
+    still binds: a first word that names no subcommand is read as ``add``."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        if args and args[0] not in self.commands:
+            return "add", self.commands["add"], args
+        return super().resolve_command(ctx, args)
+
+
+@facility.group("device", cls=_DeviceGroup)
+def device() -> None:
+    """Device keys (weighbridges, analysers) of a facility: bind and revoke."""
+
+
+@device.command("add")
 @click.argument("facility_id", type=int)
-@click.argument("device")
+@click.argument("device_key", metavar="DEVICE", type=ADDRESS)
 @chain_options
 @signer_options
-def device(facility_id: int, device: str, chain: ChainArgs, sender: SignerArgs) -> None:
-    """Bind IoT DEVICE key to FACILITY_ID (the operator signs)."""
-    chain.sdk().consortium.register_device(sender.account(), device, facility_id)
+def device_add(facility_id: int, device_key: str, chain: ChainArgs, sender: SignerArgs) -> None:
+    """Bind the key DEVICE to FACILITY_ID (its operator signs): its signed readings count there."""
+    chain.sdk().consortium.register_device(sender.account(), device_key, facility_id)
     emit(
         chain.as_json,
-        {"device": device, "facilityId": facility_id},
-        f"device {device} bound to facility {facility_id}",
+        {"device": device_key, "facilityId": facility_id},
+        f"device {device_key} bound to facility {facility_id}",
+    )
+
+
+@device.command("revoke")
+@click.argument("device_key", metavar="DEVICE", type=ADDRESS)
+@chain_options
+@signer_options
+def device_revoke(device_key: str, chain: ChainArgs, sender: SignerArgs) -> None:
+    """Revoke the key DEVICE (its facility's operator signs): readings it signs from now on are
+    refused, and gateways drop it at their next refresh."""
+    sdk = chain.sdk()
+    facility_id, active = sdk.consortium.device(device_key)
+    if facility_id == 0:
+        raise click.UsageError(f"device {device_key} is bound to no facility")
+    if not active:
+        raise click.UsageError(f"device {device_key} of facility {facility_id} is already revoked")
+    sdk.consortium.revoke_device(sender.account(), device_key)
+    emit(
+        chain.as_json,
+        {"device": device_key, "facilityId": facility_id, "revoked": True},
+        f"device {device_key} of facility {facility_id} revoked",
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from passport._utils.files import atomic_write
 from passport.cli._common import ChainArgs, chain_options, emit, json_option
 from passport.exceptions import PassportFileInvalid
 from passport.sdk.telemetry import MerkleTree, Reading, SignedReading, verify_proof
@@ -89,7 +90,7 @@ def prove(
             raise click.UsageError("--reading goes with --data-dir (the gateway's), without READINGS")
         data = _gateway_proof(reading_id, data_dir)
         if out is not None:
-            out.write_text(json.dumps(data, indent=2) + "\n")
+            atomic_write(out, json.dumps(data, indent=2) + "\n")
         emit(as_json, data, json.dumps(data, indent=2))
         return
     if readings is None or index is None:

@@ -86,12 +86,15 @@ def parse(payload: Any) -> SignedReading:
         signature = bytes.fromhex(sig[2:])
     except ValueError:
         raise ReadingRejected("malformed", "signature: not hex") from None
-    reading = Reading(_checksum(p["device"]), p["facility"], p["time"], p["kind"], v, p["unit"], p["seq"])
+    reading = Reading(
+        checksum_device(p["device"]), p["facility"], p["time"], p["kind"], v, p["unit"], p["seq"]
+    )
     return SignedReading(reading, signature)
 
 
 @functools.lru_cache(maxsize=4096)  # a site has few devices; checksumming each reading is slow
-def _checksum(address: str) -> str:
+def checksum_device(address: str) -> str:
+    """A device's address as readings are stored under it (EIP-55), however it was written."""
     return str(to_checksum_address(address))
 
 
@@ -216,10 +219,11 @@ class Ingest:
         if leaf_signer_bytes(leaf, signed.signature) != bytes.fromhex(r.device[2:]):
             raise ReadingRejected("bad-signature", f"not signed by {r.device}")
         bound = self.devices.get(r.device)
-        if bound is None or bound[0] != self.facility:
-            where = "no facility" if bound is None else f"facility {bound[0]}"
+        if bound is None:
+            raise ReadingRejected("unknown-device", f"{r.device} is registered to no facility")
+        if bound[0] != self.facility:
             raise ReadingRejected(
-                "unknown-device", f"{r.device} is registered to {where}, not {self.facility}"
+                "wrong-facility", f"{r.device} is registered to facility {bound[0]}, not {self.facility}"
             )
         if not bound[1]:
             raise ReadingRejected("revoked-device", f"{r.device} was revoked")

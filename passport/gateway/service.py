@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from passport._utils.serving import LimitedHandler, LimitedServer, ServerLimits
 from passport.core.events import topic
 from passport.exceptions import ContractRevert
-from passport.gateway.ingest import Devices, Ingest, Metrics, Result, as_json
+from passport.gateway.ingest import ADDRESS, Devices, Ingest, Metrics, Result, as_json, checksum_device
 from passport.gateway.store import Store, Window
 from passport.sdk import Sdk
 from passport.sdk.telemetry import MerkleTree
@@ -281,7 +281,10 @@ class Gateway:
                     except (IndexError, ValueError):
                         self._json(400, {"error": "GET /readings/<device>/<seq>"})
                         return
-                    proof = proof_of(gateway.store, device, seq)
+                    if not ADDRESS.match(device):
+                        self._json(400, {"error": f"{device!r} is not a 0x-prefixed 20-byte hex address"})
+                        return
+                    proof = proof_of(gateway.store, checksum_device(device), seq)
                     self._json(200 if proof else 404, proof or {"error": "no such reading"})
                 else:
                     self._json(404, {"error": "POST /readings; GET /metrics, /liveness, /readiness"})

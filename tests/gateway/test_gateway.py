@@ -21,13 +21,15 @@ from eth_account.signers.local import LocalAccount
 
 from passport._utils.serving import ServerLimits
 from passport.core.events import topic
+from passport.core.types import FacilityKind
 from passport.gateway.ingest import as_json
 from passport.gateway.service import Gateway
 from passport.gateway.store import Store
 from passport.node.process import NodeProcess, passport_executable
+from passport.sdk.accounts import dev_accounts
 from passport.sdk.telemetry import Reading, sign_reading
 from tests import serving
-from tests.gateway.conftest import SEED, GatewayProcess, Site, make_site
+from tests.gateway.conftest import SEED, GatewayProcess, Site, make_site, operator_role
 
 pytestmark = pytest.mark.slow
 SEQ = [int(time.time() * 1000)]
@@ -171,6 +173,12 @@ def test_http_readings_are_anchored_and_proven(
     )
     assert proved.returncode == 0, proved.stderr
     data = json.loads(proof_file.read_text())
+    assert json.loads(proved.stdout) == data  # piped: one JSON document, no line wrapped
+    assert json.loads(get(f"{url}/readings/{first['device'].lower()}/{first['seq']}")) == data
+    assert (
+        json.loads(get(f"{url}/readings/{first['device'].upper().replace('0X', '0x')}/{first['seq']}"))
+        == data
+    )
     assert data["reading"] == first and data["anchor"]["block"] == windows[0].block
     checked = cli("telemetry", "verify", str(proof_file), *site.chain_args())
     assert checked.returncode == 0 and "verified" in checked.stdout, checked.stdout + checked.stderr
@@ -192,28 +200,35 @@ def test_every_rejection_reason(site: Site, gateway: tuple[Gateway, str]) -> Non
     revoked = Account.create()
     site.sdk.consortium.register_device(site.operator, revoked.address, site.facility)
     site.sdk.consortium.revoke_device(site.operator, revoked.address)
+    site.sdk.consortium.propose_facility(dev_accounts(1)[0], site.operator.address, "VN", FacilityKind.MINE)
+    elsewhere = Account.create()  # bound to the operator's other mine
+    site.sdk.consortium.register_device(
+        site.operator, elsewhere.address, site.sdk.consortium.facility_count()
+    )
     forged = dict(reading(site, key), signature=reading(site, stranger)["signature"])
-    cases = {
-        "malformed": ({k: v for k, v in good.items() if k != "seq"}, 400),
-        "bad-signature": (forged, 401),
-        "unknown-device": (reading(site, stranger), 403),
-        "revoked-device": (reading(site, revoked), 403),
-        "wrong-facility": (dict(good, facility=site.facility + 7), 403),
-        "time-skew": (reading(site, key, time=int(time.time()) - 3600), 422),
-    }
+    cases = [
+        ("malformed", {k: v for k, v in good.items() if k != "seq"}, 400, "missing"),
+        ("bad-signature", forged, 401, "not signed by"),
+        ("unknown-device", reading(site, stranger), 403, "registered to no facility"),
+        ("revoked-device", reading(site, revoked), 403, "revoked"),
+        ("wrong-facility", dict(good, facility=site.facility + 7), 403, "the reading names facility"),
+        ("wrong-facility", reading(site, elsewhere), 403, "is registered to facility"),  # another site's
+        ("time-skew", reading(site, key, time=int(time.time()) - 3600), 422, "from the gateway's clock"),
+    ]
     assert post(url, good)[0] == 200
-    cases["duplicate"] = (good, 409)
+    cases.append(("duplicate", good, 409, "already stored"))
     before = service.store.count()
     wait_for(lambda: service.devices.get(revoked.address) == (site.facility, False), what="revocation seen")
-    for reason, (payload, status) in cases.items():
+    wait_for(lambda: service.devices.get(elsewhere.address) is not None, what="the other mine's device seen")
+    for reason, payload, status, detail in cases:
         got, body = post(url, payload)
         assert (got, body["reason"]) == (status, reason), (reason, body)
-        assert body["detail"]
+        assert detail in body["detail"], (reason, body)
     assert service.store.count() == before
     status, body = post(url, [good, reading(site, key), "not a reading"])
     assert status == 200 and [r.get("reason") for r in body["results"]] == ["duplicate", None, "malformed"]
     metrics = get(url + "/metrics")
-    for reason in cases:
+    for reason, *_ in cases:
         assert f'passport_gateway_readings_rejected_total{{reason="{reason}"}}' in metrics
     assert post(url, "{")[0] == 400
 
@@ -400,3 +415,21 @@ def test_store_and_forward_while_the_node_is_down(tmp_path: Path) -> None:
     finally:
         store.close()
         node.stop()
+
+
+def test_a_device_is_bound_and_revoked_from_the_cli(site: Site) -> None:
+    key = Account.create()
+    signer = ["--dev-account", operator_role(), *site.chain_args()]
+    bound = cli("facility", "device", str(site.facility), key.address, *signer)  # the form before `add`
+    assert bound.returncode == 0, bound.stderr
+    assert site.sdk.consortium.device(key.address) == (site.facility, True)
+    revoked = cli("facility", "device", "revoke", key.address.lower(), *signer, "--json")
+    assert revoked.returncode == 0, revoked.stderr
+    assert json.loads(revoked.stdout)["revoked"] is True
+    assert site.sdk.consortium.device(key.address) == (site.facility, False)
+    again = cli("facility", "device", "revoke", key.address, *signer)
+    assert again.returncode == 2 and "already revoked" in again.stderr and "Traceback" not in again.stderr
+    unknown = cli("facility", "device", "revoke", Account.create().address, *signer)
+    assert unknown.returncode == 2 and "bound to no facility" in unknown.stderr
+    added = cli("facility", "device", "add", str(site.facility), Account.create().address, *signer)
+    assert added.returncode == 0, added.stderr
