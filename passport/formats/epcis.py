@@ -5,7 +5,13 @@
   and destination owning parties); acceptance -> ``receiving``, ``in_progress``, with the
   measured mass; a weight discrepancy -> ``inspecting`` with the measured mass;
 - split and processing -> TransformationEvent, ``transforming``, input and output quantity lists
-  in KGM (processing steps carry their transformation id).
+  in KGM (processing steps carry their transformation id);
+- each device reading the passport proves (``readings``: signed by a device of the lot's
+  facility, in the lot's document root, in a window anchored before the mint) -> a
+  ``sensorElementList`` entry on the lot's commissioning event: the device as
+  ``sensorMetadata.deviceID`` (``urn:mineral-passport:device:<chainId>:<address>``), the reading's
+  time, and a ``sensorReport`` of CBV 2.0 measurement type (``Mass`` in KGM for grams,
+  ``Dimensionless`` in percent for milli-percent, else the reading's own kind), its value and unit.
 
 Batches and sites are identified by GS1 Digital Link URIs where a GTIN or GLN was disclosed, and by
 URNs of ours otherwise (``passport.formats.identifiers``); members by
@@ -22,11 +28,12 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 from passport.core.compare import Failure, diff
-from passport.core.document import PassportDocument
+from passport.core.document import DeviceReading, PassportDocument
 from passport.evidence.trust import AnyTrustAnchor
 from passport.evidence.verify import OfflineReport, verify_offline
 from passport.formats.identifiers import Identifiers
@@ -43,6 +50,29 @@ def _time(timestamp: int) -> str:
 
 def _kg(grams: int) -> float:
     return grams / 1000
+
+
+# reading unit -> (CBV 2.0 measurement type, UN/CEFACT unit, divisor)
+MEASURES = {"g": ("Mass", "KGM", 1000), "milli-percent": ("Dimensionless", "P1", 1000)}
+
+
+def sensor_element(chain_id: int, reading: DeviceReading) -> dict[str, Any]:
+    """One proven device reading as an EPCIS 2.0 sensor element."""
+    report: dict[str, Any]
+    measure = MEASURES.get(reading.unit)
+    if measure is None:
+        report = {"type": f"{NAMESPACE}{reading.kind}", "value": reading.value, "mp:unit": reading.unit}
+    else:
+        kind, uom, divisor = measure
+        report = {"type": kind, "value": reading.value / divisor, "uom": uom}
+    report["mp:kind"] = reading.kind
+    return {
+        "sensorMetadata": {
+            "time": _time(reading.time),
+            "deviceID": f"{URN}:device:{chain_id}:{reading.device}",
+        },
+        "sensorReport": [{**report, "time": _time(reading.time)}],
+    }
 
 
 def epcis_document(document: PassportDocument) -> dict[str, Any]:
@@ -77,6 +107,11 @@ def epcis_document(document: PassportDocument) -> dict[str, Any]:
             event["quantityList"] = [
                 {"epcClass": ids.batch(c.batch_id), "quantity": _kg(node.mass_grams), "uom": "KGM"}
             ]
+            sensed = [
+                sensor_element(ref.chain_id, w.reading) for w in document.readings if w.batch_id == c.batch_id
+            ]
+            if sensed:
+                event["sensorElementList"] = sensed
         elif c.type == "offered":
             event.update(action="OBSERVE", bizStep="shipping", disposition="in_transit")
             # the batch's recorded mass: what the seller ships (the buyer's measurement follows)
@@ -183,11 +218,15 @@ def verify_document(text: str, trust: AnyTrustAnchor) -> OfflineReport:
         return report
     report = verify_offline(document, trust)
     expected = epcis_document(document)
+    rebuilt = expected["epcisBody"]["eventList"]
     for m in diff(
         {k: v for k, v in doc.items() if k != "mp:passport"},
         {k: v for k, v in expected.items() if k != "mp:passport"},
     ):
-        report.failures.append(
-            Failure(f"epcis.{m.path}", f"the document has {m.in_file!r}, the passport gives {m.on_chain!r}")
-        )
+        reason = f"the document has {m.in_file!r}, the passport gives {m.on_chain!r}"
+        at = re.match(r"epcisBody\.eventList\[(\d+)\]", m.path)
+        if at is not None and int(at.group(1)) < len(rebuilt):
+            event = rebuilt[int(at.group(1))]
+            reason += f" (the {event.get('bizStep', event['type'])} event {event['eventID']})"
+        report.failures.append(Failure(f"epcis.{m.path}", reason))
     return report

@@ -134,3 +134,48 @@ def test_gs1_digital_link_where_a_gtin_or_gln_is_disclosed(node_export: Exported
     withheld = json.dumps(epcis.epcis_document(public)["epcisBody"])
     assert "id.gs1.org" not in withheld and "urn:mineral-passport:facility:" in withheld
     assert epcis.verify_document(json.dumps(epcis.epcis_document(buyer)), node_export.trust).ok
+
+
+def test_proven_weighings_are_sensor_elements_and_every_change_fails(node_export: Exported) -> None:
+    buyer = node_export.result.documents["wf6-buyer"]
+    assert buyer.readings  # the demo's lots were weighed by their mines' weighbridges
+    doc = epcis.epcis_document(buyer)
+    schema = json.loads((STANDARDS / "EPCIS-JSON-Schema.json").read_text())
+    assert not list(Draft7Validator(schema).iter_errors(doc))
+    events = doc["epcisBody"]["eventList"]
+    sensed = {n: e for n, e in enumerate(events) if "sensorElementList" in e}
+    lots = {w.batch_id: w.reading for w in buyer.readings}
+    assert len(sensed) == len(lots)
+    for event in sensed.values():
+        assert event["bizStep"] == "commissioning"
+        (element,) = event["sensorElementList"]
+        reading = next(r for r in lots.values() if element["sensorMetadata"]["deviceID"].endswith(r.device))
+        (report,) = element["sensorReport"]
+        assert (report["type"], report["value"], report["uom"]) == ("Mass", reading.value / 1000, "KGM")
+    trust = node_export.trust
+    assert epcis.verify_document(json.dumps(doc), trust).ok
+    changes: list[tuple[str, Any]] = [
+        ("value", lambda el: el["sensorReport"][0].update(value=el["sensorReport"][0]["value"] + 1)),
+        ("type", lambda el: el["sensorReport"][0].update(type="Temperature")),
+        ("uom", lambda el: el["sensorReport"][0].update(uom="GRM")),
+        ("report time", lambda el: el["sensorReport"][0].update(time="2020-01-01T00:00:00.000Z")),
+        (
+            "device",
+            lambda el: el["sensorMetadata"].update(deviceID=el["sensorMetadata"]["deviceID"][:-4] + "0000"),
+        ),
+        ("metadata time", lambda el: el["sensorMetadata"].update(time="2020-01-01T00:00:00.000Z")),
+    ]
+    for n in sensed:
+        for name, change in changes:
+            tampered = json.loads(json.dumps(doc))
+            change(tampered["epcisBody"]["eventList"][n]["sensorElementList"][0])
+            report = epcis.verify_document(json.dumps(tampered), trust)
+            named = [
+                f
+                for f in report.failures
+                if f.where.startswith(f"epcis.epcisBody.eventList[{n}].sensorElementList")
+            ]
+            assert named and "commissioning event ni:///" in named[0].reason, (n, name, report.failures)
+        dropped = json.loads(json.dumps(doc))
+        del dropped["epcisBody"]["eventList"][n]["sensorElementList"]
+        assert not epcis.verify_document(json.dumps(dropped), trust).ok
