@@ -73,22 +73,46 @@ def anchor(readings: Path, as_json: bool) -> None:
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the proof here."
 )
-@json_option
+@click.option(
+    "--evidence",
+    is_flag=True,
+    help="With --reading: add the proofs (read from the chain) that let `telemetry verify --trust` "
+    "check it offline: the anchor block's header, the anchoring receipt, the window's anchor and the "
+    "device's binding at that block.",
+)
+@click.option(
+    "--trust",
+    "trust_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With --evidence on a CometBFT network: its trust anchor, to prove the block from its height.",
+)
+@chain_options
 def prove(
     readings: Path | None,
     index: int | None,
     reading_id: str | None,
     data_dir: Path | None,
     out: Path | None,
-    as_json: bool,
+    evidence: bool,
+    trust_file: Path | None,
+    chain: ChainArgs,
 ) -> None:
     """Inclusion proof of reading INDEX of the READINGS file (for MineralPassport.verifyTelemetry),
     or, with --reading DEVICE:SEQ --data-dir DIR, of a reading a gateway stored: the reading, its
-    signature, its Merkle proof and the anchor (tx, block, root)."""
+    signature, its Merkle proof and the anchor (tx, block, root); with --evidence, the proofs to
+    check it offline too."""
+    as_json = chain.as_json
+    if (evidence or trust_file is not None) and reading_id is None:
+        raise click.UsageError("--evidence and --trust go with --reading DEVICE:SEQ --data-dir DIR")
+    if trust_file is not None and not evidence:
+        raise click.UsageError("--trust goes with --evidence")
     if reading_id is not None:
         if readings is not None or data_dir is None:
             raise click.UsageError("--reading goes with --data-dir (the gateway's), without READINGS")
         data = _gateway_proof(reading_id, data_dir)
+        if evidence:
+            data = _with_evidence(data, chain, trust_file)
         if out is not None:
             atomic_write(out, json.dumps(data, indent=2) + "\n")
         emit(as_json, data, json.dumps(data, indent=2))
@@ -107,6 +131,33 @@ def prove(
         "proof": ["0x" + p.hex() for p in proof],
     }
     emit(as_json, data, json.dumps(data, indent=2))
+
+
+def _with_evidence(data: dict[str, Any], chain: ChainArgs, trust_file: Path | None) -> dict[str, Any]:
+    """The gateway's proof of a reading as a ``telemetry-proof@2`` file: with the evidence that
+    proves its window's anchor and its device's binding at the anchor block."""
+    from passport.core.document import DeviceReading, TelemetryWindow
+    from passport.evidence.trust import CometTrustAnchor, load_trust_anchor
+    from passport.sdk.evidence import telemetry_proof
+
+    trust = load_trust_anchor(trust_file) if trust_file is not None else None
+    if trust is not None and not isinstance(trust, CometTrustAnchor):
+        raise click.UsageError(
+            f"{trust_file} is a single sealer's trust anchor; --trust takes a CometBFT network's"
+        )
+    w = data["window"]
+    window = TelemetryWindow(root=w["root"], count=w["count"], from_time=w["fromTime"], to_time=w["toTime"])
+    sdk = chain.sdk()
+    proof = telemetry_proof(
+        sdk.contracts,
+        DeviceReading.model_validate(data["reading"]),
+        window,
+        data["proof"],
+        data["anchor"]["tx"],
+        trust,
+    )
+    out: dict[str, Any] = json.loads(proof.to_json())
+    return out
 
 
 def _gateway_proof(reading_id: str, data_dir: Path) -> dict[str, Any]:
@@ -136,13 +187,25 @@ def _gateway_proof(reading_id: str, data_dir: Path) -> dict[str, Any]:
 
 @telemetry.command("verify")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--trust",
+    "trust_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Check a proof made with --evidence offline, against this trust anchor (no network).",
+)
 @chain_options
-def verify(file: Path, chain: ChainArgs) -> None:
-    """Check a reading's proof FILE (from `telemetry prove --reading`) against the chain: the
-    device's signature, the Merkle proof to the window's root, the root's anchor (facility, block,
-    transaction), and the device's binding to the facility at the anchor block. Exit 1 on failure."""
+def verify(file: Path, trust_file: Path | None, chain: ChainArgs) -> None:
+    """Check a reading's proof FILE (from `telemetry prove --reading`): the device's signature, the
+    Merkle proof to the window's root, the root's anchor (facility, block, transaction), and the
+    device's binding to the facility at the anchor block. With --trust, offline from the proofs
+    the file carries (`prove --evidence`); else against the chain. Exit 1 on failure."""
     from passport.exceptions import ReadingRejected
     from passport.gateway.ingest import parse, signer
+
+    if trust_file is not None:
+        _verify_offline(file, trust_file, chain.as_json)
+        return
 
     try:
         data = json.loads(file.read_text())
@@ -188,4 +251,44 @@ def verify(file: Path, chain: ChainArgs) -> None:
         + f"\n{file}: {'verified' if ok else 'NOT verified'} ({count} readings in the window)",
     )
     if not ok:
+        sys.exit(1)
+
+
+def _verify_offline(file: Path, trust_file: Path, as_json: bool) -> None:
+    from passport._utils.files import load_model
+    from passport.evidence.telemetry import KIND, TelemetryProof, verify_telemetry
+    from passport.evidence.trust import load_trust_anchor
+
+    try:
+        kind = json.loads(file.read_text()).get("kind")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise PassportFileInvalid(str(file), f"not a telemetry proof ({exc})") from exc
+    if kind != KIND:
+        raise PassportFileInvalid(
+            str(file), "carries no evidence to check offline: make it with `telemetry prove --evidence`"
+        )
+    proof = load_model(TelemetryProof, file)
+    trust = load_trust_anchor(trust_file)
+    report = verify_telemetry(proof, trust)
+    r = proof.reading
+    summary = (
+        f"{file}: verified offline against {trust.name}: reading {r.device}:{r.seq} of facility "
+        f"{r.facility}, in window {proof.window.root} anchored at block {report.anchored_at_block}, "
+        "its device bound there and active"
+        if report.ok
+        else f"{file}: NOT verified\n" + "\n".join(f"FAIL {f}" for f in report.failures)
+    )
+    emit(
+        as_json,
+        {
+            "ok": report.ok,
+            "device": r.device,
+            "seq": r.seq,
+            "facility": r.facility,
+            "anchoredAtBlock": report.anchored_at_block,
+            "failures": [{"where": f.where, "reason": f.reason} for f in report.failures],
+        },
+        summary,
+    )
+    if not report.ok:
         sys.exit(1)

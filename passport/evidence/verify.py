@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from passport._utils.seals import seal_signer
 from passport.core.compare import Failure, diff
 from passport.core.derive import derive, history_counts, process_ids
-from passport.core.document import ChainRef, PassportDocument, version_hash
+from passport.core.document import ChainRef, Evidence, PassportDocument, version_hash
 from passport.core.policy import PolicyResult, check, load_policy
 from passport.evidence import layout
 from passport.evidence.disclosed import check_disclosures, check_tier
@@ -122,6 +123,64 @@ def chain_ref(trust: AnyTrustAnchor, anchor_number: int, anchor_hash: bytes, anc
     )
 
 
+class ContractsRef(Protocol):
+    """The chain and the three contracts a file says it was read from."""
+
+    @property
+    def chain_id(self) -> int: ...
+    @property
+    def consortium(self) -> str: ...
+    @property
+    def passport(self) -> str: ...
+    @property
+    def registry(self) -> str: ...
+
+
+def proven_chain(
+    ref: ContractsRef, evidence: Evidence, trust: AnyTrustAnchor, report: OfflineReport
+) -> ProvenChain | None:
+    """The chain as ``evidence`` proves it, once the file's chain and contracts are the trust
+    anchor's, every header is sealed by its validators (or committed by its CometBFT quorum) and
+    the three contracts' code is the anchor's; each failure goes into ``report`` (None when the
+    proofs cannot be read at all)."""
+    fail = report.failures.append
+    if ref.chain_id != trust.chain_id:
+        fail(Failure("chain.chain_id", f"file has {ref.chain_id}, the trust anchor {trust.chain_id}"))
+    for name in ("consortium", "passport", "registry"):
+        if getattr(ref, name) != trust.contracts[name].address:
+            fail(
+                Failure(
+                    f"chain.{name}",
+                    f"file has {getattr(ref, name)}, the trust anchor {trust.contracts[name].address}",
+                )
+            )
+    if report.failures:
+        return None
+    try:
+        chain = ProvenChain(evidence)
+    except ProofError as exc:
+        fail(Failure(exc.what, exc.reason))
+        return None
+    if isinstance(trust, CometTrustAnchor):
+        report.quorum, refused = check_quorum(evidence.consensus, trust, chain)
+        report.failures += [Failure(where, why) for where, why in refused]
+    else:
+        if evidence.consensus is not None:
+            fail(Failure("evidence.consensus", "CometBFT commits, but the trust anchor is a single sealer's"))
+        _check_headers(chain, trust, report)
+    for name, anchor in trust.contracts.items():
+        try:
+            code_hash = chain.account(anchor.address)[3]
+        except ProofError as exc:
+            fail(Failure(exc.what, exc.reason))
+            continue
+        if "0x" + code_hash.hex() != anchor.code_hash:
+            fail(
+                Failure(f"{name} contract {anchor.address}", "its code hash differs from the trust anchor's")
+            )
+    return chain
+
+
 def verify_offline(
     document: PassportDocument,
     trust: AnyTrustAnchor,
@@ -143,42 +202,8 @@ def verify_offline(
     if evidence is None:
         fail(Failure("evidence", "the file carries no evidence (export it with evidence to verify offline)"))
         return report
-    ref = document.chain
-    if ref.chain_id != trust.chain_id:
-        fail(Failure("chain.chain_id", f"file has {ref.chain_id}, the trust anchor {trust.chain_id}"))
-    for name in ("consortium", "passport", "registry"):
-        if getattr(ref, name) != trust.contracts[name].address:
-            fail(
-                Failure(
-                    f"chain.{name}",
-                    f"file has {getattr(ref, name)}, the trust anchor {trust.contracts[name].address}",
-                )
-            )
-    if report.failures:
-        return report
-    try:
-        chain = ProvenChain(evidence)
-    except ProofError as exc:
-        fail(Failure(exc.what, exc.reason))
-        return report
-    if isinstance(trust, CometTrustAnchor):
-        report.quorum, refused = check_quorum(evidence.consensus, trust, chain)
-        report.failures += [Failure(where, why) for where, why in refused]
-    else:
-        if evidence.consensus is not None:
-            fail(Failure("evidence.consensus", "CometBFT commits, but the trust anchor is a single sealer's"))
-        _check_headers(chain, trust, report)
-    for name, anchor in trust.contracts.items():
-        try:
-            code_hash = chain.account(anchor.address)[3]
-        except ProofError as exc:
-            fail(Failure(exc.what, exc.reason))
-            continue
-        if "0x" + code_hash.hex() != anchor.code_hash:
-            fail(
-                Failure(f"{name} contract {anchor.address}", "its code hash differs from the trust anchor's")
-            )
-    if report.failures:
+    chain = proven_chain(document.chain, evidence, trust, report)
+    if chain is None or report.failures:
         return report
     a = chain.anchor
     derived_ref = chain_ref(trust, a.number, a.hash, a.timestamp)

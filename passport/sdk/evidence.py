@@ -23,13 +23,22 @@ from trie.hexary import HexaryTrie
 from passport._utils.addresses import checksum
 from passport.core.compare import diff
 from passport.core.derive import ChainData, derive
-from passport.core.document import Evidence, PassportDocument, ReceiptRef, Weighing
+from passport.core.document import (
+    ChainRef,
+    DeviceReading,
+    Evidence,
+    PassportDocument,
+    ReceiptRef,
+    TelemetryWindow,
+    Weighing,
+)
 from passport.core.events import topic
 from passport.core.types import BatchFlag
 from passport.evidence import layout
 from passport.evidence.disclosed import check_disclosures, tier_gaps
 from passport.evidence.proven import ProvenChain, read_chain_data
 from passport.evidence.quorum import check as check_quorum
+from passport.evidence.telemetry import AnchorTx, ProofChain, TelemetryProof, verify_telemetry
 from passport.evidence.trust import AnyTrustAnchor, CometTrustAnchor, ContractAnchor, TrustAnchor
 from passport.evidence.verify import active_member, completeness
 from passport.evidence.weighed import check_readings
@@ -469,3 +478,76 @@ def trust_anchor(
         validators=validators,
         contracts=anchors,  # type: ignore[arg-type]
     )
+
+
+def telemetry_proof(
+    contracts: Contracts,
+    reading: DeviceReading,
+    window: TelemetryWindow,
+    window_proof: Sequence[str],
+    anchor_tx: str,
+    trust: CometTrustAnchor | None = None,
+) -> TelemetryProof:
+    """``reading``, in ``window`` (``window_proof``), with the evidence that proves the window's
+    anchor at the block of ``anchor_tx`` (the ``anchorTelemetry`` transaction): that block's
+    header (and its seal, or on a CometBFT network the commits that prove it, from ``trust``'s
+    height when given), the transaction's receipt, and storage proofs there of the window's
+    anchor and of the device's binding. Checked as the offline verifier will before it is
+    returned.
+
+    Raises:
+        SdkError: no such transaction, a chain without eth_getProof, or proofs that do not
+            show the window anchored for the reading's facility with its device bound there.
+    """
+    rpc = _Rpc(contracts)
+    receipt = rpc.one("eth_getTransactionReceipt", [anchor_tx])
+    if receipt is None:
+        raise SdkError(f"transaction {anchor_tx}: the chain does not have it (is the window anchored?)")
+    block = int(receipt["blockNumber"], 16)
+    header = rpc.one("eth_getBlockByNumber", [hex(block), False])
+    ref = ChainRef(
+        chain_id=contracts.client.chain_id,
+        consortium=contracts.consortium.address,
+        passport=contracts.passport.address,
+        registry=contracts.registry.address,
+        as_of_block=block,
+        as_of_block_hash=header["hash"],
+        as_of_time=int(header["timestamp"], 16),
+    )
+    nothing = ChainData(ref, {}, {}, {}, {}, "", [], {}, {}, {})  # no passport: only the slots below
+    collector = _Collector(contracts, nothing)
+    c = ref.consortium
+    try:
+        collector.storage(
+            [(c, layout.telemetry_anchor_slot(window.root)), (c, layout.device_slot(reading.device))]
+        )
+    except SdkError as exc:
+        raise SdkError(f"{contracts.client.url}: the chain answers no eth_getProof ({exc})") from exc
+    consensus = None
+    if quorum.is_cometbft(collector.rpc.one):
+        consensus = quorum.consensus_evidence(collector.rpc.one, block, [], trust)
+    collector.blocks([block])
+    collector.receipt_proofs([anchor_tx])
+    numbers = sorted(collector.headers)
+    headers = [collector.headers[n]["rlp"] for n in numbers]
+    seals = [_bytes(collector.headers[n]["seal"]) if collector.headers[n]["seal"] else b"" for n in numbers]
+    evidence = Evidence(
+        anchor=ref.as_of_block_hash,
+        receipts=collector.receipts,
+        completeness={},
+        proofs=Evidence.pack(headers, seals, sorted(collector.nodes)),
+        consensus=consensus,
+    )
+    proof = TelemetryProof(
+        chain=ProofChain(chain_id=ref.chain_id, consortium=c, passport=ref.passport, registry=ref.registry),
+        reading=reading,
+        window=window,
+        window_proof=list(window_proof),
+        anchor=AnchorTx(tx=anchor_tx, block=block),
+        evidence=evidence,
+    )
+    anchor = trust if trust is not None else trust_anchor(contracts, "the chain itself")
+    checked = verify_telemetry(proof, anchor)
+    if not checked.ok:
+        raise SdkError(f"the reading's proofs do not verify: {checked.failures[0]}")
+    return proof

@@ -433,3 +433,61 @@ def test_a_device_is_bound_and_revoked_from_the_cli(site: Site) -> None:
     assert unknown.returncode == 2 and "bound to no facility" in unknown.stderr
     added = cli("facility", "device", "add", str(site.facility), Account.create().address, *signer)
     assert added.returncode == 0, added.stderr
+
+
+def test_a_reading_proven_offline_with_its_evidence(
+    site: Site, gateway: tuple[Gateway, str], tmp_path: Path
+) -> None:
+    service, url = gateway
+    sent = reading(site, site.devices[1])
+    assert post(url, sent)[0] == 200
+    wait_for(lambda: all_anchored(service.store), what="the window anchored")
+    trust = tmp_path / "trust.json"
+    site.sdk.trust_anchor("site").save(trust)
+    proof = tmp_path / "proof.json"
+    ref = f"{sent['device']}:{sent['seq']}"
+    made = cli(
+        "telemetry", "prove", "--reading", ref, "--data-dir", str(tmp_path / "gw"), "--evidence",
+        "--out", str(proof), *site.chain_args(),
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    data = json.loads(proof.read_text())
+    assert data["kind"] == "mineral-passport/telemetry-proof@2" and data["reading"] == sent
+    checked = cli("telemetry", "verify", str(proof), "--trust", str(trust), "--json")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert json.loads(checked.stdout)["anchoredAtBlock"] == data["anchor"]["block"]
+
+    def tampered(name: str, change: Callable[[dict[str, Any]], None]) -> list[str]:
+        bad = json.loads(json.dumps(data))
+        change(bad)
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(bad))
+        result = cli("telemetry", "verify", str(path), "--trust", str(trust), "--json")
+        assert result.returncode == 1, (name, result.stdout, result.stderr)
+        return [f["where"] for f in json.loads(result.stdout)["failures"]]
+
+    other = Account.create().address
+    assert "reading.signature" in tampered(
+        "value", lambda d: d["reading"].update(value=d["reading"]["value"] + 1)
+    )
+    assert "reading.signature" in tampered("device", lambda d: d["reading"].update(device=other))
+    assert "window_proof" in tampered("facility", lambda d: d["reading"].update(facility=site.facility + 1))
+    assert "window" in tampered("count", lambda d: d["window"].update(count=d["window"]["count"] + 1))
+    assert "window_proof" in tampered("root", lambda d: d["window"].update(root="0x" + "11" * 32))
+    assert "window_proof" in tampered("proof", lambda d: d["window_proof"].append("0x" + "22" * 32))
+    assert "anchor.tx" in tampered("tx", lambda d: d["anchor"].update(tx="0x" + "33" * 32))
+    assert "anchor.block" in tampered("block", lambda d: d["anchor"].update(block=d["anchor"]["block"] - 1))
+    wheres = tampered("chain", lambda d: d["chain"].update(consortium=other))
+    assert "chain.consortium" in wheres
+    flipped = tampered("receipts", lambda d: d["evidence"].update(receipts=[]))
+    assert "anchor.tx" in flipped
+    stranger = tmp_path / "stranger.json"
+    anchor = json.loads(trust.read_text())
+    stranger.write_text(json.dumps({**anchor, "validators": [Account.create().address]}))
+    refused = cli("telemetry", "verify", str(proof), "--trust", str(stranger), "--json")
+    assert refused.returncode == 1 and "evidence header" in refused.stdout
+    plain = tmp_path / "plain.json"
+    cli("telemetry", "prove", "--reading", ref, "--data-dir", str(tmp_path / "gw"), "--out", str(plain))
+    no_evidence = cli("telemetry", "verify", str(plain), "--trust", str(trust))
+    assert no_evidence.returncode == 1 and "prove --evidence" in no_evidence.stderr
+    assert "Traceback" not in no_evidence.stderr
