@@ -22,7 +22,7 @@ from passport.cli._common import (
     vault_option,
 )
 from passport.cli.render import lineage_tree, policy_table
-from passport.core.document import PassportDocument, json_schema
+from passport.core.document import PassportDocument, Weighing, json_schema
 from passport.core.policy import builtin_policies, load_policy
 from passport.core.policy import check as check_policy
 from passport.evidence import OfflineReport, verify_offline
@@ -115,6 +115,14 @@ def show(batch_id: int, tier: str | None, vault_dir: Path, chain: ChainArgs) -> 
     help="With --tier: export even when the vault lacks records or fields the tier reveals; they "
     "are listed in the file (tier_missing) and the verdict says the passport is incomplete.",
 )
+@click.option(
+    "--readings",
+    "readings_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A device reading that weighed a lot of the lineage (from `telemetry weighing`); repeatable. "
+    "Checked against the chain, carried in the passport and checked offline.",
+)
 @vault_option
 @signer_options
 @chain_options
@@ -130,6 +138,7 @@ def export(
     did_web: str | None,
     trust_file: Path | None,
     allow_missing: bool,
+    readings_files: tuple[Path, ...],
     vault_dir: Path,
     sender: SignerArgs,
     chain: ChainArgs,
@@ -161,6 +170,9 @@ def export(
                 f"{trust_file} is a single sealer's trust anchor; --trust takes a CometBFT network's"
             )
         trust = loaded
+    if readings_files and not evidence:
+        raise click.UsageError("--readings goes with the evidence; drop --no-evidence")
+    readings = [w for f in readings_files for w in _weighings(f)]
     signer = sender.account() if fmt.startswith("untp-") else None
     sdk = chain.sdk()
     if block is None and evidence:
@@ -178,6 +190,7 @@ def export(
         did_web=did_web,
         trust=trust,
         allow_missing=allow_missing,
+        readings=readings,
     )
     doc = exported.document
     assert doc.version is not None
@@ -400,6 +413,23 @@ def verify(
     emit(chain.as_json, data, human)
     if not online.ok:
         sys.exit(1)
+
+
+def _weighings(file: Path) -> list[Weighing]:
+    """The reading entries in FILE: one (as `telemetry weighing` writes it) or a JSON list."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from passport._utils.files import first_error
+
+    try:
+        data = json.loads(file.read_text())
+        return TypeAdapter(list[Weighing]).validate_python(data if isinstance(data, list) else [data])
+    except FileNotFoundError as exc:
+        raise PassportFileInvalid(str(file), "no such file") from exc
+    except ValidationError as exc:
+        raise PassportFileInvalid(str(file), f"not a reading entry: {first_error(exc)}") from exc
+    except (OSError, ValueError) as exc:
+        raise PassportFileInvalid(str(file), f"not JSON ({exc})") from exc
 
 
 def _epcis_or_none(file: Path) -> PassportDocument | None:

@@ -133,6 +133,72 @@ def prove(
     emit(as_json, data, json.dumps(data, indent=2))
 
 
+@telemetry.command("weighing")
+@click.argument("lot_readings", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("index", type=click.IntRange(min=0))
+@click.option(
+    "--lot", "batch_id", type=click.IntRange(min=1), required=True, help="The lot (batch id) weighed."
+)
+@click.option(
+    "--proof",
+    "proof_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The reading's proof from its gateway (`telemetry prove --reading`): its anchored window.",
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@json_option
+def weighing(
+    lot_readings: Path, index: int, batch_id: int, proof_file: Path, out: Path, as_json: bool
+) -> None:
+    """A passport's reading entry: reading INDEX of LOT_READINGS (the readings whose root the lot
+    was minted with), its proof to that root, and its anchored window from the gateway's --proof.
+    `passport export ID --readings FILE` attaches it; the export checks it against the chain."""
+    from passport.core.document import DeviceReading, TelemetryWindow, Weighing
+
+    signed = _readings(lot_readings)
+    if index >= len(signed):
+        raise click.BadParameter(f"index {index} is outside 0..{len(signed) - 1}", param_hint="INDEX")
+    try:
+        data = json.loads(proof_file.read_text())
+        reading = DeviceReading.model_validate(data["reading"])
+        w = data["window"]
+        window = TelemetryWindow(
+            root=w["root"],
+            count=w["count"],
+            from_time=w.get("fromTime", w.get("from_time")),  # a gateway's proof, or a @2 file's
+            to_time=w.get("toTime", w.get("to_time")),
+        )
+        window_proof = [str(h) for h in data.get("proof", data.get("window_proof"))]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise PassportFileInvalid(str(proof_file), f"not a reading's proof from a gateway ({exc})") from exc
+    mine = signed[index]
+    if (mine.reading.device.lower(), mine.reading.seq, "0x" + mine.signature.hex()) != (
+        reading.device.lower(),
+        reading.seq,
+        reading.signature,
+    ):
+        raise click.UsageError(
+            f"reading {index} of {lot_readings} is {mine.reading.device}:{mine.reading.seq}; "
+            f"{proof_file} proves {reading.device}:{reading.seq}"
+        )
+    tree = MerkleTree([s.reading.leaf() for s in signed])
+    entry = Weighing(
+        batch_id=batch_id,
+        reading=reading,
+        lot_proof=["0x" + p.hex() for p in tree.proof(index)],
+        window=window,
+        window_proof=window_proof,
+    )
+    atomic_write(out, entry.model_dump_json(indent=2) + "\n")
+    emit(
+        as_json,
+        {"file": str(out), "batchId": batch_id, "lotRoot": "0x" + tree.root.hex()},
+        f"wrote {out}: reading {reading.device}:{reading.seq} of lot {batch_id} "
+        f"(its root 0x{tree.root.hex()})",
+    )
+
+
 def _with_evidence(data: dict[str, Any], chain: ChainArgs, trust_file: Path | None) -> dict[str, Any]:
     """The gateway's proof of a reading as a ``telemetry-proof@2`` file: with the evidence that
     proves its window's anchor and its device's binding at the anchor block."""

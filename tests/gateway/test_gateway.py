@@ -20,8 +20,9 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from passport._utils.serving import ServerLimits
+from passport.core.document import Weighing
 from passport.core.events import topic
-from passport.core.types import FacilityKind
+from passport.core.types import FacilityKind, Stage
 from passport.gateway.ingest import as_json
 from passport.gateway.service import Gateway
 from passport.gateway.store import Store
@@ -491,3 +492,72 @@ def test_a_reading_proven_offline_with_its_evidence(
     no_evidence = cli("telemetry", "verify", str(plain), "--trust", str(trust))
     assert no_evidence.returncode == 1 and "prove --evidence" in no_evidence.stderr
     assert "Traceback" not in no_evidence.stderr
+
+
+def test_a_weighing_is_attached_to_a_passport_from_the_cli(
+    site: Site, gateway: tuple[Gateway, str], tmp_path: Path
+) -> None:
+    service, url = gateway
+    sent = [reading(site, site.devices[2]), reading(site, site.devices[2], kind="moisture", value=800)]
+    assert post(url, sent)[0] == 200
+    wait_for(lambda: all_anchored(service.store), what="the window anchored")
+    lot_file = tmp_path / "lot.json"  # the lot's readings, as `telemetry anchor` takes them
+    rows = [{**{k: v for k, v in r.items() if k != "facility"}, "facility_id": r["facility"]} for r in sent]
+    lot_file.write_text(json.dumps(rows))
+    rooted = cli("telemetry", "anchor", str(lot_file), "--json")
+    assert rooted.returncode == 0, rooted.stderr
+    root = bytes.fromhex(json.loads(rooted.stdout)["root"][2:])
+    lot = site.sdk.batches.mint(
+        site.operator, site.facility, Stage.CONCENTRATE, 12_000_000, 650_000, root
+    ).value
+    proof = tmp_path / "proof.json"
+    ref = f"{sent[0]['device']}:{sent[0]['seq']}"
+    assert (
+        cli(
+            "telemetry", "prove", "--reading", ref, "--data-dir", str(tmp_path / "gw"), "--out", str(proof)
+        ).returncode
+        == 0
+    )
+    entry = tmp_path / "weighing.json"
+    made = cli(
+        "telemetry",
+        "weighing",
+        str(lot_file),
+        "0",
+        "--lot",
+        str(lot),
+        "--proof",
+        str(proof),
+        "--out",
+        str(entry),
+    )
+    assert made.returncode == 0, made.stderr
+    wrong = cli(
+        "telemetry",
+        "weighing",
+        str(lot_file),
+        "1",
+        "--lot",
+        str(lot),
+        "--proof",
+        str(proof),
+        "--out",
+        str(tmp_path / "w2.json"),
+    )
+    assert wrong.returncode == 2 and "proves" in wrong.stderr
+    passport = tmp_path / "passport.json"
+    exported = cli("export", str(lot), "--readings", str(entry), "--out", str(passport), *site.chain_args())
+    assert exported.returncode == 0, exported.stderr
+    assert len(json.loads(passport.read_text())["readings"]) == 1
+    trust = tmp_path / "trust.json"
+    site.sdk.trust_anchor("site").save(trust)
+    verified = cli("verify", str(passport), "--trust", str(trust), "--json")
+    assert verified.returncode in (0, 3) and json.loads(verified.stdout)["authentic"] is True, verified.stdout
+    other = Weighing.model_validate_json(entry.read_text()).model_copy(update={"batch_id": lot + 1000})
+    bad = tmp_path / "bad.json"
+    bad.write_text(other.model_dump_json())
+    refused = cli(
+        "export", str(lot), "--readings", str(bad), "--out", str(tmp_path / "p2.json"), *site.chain_args()
+    )
+    assert refused.returncode == 1 and "reading" in refused.stderr and "Traceback" not in refused.stderr
+    assert not (tmp_path / "p2.json").exists()
