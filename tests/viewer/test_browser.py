@@ -95,7 +95,18 @@ def test_public_tier_page_verifies_with_names_withheld(pages: dict[str, dict[str
     assert "name and operator withheld" in page["policies"]["dfars-2027"]["reasons"]
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if not n.startswith("good-")])
+GOOD = [n for n in NAMES if json.loads((VECTORS / f"{n}.json").read_text())["expect"]["ok"]]
+
+
+@pytest.mark.parametrize("name", GOOD)
+def test_good_vector_verifies(pages: dict[str, dict[str, Any]], name: str) -> None:
+    """Every good vector, passport@1 files (v1-*) among them, verifies in the page."""
+    page = pages[name]
+    assert page["verdict"] == "verified", page["failures"]
+    assert page["blocked"] == [] and page["errors"] == []
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n not in GOOD])
 def test_tampered_vector_shows_red_naming_the_claim(pages: dict[str, dict[str, Any]], name: str) -> None:
     page, expect = pages[name], vector(f"{name}.json")["expect"]
     assert page["verdict"] == "failed"
