@@ -36,7 +36,7 @@ from passport.records.envelope import decrypt, encrypt
 from passport.records.vault import Vault
 from passport.sdk import AttestationRequest, Call, Client, Founder, PassportDocument, PolicyResult, Sdk
 from passport.sdk.accounts import DEV_ROLES, dev_accounts
-from passport.sdk.exporting import render
+from passport.sdk.exporting import facility_record, render
 from passport.sdk.records import resolve_documents
 from passport.sdk.telemetry import MerkleTree, Reading, SignedReading, sign_reading
 
@@ -738,6 +738,18 @@ class _Scenario:
         issuer = untp.did_pkh(client.chain_id, fab.address)
         say(f"  as a UNTP DPP (vc+jwt, issuer {issuer}) and GS1 EPCIS 2.0: verified offline {formats_ok}")
         say(f"  passport version {buyer_proven.version.hash}")
+        # The refinery's own site as a UNTP Digital Facility Record, signed by it, from its vault.
+        dfr = facility_record(
+            sdk, self.fac["refinery"], self.refinery, vaults["refinery"], "buyer", doc_block(result)
+        )
+        result.passports["refinery-dfr"] = out_dir / f"facility-{self.fac['refinery']}.dfr.jwt"
+        atomic_write(result.passports["refinery-dfr"], dfr.content)
+        dfr_ok = untp.verify_credential(dfr.content.decode(), anchor).ok
+        result.verified_offline = result.verified_offline and dfr_ok
+        say(
+            f"  the refinery's site as a UNTP Digital Facility Record (issuer {dfr.issuer}): "
+            f"verified offline {dfr_ok}"
+        )
 
     def page_label_and_policies(self) -> None:
         """For people: a page that verifies the buyer-tier passport in the browser, the drum's

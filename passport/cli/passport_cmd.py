@@ -62,19 +62,28 @@ def show(batch_id: int, tier: str | None, vault_dir: Path, chain: ChainArgs) -> 
 
 
 @passport_group.command("export")
-@click.argument("batch_id", type=int)
+@click.argument("batch_id", type=int, required=False)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["passport", "untp-dpp", "untp-dte", "untp-dcc", "epcis"]),
+    type=click.Choice(["passport", "untp-dpp", "untp-dte", "untp-dcc", "epcis", "untp-dfr"]),
     default="passport",
     show_default=True,
     help="passport: our JSON (schemas/passport.schema.json); untp-dpp: a UNTP Digital Product Passport "
     "as a vc+jwt signed by the exporting member (--keystore or --dev-account); untp-dte: the lineage's "
     "events as a UNTP Digital Traceability Event vc+jwt, signed the same way; untp-dcc: an attestation "
     "(--attestation UID) as a UNTP Digital Conformity Credential signed by its certifier; epcis: the "
-    "lineage's events as a GS1 EPCIS 2.0 document.",
+    "lineage's events as a GS1 EPCIS 2.0 document; untp-dfr: a facility (--facility ID, no BATCH_ID) "
+    "as a UNTP Digital Facility Record signed by its operator, its record disclosed from --vault at "
+    "--tier (default public).",
+)
+@click.option(
+    "--facility",
+    "facility_id",
+    type=click.IntRange(min=1),
+    default=None,
+    help="untp-dfr: the facility.",
 )
 @click.option(
     "--evidence/--no-evidence",
@@ -127,9 +136,10 @@ def show(batch_id: int, tier: str | None, vault_dir: Path, chain: ChainArgs) -> 
 @signer_options
 @chain_options
 def export(
-    batch_id: int,
+    batch_id: int | None,
     out: Path,
     fmt: str,
+    facility_id: int | None,
     evidence: bool,
     block: int | None,
     tier: str | None,
@@ -150,6 +160,11 @@ def export(
 
     from passport.formats import untp
 
+    if fmt == "untp-dfr" or facility_id is not None:
+        _export_dfr(batch_id, facility_id, fmt, out, block, tier, trust_file, vault_dir, sender, chain)
+        return
+    if batch_id is None:
+        raise click.UsageError("give the BATCH_ID to export (or --format untp-dfr --facility ID)")
     if tier is not None and not evidence:
         raise click.UsageError("--tier needs the evidence: the disclosures' roots are proven by it")
     if allow_missing and tier is None:
@@ -413,6 +428,40 @@ def verify(
     emit(chain.as_json, data, human)
     if not online.ok:
         sys.exit(1)
+
+
+def _export_dfr(
+    batch_id: int | None,
+    facility_id: int | None,
+    fmt: str,
+    out: Path,
+    block: int | None,
+    tier: str | None,
+    trust_file: Path | None,
+    vault_dir: Path,
+    sender: SignerArgs,
+    chain: ChainArgs,
+) -> None:
+    """``export --format untp-dfr --facility ID``: the facility's Digital Facility Record."""
+    from passport.sdk.exporting import facility_record
+
+    if fmt != "untp-dfr" or facility_id is None or batch_id is not None:
+        raise click.UsageError("--facility ID goes with --format untp-dfr, without a BATCH_ID")
+    trust = load_trust_anchor(trust_file) if trust_file is not None else None
+    if trust is not None and not isinstance(trust, CometTrustAnchor):
+        raise click.UsageError(
+            f"{trust_file} is a single sealer's trust anchor; --trust takes a CometBFT network's"
+        )
+    vault = vault_dir if tier is not None or vault_dir.is_dir() else None
+    record = facility_record(
+        chain.sdk(), facility_id, sender.account(), vault, tier or "public", block, trust
+    )
+    atomic_write(out, record.content)
+    emit(
+        chain.as_json,
+        {"facilityId": facility_id, "file": str(out), "format": fmt, "issuer": record.issuer},
+        f"wrote {out}: facility {facility_id}'s Digital Facility Record\nissuer {record.issuer}",
+    )
 
 
 def _weighings(file: Path) -> list[Weighing]:

@@ -42,10 +42,16 @@ class Identifiers:
 
     def facility(self, facility_id: int) -> str:
         gln = self._disclosed("facility", facility_id, "gln")
-        if gln is not None:
-            return f"{DIGITAL_LINK}/414/{gln}"
-        return f"{URN}:facility:{self.ref.chain_id}:{self.ref.consortium}:{facility_id}"
+        return facility_uri(self.ref.chain_id, self.ref.consortium, facility_id, gln)
 
     def _disclosed(self, kind: str, subject: int, field: str) -> str | None:
         value = self.names.field(kind, subject, field)
         return None if value in (None, WITHHELD) else value
+
+
+def facility_uri(chain_id: int, consortium: str, facility_id: int, gln: str | None) -> str:
+    """A facility's identifier wherever it appears (EPCIS, the DPP's producedAtFacility, the DCC,
+    the facility's own DFR): its GS1 Digital Link by GLN when its record discloses one, else ours."""
+    if gln is not None:
+        return f"{DIGITAL_LINK}/414/{gln}"
+    return f"{URN}:facility:{chain_id}:{consortium}:{facility_id}"

@@ -36,6 +36,7 @@ from passport.core.events import topic
 from passport.core.types import BatchFlag
 from passport.evidence import layout
 from passport.evidence.disclosed import check_disclosures, tier_gaps
+from passport.evidence.facility import FacilityProof, read_facility
 from passport.evidence.proven import ProvenChain, read_chain_data
 from passport.evidence.quorum import check as check_quorum
 from passport.evidence.telemetry import AnchorTx, ProofChain, TelemetryProof, verify_telemetry
@@ -499,47 +500,15 @@ def telemetry_proof(
         SdkError: no such transaction, a chain without eth_getProof, or proofs that do not
             show the window anchored for the reading's facility with its device bound there.
     """
-    rpc = _Rpc(contracts)
-    receipt = rpc.one("eth_getTransactionReceipt", [anchor_tx])
+    receipt = _Rpc(contracts).one("eth_getTransactionReceipt", [anchor_tx])
     if receipt is None:
         raise SdkError(f"transaction {anchor_tx}: the chain does not have it (is the window anchored?)")
     block = int(receipt["blockNumber"], 16)
-    header = rpc.one("eth_getBlockByNumber", [hex(block), False])
-    ref = ChainRef(
-        chain_id=contracts.client.chain_id,
-        consortium=contracts.consortium.address,
-        passport=contracts.passport.address,
-        registry=contracts.registry.address,
-        as_of_block=block,
-        as_of_block_hash=header["hash"],
-        as_of_time=int(header["timestamp"], 16),
-    )
-    nothing = ChainData(ref, {}, {}, {}, {}, "", [], {}, {}, {})  # no passport: only the slots below
-    collector = _Collector(contracts, nothing)
-    c = ref.consortium
-    try:
-        collector.storage(
-            [(c, layout.telemetry_anchor_slot(window.root)), (c, layout.device_slot(reading.device))]
-        )
-    except SdkError as exc:
-        raise SdkError(f"{contracts.client.url}: the chain answers no eth_getProof ({exc})") from exc
-    consensus = None
-    if quorum.is_cometbft(collector.rpc.one):
-        consensus = quorum.consensus_evidence(collector.rpc.one, block, [], trust)
-    collector.blocks([block])
-    collector.receipt_proofs([anchor_tx])
-    numbers = sorted(collector.headers)
-    headers = [collector.headers[n]["rlp"] for n in numbers]
-    seals = [_bytes(collector.headers[n]["seal"]) if collector.headers[n]["seal"] else b"" for n in numbers]
-    evidence = Evidence(
-        anchor=ref.as_of_block_hash,
-        receipts=collector.receipts,
-        completeness={},
-        proofs=Evidence.pack(headers, seals, sorted(collector.nodes)),
-        consensus=consensus,
-    )
+    c = contracts.consortium.address
+    slots = [(c, layout.telemetry_anchor_slot(window.root)), (c, layout.device_slot(reading.device))]
+    ref, evidence = _bundle_at(contracts, block, slots, [anchor_tx], trust)
     proof = TelemetryProof(
-        chain=ProofChain(chain_id=ref.chain_id, consortium=c, passport=ref.passport, registry=ref.registry),
+        chain=_proof_chain(ref),
         reading=reading,
         window=window,
         window_proof=list(window_proof),
@@ -550,4 +519,98 @@ def telemetry_proof(
     checked = verify_telemetry(proof, anchor)
     if not checked.ok:
         raise SdkError(f"the reading's proofs do not verify: {checked.failures[0]}")
+    return proof
+
+
+def _proof_chain(ref: ChainRef) -> ProofChain:
+    return ProofChain(
+        chain_id=ref.chain_id, consortium=ref.consortium, passport=ref.passport, registry=ref.registry
+    )
+
+
+def _bundle_at(
+    contracts: Contracts,
+    block: int,
+    slots: Sequence[tuple[str, int]],
+    tx_hashes: Sequence[str],
+    trust: CometTrustAnchor | None,
+) -> tuple[ChainRef, Evidence]:
+    """Evidence at ``block`` of the storage ``slots`` (and the three contracts' accounts) and of
+    the receipts of ``tx_hashes``: the block's header with its seal, or on a CometBFT network the
+    commits that prove it (from ``trust``'s height when given).
+
+    Raises:
+        SdkError: a chain without eth_getProof.
+    """
+    rpc = _Rpc(contracts)
+    header = rpc.one("eth_getBlockByNumber", [hex(block), False])
+    if header is None:
+        raise SdkError(f"block {block}: the chain does not have it")
+    ref = ChainRef(
+        chain_id=contracts.client.chain_id,
+        consortium=contracts.consortium.address,
+        passport=contracts.passport.address,
+        registry=contracts.registry.address,
+        as_of_block=block,
+        as_of_block_hash=header["hash"],
+        as_of_time=int(header["timestamp"], 16),
+    )
+    nothing = ChainData(ref, {}, {}, {}, {}, "", [], {}, {}, {})  # no passport: only the slots given
+    collector = _Collector(contracts, nothing)
+    try:
+        collector.storage(slots)
+    except SdkError as exc:
+        raise SdkError(f"{contracts.client.url}: the chain answers no eth_getProof ({exc})") from exc
+    consensus = None
+    if quorum.is_cometbft(collector.rpc.one):
+        consensus = quorum.consensus_evidence(collector.rpc.one, block, [], trust)
+    collector.blocks([block])
+    collector.receipt_proofs(list(tx_hashes))
+    numbers = sorted(collector.headers)
+    headers = [collector.headers[n]["rlp"] for n in numbers]
+    seals = [_bytes(collector.headers[n]["seal"]) if collector.headers[n]["seal"] else b"" for n in numbers]
+    evidence = Evidence(
+        anchor=ref.as_of_block_hash,
+        receipts=collector.receipts,
+        completeness={},
+        proofs=Evidence.pack(headers, seals, sorted(collector.nodes)),
+        consensus=consensus,
+    )
+    return ref, evidence
+
+
+def facility_proof(
+    contracts: Contracts,
+    facility_id: int,
+    disclosure: Disclosure | None = None,
+    block: int | None = None,
+    trust: CometTrustAnchor | None = None,
+) -> FacilityProof:
+    """Facility ``facility_id`` at ``block`` (the head when None) with the evidence that proves
+    it offline (its slots, its record root, its operator's membership) and ``disclosure`` of its
+    record; checked as the offline verifier will before it is returned.
+
+    Raises:
+        SdkError: no such facility, or proofs or a disclosure that do not verify.
+    """
+    if block is None:
+        block = contracts.client.head()[0]
+    c = contracts.consortium.address
+    operator, *_ = contracts.consortium.functions.facility(facility_id).call(block_identifier=block)
+    if int(operator, 16) == 0:
+        raise SdkError(f"facility {facility_id} does not exist at block {block}")
+    base = layout.facility_slot(facility_id)
+    slots = [
+        (c, base),
+        (c, layout.member_slot(base, "Facility", "recordRoot")),
+        (c, layout.member_record_slot(operator)),
+    ]
+    ref, evidence = _bundle_at(contracts, block, slots, [], trust)
+    proof = FacilityProof(
+        chain=_proof_chain(ref), facility_id=facility_id, evidence=evidence, disclosure=disclosure
+    )
+    anchor = trust if trust is not None else trust_anchor(contracts, "the chain itself")
+    proven = read_facility(proof, anchor)
+    if not proven.ok:
+        raise SdkError(f"the facility's proofs do not verify: {proven.failures[0]}")
     return proof

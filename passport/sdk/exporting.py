@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from passport.core.document import PassportDocument, Weighing
 from passport.core.policy import Policy, builtin_policies, load_policy
+from passport.evidence.facility import read_facility
 from passport.evidence.trust import AnyTrustAnchor, CometTrustAnchor
 from passport.exceptions import SdkError
 from passport.formats import epcis, untp
@@ -19,7 +20,7 @@ from passport.records.disclosure import Disclosure, Tier, load_tier
 from passport.records.vault import Vault
 from passport.sdk.assembly import assemble
 from passport.sdk.attestations import on_chain_attestation
-from passport.sdk.evidence import export_with_evidence
+from passport.sdk.evidence import export_with_evidence, facility_proof, trust_anchor
 from passport.viewer import page_title, render_page
 
 if TYPE_CHECKING:
@@ -167,3 +168,58 @@ def _dcc(sdk: Sdk, document: PassportDocument, uid: str, signer: str) -> dict[st
         raise SdkError(f"{entry.certifier} was not accredited for schema {entry.schema_id} when it attested")
     on_chain = on_chain_attestation(sdk.contracts, uid, document.chain.as_of_block)
     return untp.dcc_credential(document, on_chain, window)
+
+
+@dataclass(frozen=True)
+class FacilityExport:
+    """A facility's Digital Facility Record (vc+jwt): the file's bytes and its issuer's DID."""
+
+    facility_id: int
+    content: bytes
+    issuer: str
+    media_type: str = "application/vc+jwt"
+
+
+def facility_record(
+    sdk: Sdk,
+    facility_id: int,
+    signer: LocalAccount,
+    vault: Path | Vault | None = None,
+    tier: str | Tier = "public",
+    block: int | None = None,
+    trust: CometTrustAnchor | None = None,
+) -> FacilityExport:
+    """Facility ``facility_id`` as a UNTP Digital Facility Record (``untp-dfr``), issued by its
+    operator ``signer``: the facility's storage proofs at ``block`` (the head when None) and, from
+    ``vault`` (the operator's), its record disclosed at ``tier``.
+
+    Raises:
+        SdkError: no such facility, a signer that is not its operator, a vault without the
+            facility's record as it is on chain, or proofs that do not verify.
+    """
+    if block is None:
+        block = sdk.client.head()[0]
+    disclosure = None
+    if vault is not None:
+        held = vault if isinstance(vault, Vault) else Vault.existing(vault)
+        rules = load_tier(tier) if isinstance(tier, str) else tier
+        found = sdk.records.own_disclosures(held, [("facility", str(facility_id))], rules, block)
+        if not found:
+            raise SdkError(
+                f"the vault holds no record of facility {facility_id} as it is on chain at block {block}"
+            )
+        disclosure = found[0]
+    proof = facility_proof(sdk.contracts, facility_id, disclosure, block, trust)
+    proven = read_facility(
+        proof, trust if trust is not None else trust_anchor(sdk.contracts, "the chain itself")
+    )
+    facility = proven.facility
+    assert facility is not None  # facility_proof checked it
+    if facility.operator != signer.address:
+        raise SdkError(
+            f"a DFR is issued by the facility's operator, {facility.operator}; sign with that key, "
+            f"not {signer.address}"
+        )
+    token = untp.sign(untp.dfr_credential(proof, facility, proven.block, proven.time), signer.key)
+    issuer = untp.did_pkh(proof.chain.chain_id, signer.address)
+    return FacilityExport(facility_id, (token + "\n").encode(), issuer)

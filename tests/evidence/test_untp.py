@@ -23,6 +23,7 @@ from passport.core.document import version_hash
 from passport.core.policy import load_policy
 from passport.exceptions import SdkError
 from passport.formats import untp
+from passport.formats.identifiers import Identifiers
 from passport.sdk.accounts import DEV_ROLES, dev_accounts
 from passport.toolchain.compiler import REPO_ROOT
 from tests.evidence.conftest import Exported, chain_args
@@ -282,3 +283,73 @@ def test_did_web_issuer_is_tied_to_the_account_by_the_disclosed_profile(
     )
     refused = CliRunner().invoke(cli, [*common, "--did-web", "polder-semiconductor.example"])
     assert refused.exit_code == 2 and "names that domain" in refused.output
+
+
+def _leaves(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _leaves(v, (*path, k))]
+    if isinstance(value, list):
+        return [p for n, v in enumerate(value) for p in _leaves(v, (*path, n))]
+    return [path]
+
+
+def test_a_facility_as_a_digital_facility_record(node_export: Exported, tmp_path: Path) -> None:
+    refinery = 3  # the demo's facilities: mine A, mine B, the refinery, the WF6 plant
+    vault = node_export.out / "vaults" / "refinery"
+    out = tmp_path / "refinery.dfr.jwt"
+    args = ["passport", "export", "--format", "untp-dfr", "--facility", str(refinery), "--out", str(out)]
+    signer = ["--dev-account", "refinery", "--vault", str(vault), "--tier", "buyer", *chain_args(node_export)]
+    result = CliRunner().invoke(cli, [*args, *signer, "--json"])
+    assert result.exit_code == 0, result.output
+    token = out.read_text().strip()
+    vc = _payload(token)
+    schema = json.loads((STANDARDS / "untp-dfr-schema.json").read_text())
+    errors = list(Draft202012Validator(schema).iter_errors(vc))
+    assert not errors, [f"{list(e.absolute_path)}: {e.message[:200]}" for e in errors[:5]]
+    site = vc["credentialSubject"]["facility"]
+    assert site["name"] == "Hai Duong APT refinery" and site["countryOfOperation"] == "VN"
+    # linked by id: the passports name the site as its DFR does (its GLN's Digital Link here)
+    buyer = node_export.result.documents["wf6-buyer"]
+    assert site["id"] == Identifiers(buyer).facility(refinery) and site["id"].startswith(
+        "https://id.gs1.org/414/"
+    )
+    assert vc["issuer"]["id"] == untp.did_pkh(node_export.trust.chain_id, _account("refinery").address)
+    header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    verifier = jwcrypto_jws.JWS()
+    verifier.deserialize(token)
+    verifier.verify(jwcrypto_jwk.JWK(**header["jwk"]), alg="ES256K")
+    trust = str(node_export.result.trust_anchor)
+    checked = CliRunner().invoke(cli, ["passport", "verify", str(out), "--trust", trust, "--json"])
+    assert checked.exit_code == 0 and json.loads(checked.output)["ok"] is True, checked.output
+    # every field of the record, changed and signed again by the operator, fails naming it
+    key = _account("refinery").key
+    for path in _leaves({k: v for k, v in vc.items() if k != "evidence"}):
+        changed = json.loads(json.dumps(vc))
+        target = changed
+        for step in path[:-1]:
+            target = target[step]
+        old = target[path[-1]]
+        target[path[-1]] = (
+            (not old) if isinstance(old, bool) else (old + 1 if isinstance(old, int | float) else f"{old}x")
+        )
+        failures = [f.where for f in untp.verify_dfr(untp.sign(changed, key), node_export.trust).failures]
+        dotted = "credential." + ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path).replace(
+            ".[", "["
+        )
+        assert any(w.startswith(dotted) or w == "credential.issuer.id" for w in failures), (path, failures)
+    # the proofs it carries: a disclosed value, and the facility's slots, changed
+    lied = json.loads(json.dumps(vc))
+    lied["evidence"][0]["proof"]["disclosure"]["revealed"]["name"]["value"] = "Someone else's refinery"
+    lied["credentialSubject"]["facility"]["name"] = "Someone else's refinery"
+    failures = [str(f) for f in untp.verify_dfr(untp.sign(lied, key), node_export.trust).failures]
+    assert any("field name" in f and "does not match" in f for f in failures), failures
+    moved = json.loads(json.dumps(vc))
+    moved["evidence"][0]["proof"]["facility_id"] = refinery + 1
+    assert not untp.verify_dfr(untp.sign(moved, key), node_export.trust).ok
+    fab = _account("fab")
+    assert any(
+        f.where == "credential.issuer.id"
+        for f in untp.verify_dfr(untp.sign(vc, fab.key), node_export.trust).failures
+    )
+    refused = CliRunner().invoke(cli, [*args, "--dev-account", "fab", *chain_args(node_export)])
+    assert refused.exit_code == 1 and "sign with that key" in str(refused.exception)

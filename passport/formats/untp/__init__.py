@@ -29,6 +29,7 @@ from passport.formats.untp.credentials import (
     dpp_credential,
     dte_credential,
 )
+from passport.formats.untp.dfr import DFR_CONTEXT, DFR_TYPE, dfr_credential, verify_dfr
 from passport.formats.untp.dids import did_document, did_pkh, issuer_id, parse_did_pkh, web_issuer
 from passport.formats.untp.jose import ALG, MEDIA_TYPE, embedded_passport, public_jwk, read, sign
 from passport.formats.untp.verify import verify_credential
@@ -38,6 +39,8 @@ __all__ = [
     "CONTEXT",
     "DCC_CONTEXT",
     "DCC_TYPE",
+    "DFR_CONTEXT",
+    "DFR_TYPE",
     "DTE_CONTEXT",
     "DTE_TYPE",
     "MEDIA_TYPE",
@@ -46,6 +49,7 @@ __all__ = [
     "OnChainAttestation",
     "compositions",
     "dcc_credential",
+    "dfr_credential",
     "did_document",
     "did_pkh",
     "dpp_credential",
@@ -57,5 +61,6 @@ __all__ = [
     "read",
     "sign",
     "verify_credential",
+    "verify_dfr",
     "web_issuer",
 ]
