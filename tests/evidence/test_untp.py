@@ -27,6 +27,7 @@ from passport.formats.identifiers import Identifiers
 from passport.sdk.accounts import DEV_ROLES, dev_accounts
 from passport.toolchain.compiler import REPO_ROOT
 from tests.evidence.conftest import Exported, chain_args
+from tests.evidence.test_formats_fields import _leaves
 
 pytestmark = pytest.mark.slow
 STANDARDS = REPO_ROOT.parent / "shared" / "standards" / "untp"
@@ -283,14 +284,6 @@ def test_did_web_issuer_is_tied_to_the_account_by_the_disclosed_profile(
     )
     refused = CliRunner().invoke(cli, [*common, "--did-web", "polder-semiconductor.example"])
     assert refused.exit_code == 2 and "names that domain" in refused.output
-
-
-def _leaves(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    if isinstance(value, dict):
-        return [p for k, v in value.items() for p in _leaves(v, (*path, k))]
-    if isinstance(value, list):
-        return [p for n, v in enumerate(value) for p in _leaves(v, (*path, n))]
-    return [path]
 
 
 def test_a_facility_as_a_digital_facility_record(node_export: Exported, tmp_path: Path) -> None:
