@@ -190,6 +190,10 @@ def test_an_anchor_from_before_a_set_change_still_verifies(run: Demo, tmp_path: 
     wait_for(lambda: powers(network).get(fifth.validator_address) == 10, 60, "the fifth validator")
     sdk.consortium.propose_validator(admin, base64.b64decode(first.pub_key), first.account, 0)
     wait_for(lambda: first.validator_address not in powers(network), 60, "node0 to leave the set")
+    # A change returned at height H takes effect at H + 2: a block read right away may still be
+    # committed by the old set. Two blocks later, the anchor's commit is the new set's.
+    changed = sdk.client.head()[0]
+    wait_for(lambda: sdk.client.head()[0] >= changed + 2, 60, "two blocks under the new set")
     head = sdk.client.head()[0]
     doc = sdk.export_with_evidence(run.result.batches["wf6"], head, trust=run.anchor)
     assert doc.evidence is not None and doc.evidence.consensus is not None
