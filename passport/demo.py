@@ -156,6 +156,7 @@ SITES: dict[str, dict[str, object]] = {
 
 # The resolver host printed on the demo's labels (passport serve answers it).
 RESOLVER = "id.mineral-passport.example"
+STATUS_URL = f"https://{RESOLVER}"  # where members publish their status lists (passport serve)
 
 FAB_POLICY = {
     "name": "fab-disclosure",
@@ -539,12 +540,12 @@ class _Scenario:
         )
         result.signed_attestation = out_dir / f"attestation-origin-batch-{conc_a}.json"
         signed.save(result.signed_attestation)
-        att.submit(
+        origin = att.submit(
             refinery, type(signed).load(result.signed_attestation)
-        )  # relayed by the refinery from the file
+        ).value  # relayed by the refinery from the file
         say(f"  offline-signed origin attestation relayed by the refinery ({result.signed_attestation.name})")
 
-        self.labour = labour
+        self.labour, self.origin = labour, origin
         self.result = result
 
     def refine(self) -> None:
@@ -721,6 +722,7 @@ class _Scenario:
             signer=fab,
             policies=("dfars-2027", "eu-2017-821"),
             readings=weighings,
+            status_url=STATUS_URL,
         )
         buyer_proven, credential = dpp.document, dpp.content.decode().strip()
         result.passports["wf6-untp-dpp"] = out_dir / f"passport-wf6-batch-{wf6}.dpp.jwt"
@@ -750,6 +752,69 @@ class _Scenario:
             f"  the refinery's site as a UNTP Digital Facility Record (issuer {dfr.issuer}): "
             f"verified offline {dfr_ok}"
         )
+
+    def status_lists(self) -> None:
+        """The certifier's conformity credentials name their bits in its status lists; it
+        publishes the lists derived from the chain, and a buyer checks each credential with them,
+        offline: the labour audit revoked on chain shows revoked, the origin attestation not."""
+        if self.anchor is None:
+            return  # the chain gives no proofs
+        anchor, certifier, out_dir, result, say, sdk = (
+            self.anchor,
+            self.certifier,
+            self.out_dir,
+            self.result,
+            self.say,
+            self.sdk,
+        )
+        say("The certifier issues attestations as UNTP conformity credentials and publishes its status lists")
+        published = out_dir / "published"
+        lists: dict[str, untp.StatusList] = {}
+        for who, signer in (("certifier", certifier), ("fab", self.fab)):
+            for item in sdk.publish_status(signer, STATUS_URL):
+                path = published / "status" / f"{item.url.rsplit('/status/', 1)[1]}.jwt"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write(path, item.content)
+                lists[f"{who}-{item.name}"] = untp.StatusList.read(item.content.decode())
+        result.passports["certifier-status-dcc-revocation"] = (
+            published / "status" / str(self.client.chain_id) / certifier.address / "dcc-revocation.jwt"
+        )
+        as_expected = True
+        for label, uid, revoked in (("origin", self.origin, False), ("labour-audit", self.labour, True)):
+            dcc = sdk.export(
+                self.wf6,
+                "untp-dcc",
+                block=doc_block(result),
+                signer=certifier,
+                attestation=uid,
+                status_url=STATUS_URL,
+            )
+            result.passports[f"{label}-dcc"] = out_dir / f"attestation-{label}.dcc.jwt"
+            atomic_write(result.passports[f"{label}-dcc"], dcc.content)
+            report = untp.verify_credential(
+                dcc.content.decode(),
+                anchor,
+                [lists["certifier-dcc-revocation"], lists["certifier-dcc-suspension"]],
+            )
+            said = [f.reason for f in report.failures]
+            states = [r.split(" (", 1)[0] for r in said]
+            as_expected = as_expected and (
+                report.ok
+                if not revoked
+                else any(s.startswith("revoked at") for s in states)
+                and all(s.startswith(("revoked at", "suspended at")) for s in states)
+            )
+            verdict = "; ".join(states) or next(n for n in report.notes if n.startswith("status:"))[8:]
+            say(f"  the {label} credential, checked offline with the certifier's list: {verdict}")
+        dpp = untp.verify_credential(
+            result.passports["wf6-untp-dpp"].read_text(),
+            anchor,
+            [lists["fab-dpp-revocation"], lists["fab-dpp-suspension"]],
+        )
+        as_expected = as_expected and dpp.ok
+        result.verified_offline = result.verified_offline and as_expected
+        state = "not revoked, not suspended" if dpp.ok else "; ".join(str(f) for f in dpp.failures)
+        say(f"  the fab's DPP, checked with the fab's lists: {state}")
 
     def page_label_and_policies(self) -> None:
         """For people: a page that verifies the buyer-tier passport in the browser, the drum's
@@ -803,6 +868,7 @@ SCENES = (
     "sanction",
     "export_with_evidence",
     "export_at_tiers_and_in_formats",
+    "status_lists",
     "page_label_and_policies",
 )
 

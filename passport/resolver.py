@@ -9,6 +9,10 @@ It answers the label's URL, a GS1 Digital Link ``/01/<GTIN>/10/<batch>`` or
   member published;
 - ``application/json``: the proof-carrying passport itself.
 
+It also serves the issuers' credential status lists that ``passport status publish`` wrote into
+the published folder, at ``/status/<chainId>/<issuer>/<kind>-<purpose>``: the URLs the DPPs and
+DCCs name in their ``credentialStatus``.
+
 Each resource also has its own path under the label's (``…/passport.json``, ``…/epcis.json``,
 ``…/trust.json``, ``…/dpp.jwt``, ``…/linkset.json``, ``…/page.html``).
 
@@ -33,6 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
+from eth_utils import to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field
 
 from passport._utils.files import atomic_write, load_model
@@ -62,6 +67,11 @@ RESOURCES = {
 LABEL_PATH = re.compile(
     r"^/(?:passport/(?P<chain>[0-9]{1,12})/(?P<batch>[0-9]{1,12})"
     r"|01/(?P<gtin>[0-9]{8,14})/10/(?P<lot>[0-9]{1,12}))(?:/(?P<resource>[a-z.]+))?/?$"
+)
+
+
+STATUS_PATH = re.compile(
+    r"^/status/(?P<chain>[0-9]{1,12})/(?P<issuer>0x[0-9a-fA-F]{40})/(?P<name>(?:dpp|dcc)-(?:revocation|suspension))/?$"
 )
 
 
@@ -229,6 +239,9 @@ class Resolver:
         if method not in ("GET", "HEAD"):
             return _text(405, "only GET and HEAD", {"Allow": "GET, HEAD"})
         url = urlsplit(target)
+        status = STATUS_PATH.match(url.path)
+        if status is not None:
+            return self._status_list(status)
         match = LABEL_PATH.match(url.path)
         if match is None:
             return _text(404, "no passport at this address")
@@ -302,6 +315,18 @@ class Resolver:
             self.linkset(base, label_path, batch_id, exported.doc, query_key), indent=2
         ).encode()
         return Response(200, LINKSET, body, common)
+
+    def _status_list(self, match: re.Match[str]) -> Response:
+        """An issuer's status list, as ``passport status publish`` wrote it under the published
+        folder: ``status/<chainId>/<issuer>/<name>.jwt``."""
+        issuer = to_checksum_address(match["issuer"])
+        path = None
+        if self.published is not None and int(match["chain"]) == self.trust.chain_id:
+            path = self.published / "status" / match["chain"] / issuer / f"{match['name']}.jwt"
+        if path is None or not path.is_file():
+            return _text(404, "no status list at this address")
+        headers = {"Cache-Control": "max-age=60", "Access-Control-Allow-Origin": "*"}
+        return Response(200, "application/vc+jwt", path.read_bytes(), headers)
 
     def _published(self, batch_id: int) -> bytes | None:
         if self.published is None:

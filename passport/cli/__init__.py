@@ -114,6 +114,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "records",
         "Records (member profile, facility record, batch documents) and their disclosure.",
     ),
+    "status": (
+        "status",
+        "status",
+        "Credential status lists (revocation, suspension) of a DPP or DCC issuer.",
+    ),
     "trust": (
         "trust",
         "trust",

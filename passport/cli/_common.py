@@ -242,6 +242,19 @@ def server_limit_options(defaults: Any) -> Callable[[F], F]:
     return decorate
 
 
+def duration(text: str, hint: str) -> int:
+    """Seconds of ``text`` (a positive number of s, m, h or d: ``90d``, ``2160h``).
+
+    Raises:
+        click.BadParameter: anything else, naming the option ``hint``.
+    """
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    number, unit = text[:-1], text[-1:]
+    if unit not in units or not number.isdigit() or int(number) == 0:
+        raise click.BadParameter(f"{text!r}: a positive number of s, m, h or d", param_hint=hint)
+    return int(number) * units[unit]
+
+
 def signer_options(fn: F) -> F:
     """--keystore (password from $PASSPORT_PASSWORD or a prompt) or --dev-account, passed as ``sender``."""
 

@@ -32,7 +32,7 @@ from passport.exceptions import CredentialError, PassportError, PassportFileInva
 # Loaded by the commands that need them, so that `passport verify` starts quickly: the UNTP and
 # EPCIS formats, labels, records and the SDK (web3).
 if TYPE_CHECKING:
-    pass
+    from passport.formats.untp.status import StatusList
 
 
 @click.group("passport")
@@ -125,6 +125,13 @@ def show(batch_id: int, tier: str | None, vault_dir: Path, chain: ChainArgs) -> 
     "are listed in the file (tier_missing) and the verdict says the passport is incomplete.",
 )
 @click.option(
+    "--status-url",
+    envvar="PASSPORT_STATUS_URL",
+    default=None,
+    help="untp-dpp/untp-dcc: the base URL the signer's status lists are published under (`status "
+    "publish --url`); the credential names its bit in them (env PASSPORT_STATUS_URL).",
+)
+@click.option(
     "--readings",
     "readings_files",
     multiple=True,
@@ -148,6 +155,7 @@ def export(
     did_web: str | None,
     trust_file: Path | None,
     allow_missing: bool,
+    status_url: str | None,
     readings_files: tuple[Path, ...],
     vault_dir: Path,
     sender: SignerArgs,
@@ -175,6 +183,13 @@ def export(
         raise click.UsageError("--attestation UID goes with --format untp-dcc, and only with it")
     if did_web is not None and fmt not in ("untp-dpp", "untp-dte"):
         raise click.UsageError("--did-web goes with --format untp-dpp or untp-dte")
+    if status_url is not None and fmt not in ("untp-dpp", "untp-dcc"):
+        source = click.get_current_context().get_parameter_source("status_url")
+        if source != click.core.ParameterSource.ENVIRONMENT:  # the environment's applies where it can
+            raise click.UsageError("--status-url goes with --format untp-dpp or untp-dcc")
+        status_url = None
+    if status_url is not None and not status_url.startswith(("https://", "http://")):
+        raise click.BadParameter(f"{status_url!r} is not an http(s) URL", param_hint="--status-url")
     trust: CometTrustAnchor | None = None
     if trust_file is not None:
         if not evidence:
@@ -206,6 +221,7 @@ def export(
         trust=trust,
         allow_missing=allow_missing,
         readings=readings,
+        status_url=status_url,
     )
     doc = exported.document
     assert doc.version is not None
@@ -257,6 +273,10 @@ def export(
     )
     if signer is not None:
         human += f"\nissuer {data['issuer']}"
+    if fmt in ("untp-dpp", "untp-dcc"):
+        data["statusLists"] = status_url is not None
+        if status_url is None:
+            human += "\nno --status-url: it names no status list, so a wallet cannot learn of a revocation"
     human += f"\nversion {doc.version.hash}"
     emit(chain.as_json, data, human)
 
@@ -369,10 +389,23 @@ def _carried(file: Path) -> tuple[str, PassportDocument | None]:
     help="Judge the verified passport by this policy (a shipped name or a policy JSON file; "
     "repeatable): exit 3 when one fails. Without it the shipped policies are reported, not judged.",
 )
+@click.option(
+    "--status",
+    "status_lists",
+    multiple=True,
+    help="A credential: its issuer's status list (a vc+jwt file, or the http(s) URL the credential "
+    "names), checked for signature, issuer and freshness; a revoked or suspended credential fails. "
+    "Repeatable (revocation and suspension).",
+)
 @click.option("--verbose", is_flag=True, help="Every completeness statement, disclosure and note.")
 @chain_options
 def verify(
-    file: Path, trust: Path | None, policies: tuple[str, ...], verbose: bool, chain: ChainArgs
+    file: Path,
+    trust: Path | None,
+    policies: tuple[str, ...],
+    status_lists: tuple[str, ...],
+    verbose: bool,
+    chain: ChainArgs,
 ) -> None:
     """Verify FILE (a passport, or a UNTP credential .jwt, or an EPCIS document): offline against a
     trust anchor (--trust), or by re-deriving every field from the chain. Exit 0: authentic (and
@@ -383,12 +416,15 @@ def verify(
     if kind != "passport" and trust is None:
         what = "a credential" if kind == "jwt" else "an EPCIS document"
         raise click.UsageError(f"{what} is verified offline: give --trust ANCHOR")
+    if status_lists and kind != "jwt":
+        raise click.UsageError("--status goes with a credential (.jwt)")
     if trust is not None:
         anchor = load_trust_anchor(trust)
         if kind == "jwt":
             from passport.formats import untp
 
-            report = untp.verify_credential(file.read_text(), anchor)
+            lists = [_status_list(s) for s in status_lists]
+            report = untp.verify_credential(file.read_text(), anchor, lists)
             doc = carried
         elif kind == "epcis":
             from passport.formats import epcis
@@ -428,6 +464,36 @@ def verify(
     emit(chain.as_json, data, human)
     if not online.ok:
         sys.exit(1)
+
+
+def _status_list(where: str) -> StatusList:
+    """The status list at ``where``: a file, or an http(s) URL (fetched, 10 s, at most 32 MiB).
+
+    Raises:
+        PassportFileInvalid: unreadable, unreachable, or not a signed vc+jwt.
+    """
+    from passport.formats.untp.status import StatusList
+
+    try:
+        if where.startswith(("https://", "http://")):
+            import urllib.request
+
+            request = urllib.request.Request(where, headers={"Accept": "application/vc+jwt"})
+            with urllib.request.urlopen(request, timeout=10) as response:
+                text = response.read(32 * 1024 * 1024 + 1).decode()
+            if len(text) > 32 * 1024 * 1024:
+                raise PassportFileInvalid(where, "larger than 32 MiB")
+        else:
+            text = Path(where).read_text()
+        return StatusList.read(text)
+    except OSError as exc:  # urllib's errors are OSErrors
+        raise PassportFileInvalid(
+            where, f"cannot read the status list: {getattr(exc, 'reason', None) or exc.strerror or exc}"
+        ) from exc
+    except UnicodeDecodeError:
+        raise PassportFileInvalid(where, "not a status list: not text") from None
+    except CredentialError as exc:
+        raise PassportFileInvalid(where, f"not a status list: {exc}") from exc
 
 
 def _export_dfr(

@@ -56,7 +56,8 @@ keys_option = click.option(
     "--published",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="A folder of credentials members published, as <batchId>.dpp.jwt, linked and served as-is.",
+    help="A folder of credentials members published, as <batchId>.dpp.jwt, linked and served as-is; "
+    "and issuers' status lists (`status publish --out`), served at /status/….",
 )
 @click.option(
     "--rate", type=click.FloatRange(min=0.1), default=5.0, show_default=True, help="Requests/s per client."

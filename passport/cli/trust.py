@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from eth_utils import is_address
 
-from passport.cli._common import ChainArgs, chain_options, emit
+from passport.cli._common import ChainArgs, chain_options, duration, emit
 from passport.evidence.trust import CometTrustAnchor
 
 
@@ -44,7 +44,7 @@ def export(out: Path, name: str, labels: tuple[str, ...], trusting_period: str, 
         if not sep or not is_address(account) or not text.strip():
             raise click.BadParameter(f"{label!r}: expected ACCOUNT=NAME (a 0x address)", param_hint="--label")
         named[account] = text.strip()
-    period = _duration(trusting_period)  # refused before anything is sent
+    period = duration(trusting_period, "--trusting-period")  # refused before anything is sent
     anchor = chain.sdk().trust_anchor(name, named, period)
     anchor.save(out)
     if isinstance(anchor, CometTrustAnchor):
@@ -58,13 +58,3 @@ def export(out: Path, name: str, labels: tuple[str, ...], trusting_period: str, 
     else:
         sealed = "headers not sealed: trusted as exported"
     emit(chain.as_json, {"file": str(out), **anchor.model_dump(mode="json")}, f"wrote {out} ({sealed})")
-
-
-def _duration(text: str) -> int:
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    number, unit = text[:-1], text[-1:]
-    if unit not in units or not number.isdigit() or int(number) == 0:
-        raise click.BadParameter(
-            f"{text!r}: a positive number of s, m, h or d", param_hint="--trusting-period"
-        )
-    return int(number) * units[unit]

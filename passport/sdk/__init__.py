@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from passport.sdk.contracts import Contracts, Founder, attach, attach_records, d
 from passport.sdk.evidence import export_with_evidence, trust_anchor
 from passport.sdk.exporting import SIGNED, Export, export_passport, render
 from passport.sdk.records import RecordsApi
+from passport.sdk.status import DEFAULT_TTL, StatusListExport, publish_status
 from passport.sdk.verify import VerificationReport, verify
 
 DERIVED_CACHE_SIZE = 32
@@ -88,17 +90,19 @@ class Sdk:
         anchor: AnyTrustAnchor | None = None,
         allow_missing: bool = False,
         readings: Sequence[Weighing] = (),
+        status_url: str | None = None,
     ) -> Export:
         """Batch ``batch_id``'s passport in format ``fmt`` (``passport``, ``untp-dpp``,
         ``untp-dte``, ``untp-dcc``, ``epcis``, ``page``), disclosed at ``tier`` from ``vault``:
         what ``passport export``, the demo and the resolver write. A signed format proves the
-        signer's profile too. See :func:`passport.sdk.exporting.export_passport` and
+        signer's profile too; a DPP or DCC names its bit in the signer's status lists under
+        ``status_url``. See :func:`passport.sdk.exporting.export_passport` and
         :func:`passport.sdk.exporting.render`."""
         members = [signer.address] if signer is not None and fmt in SIGNED else []
         document = export_passport(
             self, batch_id, block, tier, vault, evidence, members, readings, trust, allow_missing
         )
-        return render(document, fmt, self, signer, policies, attestation, did_web, anchor)
+        return render(document, fmt, self, signer, policies, attestation, did_web, anchor, status_url)
 
     def trust_anchor(
         self, name: str, labels: dict[str, str] | None = None, trusting_period: int | None = None
@@ -108,6 +112,18 @@ class Sdk:
         if trusting_period is None:
             return trust_anchor(self.contracts, name, labels)
         return trust_anchor(self.contracts, name, labels, trusting_period)
+
+    def publish_status(
+        self,
+        signer: LocalAccount,
+        base_url: str,
+        ttl: timedelta = DEFAULT_TTL,
+        did_web: str | None = None,
+        block: int | None = None,
+    ) -> list[StatusListExport]:
+        """``signer``'s status lists (DPP and DCC; revocation and suspension) derived from the
+        chain, signed; see :func:`passport.sdk.status.publish_status`."""
+        return publish_status(self.contracts, signer, base_url, ttl, did_web, block)
 
     def verify(self, document: PassportDocument) -> VerificationReport:
         """Re-derive every field from the chain; see :func:`passport.sdk.verify.verify`."""

@@ -21,6 +21,7 @@ from passport.records.vault import Vault
 from passport.sdk.assembly import assemble
 from passport.sdk.attestations import on_chain_attestation
 from passport.sdk.evidence import export_with_evidence, facility_proof, trust_anchor
+from passport.sdk.status import dcc_index, status_for
 from passport.viewer import page_title, render_page
 
 if TYPE_CHECKING:
@@ -114,15 +115,18 @@ def render(
     attestation: str | None = None,
     did_web: str | None = None,
     anchor: AnyTrustAnchor | None = None,
+    status_url: str | None = None,
 ) -> Export:
     """``document`` in format ``fmt`` (:data:`FORMATS`): the passport JSON; a UNTP credential
     (DPP with ``policies``' verdicts, DTE, or the DCC of ``attestation``) signed by ``signer``
     as ``did:pkh`` or ``did:web:<did_web>``; GS1 EPCIS 2.0; or the page that verifies it in a
-    browser against ``anchor``.
+    browser against ``anchor``. A DPP or DCC names its bit in the signer's status lists published
+    under ``status_url`` (``passport status publish``), when given.
 
     Raises:
         SdkError: an unknown format, a signed format without a signer, a page without an
-            anchor, or an attestation that is not the signer's in this passport.
+            anchor, an attestation that is not the signer's in this passport, or a status URL
+            without the chain or for a DTE.
     """
     if fmt not in FORMATS:
         raise SdkError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
@@ -141,22 +145,32 @@ def render(
         return Export(document, fmt, html.encode())
     if signer is None:
         raise SdkError(f"{fmt} is a signed credential: give the issuer's key")
+    if status_url is not None and (sdk is None or fmt == "untp-dte"):
+        raise SdkError("a status URL goes with a DPP or a DCC, and needs the chain (its lists' bits)")
     if fmt == "untp-dpp":
         chosen = [load_policy(p) if isinstance(p, str) else p for p in (policies or builtin_policies())]
-        credential = untp.dpp_credential(document, signer.address, chosen, did_web)
+        status = (
+            status_for(sdk.contracts, status_url, "dpp", signer.address, document.product.batch_id)
+            if sdk is not None
+            else None
+        )
+        credential = untp.dpp_credential(document, signer.address, chosen, did_web, status)
     elif fmt == "untp-dte":
         credential = untp.dte_credential(document, signer.address, did_web)
     else:
         if attestation is None or sdk is None:
             raise SdkError("untp-dcc needs the attestation's uid (and the chain, for its accreditation)")
-        credential = _dcc(sdk, document, attestation.lower(), signer.address)
+        credential = _dcc(sdk, document, attestation.lower(), signer.address, status_url)
     token = untp.sign(credential, signer.key)
     issuer = untp.issuer_id(document.chain.chain_id, signer.address, did_web)
     return Export(document, fmt, (token + "\n").encode(), issuer)
 
 
-def _dcc(sdk: Sdk, document: PassportDocument, uid: str, signer: str) -> dict[str, Any]:
-    """The DCC of attestation ``uid`` in ``document``, which ``signer`` must have certified."""
+def _dcc(
+    sdk: Sdk, document: PassportDocument, uid: str, signer: str, status_url: str | None
+) -> dict[str, Any]:
+    """The DCC of attestation ``uid`` in ``document``, which ``signer`` must have certified, with
+    its bit in ``signer``'s DCC status lists under ``status_url``."""
     entry = next((a for a in document.attestations if a.uid == uid), None)
     if entry is None:
         raise SdkError(f"attestation {uid} is not in batch {document.product.batch_id}'s passport")
@@ -166,8 +180,13 @@ def _dcc(sdk: Sdk, document: PassportDocument, uid: str, signer: str) -> dict[st
     window = next(((a, b) for a, b in reversed(windows) if a <= entry.issued_at < b), None)
     if window is None:
         raise SdkError(f"{entry.certifier} was not accredited for schema {entry.schema_id} when it attested")
-    on_chain = on_chain_attestation(sdk.contracts, uid, document.chain.as_of_block)
-    return untp.dcc_credential(document, on_chain, window)
+    block = document.chain.as_of_block
+    on_chain = on_chain_attestation(sdk.contracts, uid, block)
+    status = None
+    if status_url is not None:
+        index = dcc_index(sdk.contracts, uid, signer, block)
+        status = status_for(sdk.contracts, status_url, "dcc", signer, index)
+    return untp.dcc_credential(document, on_chain, window, status)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@
   composition).
 
 Modules: ``dids`` (did:pkh, did:web), ``jose`` (vc+jwt signing and reading), ``credentials``
-(DPP, DTE and DCC builders), ``verify`` (offline verification).
+(DPP, DTE and DCC builders), ``dfr`` (facility records), ``status`` (Bitstring Status Lists),
+``verify`` (offline verification).
 """
 
 from passport.formats.untp.credentials import (
@@ -32,6 +33,7 @@ from passport.formats.untp.credentials import (
 from passport.formats.untp.dfr import DFR_CONTEXT, DFR_TYPE, dfr_credential, verify_dfr
 from passport.formats.untp.dids import did_document, did_pkh, issuer_id, parse_did_pkh, web_issuer
 from passport.formats.untp.jose import ALG, MEDIA_TYPE, embedded_passport, public_jwk, read, sign
+from passport.formats.untp.status import StatusList
 from passport.formats.untp.verify import verify_credential
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "REGULATIONS",
     "TYPE",
     "OnChainAttestation",
+    "StatusList",
     "compositions",
     "dcc_credential",
     "dfr_credential",

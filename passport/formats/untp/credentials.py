@@ -102,10 +102,16 @@ def compositions(document: PassportDocument) -> dict[int, float]:
 
 
 def dpp_credential(
-    document: PassportDocument, issuer: str, policies: Sequence[Policy], did_web: str | None = None
+    document: PassportDocument,
+    issuer: str,
+    policies: Sequence[Policy],
+    did_web: str | None = None,
+    status: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The UNTP DPP credential of ``document`` (which carries its evidence), issued by the member
-    ``issuer``. Deterministic: the same passport, issuer and policies give the same credential."""
+    ``issuer``, with its ``credentialStatus`` entries ``status`` (see
+    :mod:`passport.formats.untp.status`). Deterministic: the same passport, issuer, policies and
+    status give the same credential."""
     ref, p = document.chain, document.product
     names = Names(document)
     version = version_hash(document)
@@ -199,7 +205,7 @@ def dpp_credential(
             claim["referenceRegulation"] = REGULATIONS[policy.name]
         claims.append(claim)
     valid = sum(1 for a in document.attestations if a.status == "valid")
-    return {
+    credential: dict[str, Any] = {
         "@context": CONTEXT,
         "type": TYPE,
         "id": f"{URN}:dpp:{ref.chain_id}:{p.batch_id}:{version.removeprefix('sha256:')}",
@@ -256,6 +262,9 @@ def dpp_credential(
         },
         "evidence": _evidence(document),
     }
+    if status:
+        credential["credentialStatus"] = status
+    return credential
 
 
 def dte_credential(document: PassportDocument, issuer: str, did_web: str | None = None) -> dict[str, Any]:
@@ -337,11 +346,15 @@ class OnChainAttestation:
 
 
 def dcc_credential(
-    document: PassportDocument, attestation: OnChainAttestation, window: tuple[int, int]
+    document: PassportDocument,
+    attestation: OnChainAttestation,
+    window: tuple[int, int],
+    status: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """An on-chain attestation of ``document``'s lineage as a UNTP Digital Conformity Credential,
     issued by its certifier: the assessment, its conformance at the passport's block, the assessed
-    facility or product, and the certifier's accreditation window as ``authorisation``."""
+    facility or product, the certifier's accreditation window as ``authorisation``, and its
+    ``credentialStatus`` entries ``status``."""
     ref = document.chain
     names = Names(document)
     entry = next((a for a in document.attestations if a.uid == attestation.uid), None)
@@ -428,6 +441,8 @@ def dcc_credential(
     }
     if entry.expires_at:
         credential["validUntil"] = _datetime(entry.expires_at)
+    if status:
+        credential["credentialStatus"] = status
     return credential
 
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 import rfc8785
 
@@ -29,14 +32,24 @@ from passport.formats.untp.credentials import (
 from passport.formats.untp.dfr import DFR_TYPE, verify_dfr
 from passport.formats.untp.dids import parse_did_pkh, web_issuer
 from passport.formats.untp.jose import address_of, read
+from passport.formats.untp.status import StatusList, check_entries, check_status, entries_of
 
 
-def verify_credential(token: str, trust: AnyTrustAnchor) -> OfflineReport:
+def verify_credential(
+    token: str,
+    trust: AnyTrustAnchor,
+    status: Sequence[StatusList] = (),
+    now: datetime | None = None,
+) -> OfflineReport:
     """Verify a DPP, DTE or DCC credential offline: signature, issuer key = DID account, issuer an active
     member at the passport's block, the embedded passport against the trust anchor, and every
-    credential field against the credential rebuilt from the verified passport."""
+    credential field against the credential rebuilt from the verified passport; then, with the
+    issuer's ``status`` lists, whether it is revoked or suspended (at ``now``, for freshness)."""
     if _is_dfr(token):
-        return verify_dfr(token, trust)
+        report = verify_dfr(token, trust)
+        if status:
+            report.failures.append(Failure("credential.credentialStatus", "a DFR names no status list"))
+        return report
     try:
         header, credential = read(token)
         issuer_did = str(credential.get("issuer", {}).get("id", ""))
@@ -84,6 +97,14 @@ def verify_credential(token: str, trust: AnyTrustAnchor) -> OfflineReport:
 
     report = verify_offline(document, trust, also=checks)
     report.failures = failures + report.failures
+    stated = credential.get("credentialStatus")
+    kind = "dcc" if DCC_TYPE[0] in kinds else "dpp" if TYPE[0] in kinds else None
+    if stated is not None and kind is None:
+        report.failures.append(Failure("credential.credentialStatus", "only a DPP or a DCC carries one"))
+    elif kind is not None:
+        index = document.product.batch_id if kind == "dpp" else None
+        report.failures += check_entries(credential, trust.chain_id, issuer, kind, index)
+        _status(report, credential, signer, status, trust.chain_id, document.chain.as_of_block, now)
     if on_chain is not None:
         if entry is None:
             report.failures.append(
@@ -131,7 +152,7 @@ def verify_credential(token: str, trust: AnyTrustAnchor) -> OfflineReport:
                 )
             )
             return report
-        built = dcc_credential(document, on_chain, window)
+        built = dcc_credential(document, on_chain, window, stated)
     elif DTE_TYPE[0] in kinds:
         built = dte_credential(document, issuer, did_web)
     elif TYPE[0] not in kinds:
@@ -146,7 +167,7 @@ def verify_credential(token: str, trust: AnyTrustAnchor) -> OfflineReport:
                 Failure("credential.credentialSubject.conformityClaim", f"unreadable policies ({exc})")
             )
             return report
-        built = dpp_credential(document, issuer, policies, did_web)
+        built = dpp_credential(document, issuer, policies, did_web, stated)
     # compared in the form that was signed (RFC 8785: 1.0 is written 1)
     expected = json.loads(rfc8785.dumps(built))
     for m in diff(credential, expected):
@@ -156,6 +177,29 @@ def verify_credential(token: str, trust: AnyTrustAnchor) -> OfflineReport:
             )
         )
     return report
+
+
+def _status(
+    report: OfflineReport,
+    credential: dict[str, Any],
+    signer: str,
+    lists: Sequence[StatusList],
+    chain_id: int,
+    block: int,
+    now: datetime | None,
+) -> None:
+    """The status lists' verdicts on ``credential``, into ``report``: a set bit is a failure
+    ("revoked at block N"), a clear one a note; an entry no list was given for, a note."""
+    if not entries_of(credential):
+        if lists:
+            report.failures.append(
+                Failure("credential.credentialStatus", "none: the credential names no status list")
+            )
+        return
+    checked = check_status(credential, signer, lists, chain_id, block, now)
+    report.failures += checked.failures
+    report.notes += [f"status: {f}" for f in checked.findings if not f.set]
+    report.notes += [f"status not checked: no list given for {url}" for url in checked.unchecked]
 
 
 def _refused(where: str, reason: str, trust: AnyTrustAnchor) -> OfflineReport:
