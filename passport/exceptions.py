@@ -138,12 +138,13 @@ class KeystoreError(SdkError):
 
 
 class PassportFileInvalid(SdkError):
-    """A passport (or signed attestation) file is not valid JSON of the documented schema."""
+    """A passport (or another of our files: a signed attestation, a status list …) is not valid
+    JSON of the documented schema; ``kind`` names what it should have been."""
 
-    def __init__(self, path: str, reason: str) -> None:
+    def __init__(self, path: str, reason: str, kind: str = "passport file") -> None:
         self.path = path
         self.reason = reason
-        super().__init__(f"{path} is not a valid passport file: {reason}")
+        super().__init__(f"{path} is not a valid {kind}: {reason}")
 
 
 class PolicyError(SdkError):

@@ -472,28 +472,34 @@ def _status_list(where: str) -> StatusList:
     Raises:
         PassportFileInvalid: unreadable, unreachable, or not a signed vc+jwt.
     """
+    import urllib.error
+    import urllib.request
+
     from passport.formats.untp.status import StatusList
 
     try:
         if where.startswith(("https://", "http://")):
-            import urllib.request
-
             request = urllib.request.Request(where, headers={"Accept": "application/vc+jwt"})
-            with urllib.request.urlopen(request, timeout=10) as response:
-                text = response.read(32 * 1024 * 1024 + 1).decode()
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    text = response.read(32 * 1024 * 1024 + 1).decode()
+            except urllib.error.HTTPError as exc:
+                exc.close()
+                raise PassportFileInvalid(
+                    where, f"cannot read it: HTTP {exc.code} {exc.reason}", "status list"
+                ) from None
             if len(text) > 32 * 1024 * 1024:
-                raise PassportFileInvalid(where, "larger than 32 MiB")
+                raise PassportFileInvalid(where, "larger than 32 MiB", "status list")
         else:
             text = Path(where).read_text()
         return StatusList.read(text)
     except OSError as exc:  # urllib's errors are OSErrors
-        raise PassportFileInvalid(
-            where, f"cannot read the status list: {getattr(exc, 'reason', None) or exc.strerror or exc}"
-        ) from exc
+        reason = getattr(exc, "reason", None) or exc.strerror or exc
+        raise PassportFileInvalid(where, f"cannot read it: {reason}", "status list") from exc
     except UnicodeDecodeError:
-        raise PassportFileInvalid(where, "not a status list: not text") from None
+        raise PassportFileInvalid(where, "not text", "status list") from None
     except CredentialError as exc:
-        raise PassportFileInvalid(where, f"not a status list: {exc}") from exc
+        raise PassportFileInvalid(where, str(exc), "status list") from exc
 
 
 def _export_dfr(
@@ -540,11 +546,11 @@ def _weighings(file: Path) -> list[Weighing]:
         data = json.loads(file.read_text())
         return TypeAdapter(list[Weighing]).validate_python(data if isinstance(data, list) else [data])
     except FileNotFoundError as exc:
-        raise PassportFileInvalid(str(file), "no such file") from exc
+        raise PassportFileInvalid(str(file), "no such file", "reading entry") from exc
     except ValidationError as exc:
-        raise PassportFileInvalid(str(file), f"not a reading entry: {first_error(exc)}") from exc
+        raise PassportFileInvalid(str(file), first_error(exc), "reading entry") from exc
     except (OSError, ValueError) as exc:
-        raise PassportFileInvalid(str(file), f"not JSON ({exc})") from exc
+        raise PassportFileInvalid(str(file), f"not JSON ({exc})", "reading entry") from exc
 
 
 def _epcis_or_none(file: Path) -> PassportDocument | None:

@@ -92,11 +92,11 @@ def show(file: Path, as_json: bool) -> None:
         bits = decode_list(subject["encodedList"])
         evidence = read.credential["evidence"][0]
     except OSError as exc:
-        raise PassportFileInvalid(str(file), exc.strerror or "unreadable") from exc
+        raise PassportFileInvalid(str(file), exc.strerror or "unreadable", "status list") from exc
     except CredentialError as exc:
-        raise PassportFileInvalid(str(file), f"not a status list: {exc}") from exc
+        raise PassportFileInvalid(str(file), str(exc), "status list") from exc
     except (KeyError, IndexError, TypeError) as exc:
-        raise PassportFileInvalid(str(file), f"not a status list: no {exc}") from exc
+        raise PassportFileInvalid(str(file), f"no {exc}", "status list") from exc
     indices = [n * 8 + i for n, byte in enumerate(bits) if byte for i in range(8) if byte & (0x80 >> i)]
     data = {
         "id": read.id,

@@ -93,7 +93,7 @@ def decode_list(encoded: object) -> bytes:
     if not isinstance(encoded, str) or not encoded.startswith("u"):
         raise CredentialError("not multibase base64url (it must start with 'u')")
     body = encoded[1:]
-    if not re.fullmatch(r"[A-Za-z0-9_-]*", body):
+    if not re.fullmatch(r"[A-Za-z0-9_-]*", body) or len(body) % 4 == 1:
         raise CredentialError("not base64url")
     try:
         packed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
@@ -105,6 +105,8 @@ def decode_list(encoded: object) -> bytes:
         raise CredentialError(f"it inflates beyond {MAX_BYTES} bytes")
     if not inflater.eof:
         raise CredentialError("the GZIP stream is truncated")
+    if inflater.unused_data:
+        raise CredentialError(f"{len(inflater.unused_data)} byte(s) after the GZIP stream")
     if len(raw) * 8 < MIN_BITS:
         raise CredentialError(f"{len(raw) * 8} bits, fewer than the spec's minimum {MIN_BITS}")
     return raw
@@ -155,14 +157,22 @@ def status_list_credential(
         },
         "evidence": [
             {
-                "type": ["Evidence", "MineralPassportChainState"],
-                "id": f"urn:mineral-passport:block:{chain_id}:{block_hash}",
+                "type": EVIDENCE_TYPE,
+                "id": evidence_id(chain_id, block, block_hash),
                 "chainId": chain_id,
                 "blockNumber": block,
                 "blockHash": block_hash,
             }
         ],
     }
+
+
+EVIDENCE_TYPE = ["Evidence", "MineralPassportChainState"]
+
+
+def evidence_id(chain_id: int, block: int, block_hash: str) -> str:
+    """The id of the chain state a list was derived from: its chain, block number and hash."""
+    return f"urn:mineral-passport:block:{chain_id}:{block}:{block_hash}"
 
 
 @dataclass(frozen=True)
@@ -361,7 +371,9 @@ def _check_list(
         if not isinstance(ttl, int) or ttl <= 0:
             fail("credentialSubject.ttl", f"{ttl!r} is not a positive number of ms")
         elif end - start != timedelta(milliseconds=ttl):
-            fail("validUntil", f"{vc['validUntil']} is not validFrom + ttl ({ttl} ms)")
+            fail(
+                "validFrom/validUntil/ttl", f"validUntil {vc['validUntil']} is not validFrom + ttl ({ttl} ms)"
+            )
         if now + SKEW < start:
             fail("validFrom", f"{vc['validFrom']} is in the future")
         if now - SKEW > end:
@@ -373,8 +385,12 @@ def _check_list(
         block, block_hash = int(evidence["blockNumber"]), str(evidence["blockHash"])
         if int(evidence["chainId"]) != chain_id:
             fail("evidence.chainId", f"{evidence['chainId']}, the trust anchor's is {chain_id}")
-        if evidence.get("id") != f"urn:mineral-passport:block:{evidence['chainId']}:{block_hash}":
-            fail("evidence.id", f"{evidence.get('id')!r} does not name its block hash")
+        if evidence.get("type") != EVIDENCE_TYPE:
+            fail("evidence.type", f"{evidence.get('type')!r}, not {EVIDENCE_TYPE}")
+        if evidence.get("id") != evidence_id(int(evidence["chainId"]), block, block_hash):
+            fail(
+                "evidence.id", f"{evidence.get('id')!r} does not name its chainId, blockNumber and blockHash"
+            )
         if block < since_block:
             fail("evidence.blockNumber", f"derived at block {block}, before the credential's, {since_block}")
     except (KeyError, IndexError, TypeError, ValueError) as exc:
