@@ -21,6 +21,7 @@ from passport.exceptions import KeystoreError
 if TYPE_CHECKING:  # the SDK (web3, eth-account) loads only when a command uses it
     from eth_account.signers.local import LocalAccount
 
+    from passport.evidence.trust import CometTrustAnchor
     from passport.sdk import Client, Sdk
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -240,6 +241,26 @@ def server_limit_options(defaults: Any) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def network_anchor(trust_file: Path | None) -> CometTrustAnchor | None:
+    """The CometBFT network's trust anchor in ``trust_file`` (None without one): what an export
+    proves its blocks from.
+
+    Raises:
+        click.UsageError: a single sealer's anchor (its blocks are proven by seals, not commits).
+        TrustAnchorError: not a trust anchor.
+    """
+    if trust_file is None:
+        return None
+    from passport.evidence.trust import CometTrustAnchor, load_trust_anchor
+
+    loaded = load_trust_anchor(trust_file)
+    if not isinstance(loaded, CometTrustAnchor):
+        raise click.UsageError(
+            f"{trust_file} is a single sealer's trust anchor; --trust takes a CometBFT network's"
+        )
+    return loaded
 
 
 def duration(text: str, hint: str) -> int:

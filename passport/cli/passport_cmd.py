@@ -17,6 +17,7 @@ from passport.cli._common import (
     chain_options,
     emit,
     json_option,
+    network_anchor,
     signer_options,
     stdout,
     vault_option,
@@ -26,7 +27,7 @@ from passport.core.document import PassportDocument, Weighing, json_schema
 from passport.core.policy import builtin_policies, load_policy
 from passport.core.policy import check as check_policy
 from passport.evidence import OfflineReport, verify_offline
-from passport.evidence.trust import AnyTrustAnchor, CometTrustAnchor, load_trust_anchor
+from passport.evidence.trust import AnyTrustAnchor, load_trust_anchor
 from passport.exceptions import CredentialError, PassportError, PassportFileInvalid, RpcUnreachable
 
 # Loaded by the commands that need them, so that `passport verify` starts quickly: the UNTP and
@@ -190,16 +191,9 @@ def export(
         status_url = None
     if status_url is not None and not status_url.startswith(("https://", "http://")):
         raise click.BadParameter(f"{status_url!r} is not an http(s) URL", param_hint="--status-url")
-    trust: CometTrustAnchor | None = None
-    if trust_file is not None:
-        if not evidence:
-            raise click.UsageError("--trust goes with the evidence; drop --no-evidence")
-        loaded = load_trust_anchor(trust_file)
-        if not isinstance(loaded, CometTrustAnchor):
-            raise click.UsageError(
-                f"{trust_file} is a single sealer's trust anchor; --trust takes a CometBFT network's"
-            )
-        trust = loaded
+    if trust_file is not None and not evidence:
+        raise click.UsageError("--trust goes with the evidence; drop --no-evidence")
+    trust = network_anchor(trust_file)
     if readings_files and not evidence:
         raise click.UsageError("--readings goes with the evidence; drop --no-evidence")
     readings = [w for f in readings_files for w in _weighings(f)]
@@ -519,11 +513,7 @@ def _export_dfr(
 
     if fmt != "untp-dfr" or facility_id is None or batch_id is not None:
         raise click.UsageError("--facility ID goes with --format untp-dfr, without a BATCH_ID")
-    trust = load_trust_anchor(trust_file) if trust_file is not None else None
-    if trust is not None and not isinstance(trust, CometTrustAnchor):
-        raise click.UsageError(
-            f"{trust_file} is a single sealer's trust anchor; --trust takes a CometBFT network's"
-        )
+    trust = network_anchor(trust_file)
     vault = vault_dir if tier is not None or vault_dir.is_dir() else None
     record = facility_record(
         chain.sdk(), facility_id, sender.account(), vault, tier or "public", block, trust

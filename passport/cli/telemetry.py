@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from passport._utils.files import atomic_write
-from passport.cli._common import ChainArgs, chain_options, emit, json_option
+from passport.cli._common import ChainArgs, chain_options, emit, json_option, network_anchor
 from passport.exceptions import PassportFileInvalid
 from passport.sdk.telemetry import MerkleTree, Reading, SignedReading, verify_proof
 
@@ -203,14 +203,9 @@ def _with_evidence(data: dict[str, Any], chain: ChainArgs, trust_file: Path | No
     """The gateway's proof of a reading as a ``telemetry-proof@2`` file: with the evidence that
     proves its window's anchor and its device's binding at the anchor block."""
     from passport.core.document import DeviceReading, TelemetryWindow
-    from passport.evidence.trust import CometTrustAnchor, load_trust_anchor
     from passport.sdk.evidence import telemetry_proof
 
-    trust = load_trust_anchor(trust_file) if trust_file is not None else None
-    if trust is not None and not isinstance(trust, CometTrustAnchor):
-        raise click.UsageError(
-            f"{trust_file} is a single sealer's trust anchor; --trust takes a CometBFT network's"
-        )
+    trust = network_anchor(trust_file)
     w = data["window"]
     window = TelemetryWindow(root=w["root"], count=w["count"], from_time=w["fromTime"], to_time=w["toTime"])
     sdk = chain.sdk()

@@ -326,10 +326,16 @@ def read_chain_data(chain: ProvenChain, ref: ChainRef, batch_id: int) -> ProvenD
         flags = layout.field(word, "Attestation", "flags")
         issued = layout.field(word, "Attestation", "issuedAt")
         expires = layout.field(word, "Attestation", "expiresAt")
-        # read even for a revoked or expired attestation: its conformity credential (DCC) names
-        # the accreditation window, so the evidence must prove it
-        accredited = _accredited(chain, c, certifier, schema_id, issued)
-        valid = flags & 1 == 0 and not (expires and ref.as_of_time >= expires) and accredited
+        standing = flags & 1 == 0 and not (expires and ref.as_of_time >= expires)
+        # Read for a revoked or expired attestation too (its DCC names the window, so exports
+        # prove it), but files exported before that lack those nodes: no failure, it is invalid.
+        try:
+            accredited = _accredited(chain, c, certifier, schema_id, issued)
+        except ProofError:
+            if standing:
+                raise
+            accredited = False
+        valid = standing and accredited
         states[uid] = AttestationState(certifier, schema_id, flags, issued, expires, valid)
     times = {h.number: h.timestamp for h in chain.headers.values()}
     data = ChainData(ref, batches, parents, tainted, facilities, token_uri, events, schemas, states, times)

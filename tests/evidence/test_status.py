@@ -27,7 +27,7 @@ from passport.exceptions import CredentialError
 from passport.formats import untp
 from passport.formats.untp.status import MIN_BITS, StatusList, bit, decode_list, encode_list
 from passport.resolver import Resolver, make_server
-from passport.sdk import AttestationRequest
+from passport.sdk import AttestationRequest, Client, Sdk
 from passport.sdk.accounts import DEV_ROLES, dev_accounts
 from passport.toolchain.compiler import REPO_ROOT
 from tests.evidence.conftest import Exported, chain_args
@@ -170,7 +170,9 @@ def test_the_cli_reports_revoked_and_clear_credentials(node_export: Exported, pu
 
 @pytest.mark.slow
 def test_revoking_on_chain_shows_once_the_list_is_republished(node_export: Exported, tmp_path: Path) -> None:
-    sdk, certifier = node_export.sdk, _account("certifier")
+    # a client of its own: the session's has nonces cached that other tests' clients have used
+    sdk = Sdk.attach(Client.connect(node_export.sdk.client.url), node_export.out / "deployments", "demo")
+    certifier = _account("certifier")
     mine = _account("mine-a")
     origin = node_export.result.batches["apt-mine-a"]
     facility = sdk.batches.get(sdk.batches.parents(sdk.batches.parents(origin)[0])[0]).facility_id

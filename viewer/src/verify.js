@@ -147,8 +147,16 @@ async function readChainData(chain, ref, batchId) {
     const flags = Number(layout.field(w, 'Attestation', 'flags'));
     const issued = Number(layout.field(w, 'Attestation', 'issuedAt'));
     const expires = Number(layout.field(w, 'Attestation', 'expiresAt'));
-    const valid = (flags & 1) === 0 && !(expires && ref.as_of_time >= expires)
-      && (await accreditationWindow(chain, c, certifier, schemaId, issued)) !== null;
+    const standing = (flags & 1) === 0 && !(expires && ref.as_of_time >= expires);
+    // Read for a revoked or expired attestation too (its DCC names the window), but files exported
+    // before the exporter proved it there lack those nodes: that is no failure, it is invalid anyway.
+    let window = null;
+    try {
+      window = await accreditationWindow(chain, c, certifier, schemaId, issued);
+    } catch (exc) {
+      if (standing || !(exc instanceof ProofError)) throw exc;
+    }
+    const valid = standing && window !== null;
     states.set(uid, { certifier, schema_id: schemaId, flags, issued_at: issued, expires_at: expires, valid });
   }
   const times = new Map([...chain.headers.values()].map((h) => [h.number, h.timestamp]));
