@@ -9,6 +9,14 @@ read transaction) from start to end. The node's own process only waits for the a
 Every call carries a deadline (``rpc.evm_timeout_seconds`` from its arrival, waiting for a
 worker included) that the worker's EVM checks at every JUMPDEST; a worker that does not answer
 by a margin past it is replaced.
+
+A worker keeps the state of the last block it served (:class:`_BlockState`): calls at that block
+run on it one after another, each inside a snapshot that is reverted, so the accounts, code and
+storage slots read by earlier calls are not read from the tries again, and each call starts from
+the block's state exactly as a cold one would (warm/cold access sets, transient storage and
+nonces are journaled and reverted too). It is dropped for a call at another block (the head
+moved), and when the worker's memory passes ``MAX_WORKER_RSS``. A JSON-RPC batch's calls go to
+the workers as a few units (:meth:`CallPool.run_many`) rather than one by one.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import contextlib
 import dataclasses
 import multiprocessing
 import multiprocessing.pool
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -29,10 +38,11 @@ from eth_typing import Hash32
 from eth_utils import ValidationError
 
 from passport.exceptions import EvmTimeout
-from passport.node.chain import CallVM, call_on, chain_class, estimate_on
+from passport.node.chain import CallVM, call_vm_state, chain_class, estimate_on, spoofed
 from passport.node.interpreter import deadline
 from passport.node.store import DEFAULT_MAP_SIZE, MAX_READERS, StoreSnapshot
 
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 GRACE_SECONDS = 5.0  # past the deadline, a silent worker is presumed stuck and replaced
 
 
@@ -63,6 +73,7 @@ class CallRequest:
 
 
 _worker: dict[str, Any] = {}
+MAX_WORKER_RSS = 192 * 1024 * 1024  # past this, a worker drops its block state (the limit is 256 MiB)
 
 
 def _init_worker(store_path: str, chain_id: int) -> None:
@@ -72,30 +83,36 @@ def _init_worker(store_path: str, chain_id: int) -> None:
         store_path, readonly=True, lock=True, subdir=True, max_readers=MAX_READERS, map_size=DEFAULT_MAP_SIZE
     )
     _worker["chain"] = chain_class(chain_id, CallVM)
+    _worker["state"] = None
 
 
-def _execute(request: CallRequest) -> Outcome:
-    if time.monotonic() > request.deadline:
-        return Outcome("timeout")
-    env = _worker["env"]
-    try:
-        txn = env.begin(buffers=False)
-    except lmdb.MapResizedError:
-        # the node's store grew past the map this process set up: take the size it has now
-        env.set_mapsize(0)
-        txn = env.begin(buffers=False)
-    with StoreSnapshot(txn) as db:
-        chain = _worker["chain"](db)
-        try:
-            header = chain.get_block_header_by_hash(Hash32(request.block_hash))
-        except Exception:
-            return Outcome("missing")
+@dataclass
+class _BlockState:
+    """A worker's state of one block, kept between calls: its store snapshot (a fresh LMDB read
+    transaction for each unit of calls; a block's state never changes), header, and py-evm state
+    with the reads of the calls run on it so far."""
+
+    block_hash: bytes
+    db: StoreSnapshot
+    header: Any
+    vm_state: tuple[Any, Any] | None = None  # (vm, state), built at the first call
+
+    def run(self, request: CallRequest) -> Outcome:
+        """One call on the block's state, inside a snapshot reverted afterwards."""
         args = (request.sender, request.to, request.value, request.data, request.gas)
+        chain = _worker["chain"]
         try:
             with deadline(request.deadline):
-                if request.estimate:
-                    return Outcome("ok", estimate_on(_worker["chain"], db, header, *args))
-                computation = call_on(_worker["chain"], db, header, *args)
+                if request.estimate:  # its trials change the state: a state of its own
+                    return Outcome("ok", estimate_on(chain, self.db, self.header, *args))
+                if self.vm_state is None:
+                    self.vm_state = call_vm_state(chain, self.db, self.header)
+                vm, state = self.vm_state
+                snapshot = state.snapshot()
+                try:
+                    computation = state.costless_execute_transaction(spoofed(vm, state, *args))
+                finally:
+                    state.revert(snapshot)
         except EvmTimeout:
             return Outcome("timeout")
         except ValidationError as exc:
@@ -105,6 +122,69 @@ def _execute(request: CallRequest) -> Outcome:
         if computation.is_error:
             return _failed(computation.error)
         return Outcome("ok", bytes(computation.output))
+
+
+def _begin() -> Any:
+    env = _worker["env"]
+    try:
+        return env.begin(buffers=False)
+    except lmdb.MapResizedError:
+        # the node's store grew past the map this process set up: take the size it has now
+        env.set_mapsize(0)
+        return env.begin(buffers=False)
+
+
+def _block_state(block_hash: bytes, txn: Any) -> _BlockState | None:
+    """The worker's state of ``block_hash`` reading through ``txn``: the one it kept when it is
+    of that block, else a new one (the old is dropped); None when the block is not in the store."""
+    kept: _BlockState | None = _worker.get("state")
+    if kept is not None and kept.block_hash == block_hash and _rss() < MAX_WORKER_RSS:
+        kept.db.swap(txn)
+        return kept
+    _worker["state"] = None
+    db = StoreSnapshot(txn)
+    try:
+        header = _worker["chain"](db).get_block_header_by_hash(Hash32(block_hash))
+    except Exception:
+        return None
+    fresh = _BlockState(block_hash, db, header)
+    _worker["state"] = fresh
+    return fresh
+
+
+def _execute_many(requests: list[CallRequest]) -> list[Outcome]:
+    """Calls in order, each with its own deadline counted from when it starts (as if it had just
+    arrived at an idle worker), on the worker's kept state of their block."""
+    txn = _begin()
+    try:
+        out = []
+        for queued in requests:
+            request = dataclasses.replace(queued, deadline=time.monotonic() + queued.timeout)
+            kept = _block_state(request.block_hash, txn)
+            out.append(Outcome("missing") if kept is None else kept.run(request))
+        return out
+    finally:
+        txn.abort()
+
+
+def _execute(request: CallRequest) -> Outcome:
+    if time.monotonic() > request.deadline:
+        return Outcome("timeout")
+    txn = _begin()
+    try:
+        kept = _block_state(request.block_hash, txn)
+        return Outcome("missing") if kept is None else kept.run(request)
+    finally:
+        txn.abort()
+
+
+def _rss() -> int:
+    """This process's resident memory, in bytes (Linux), or 0."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * PAGE_SIZE
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _ready(_index: int) -> bool:
@@ -153,6 +233,26 @@ class CallPool:
         except multiprocessing.TimeoutError:
             self._replace(pool)
             return Outcome("timeout")
+
+    def run_many(self, requests: list[CallRequest]) -> list[Outcome]:
+        """Many calls, in order: in one unit per worker (consecutive runs, so calls at one block
+        stay together), each call's deadline counted from when its worker starts it."""
+        if not requests:
+            return []
+        pool = self._get()
+        size = -(-len(requests) // self._workers)
+        units = [requests[n : n + size] for n in range(0, len(requests), size)]
+        pending = [pool.apply_async(_execute_many, (unit,)) for unit in units]
+        out: list[Outcome] = []
+        started = time.monotonic()
+        for unit, waiting in zip(units, pending, strict=True):
+            budget = sum(r.timeout for r in unit) + GRACE_SECONDS
+            try:
+                out += waiting.get(timeout=max(0.0, started + budget - time.monotonic()))
+            except multiprocessing.TimeoutError:
+                self._replace(pool)
+                out += [Outcome("timeout")] * len(unit)
+        return out
 
     def _replace(self, pool: multiprocessing.pool.Pool) -> None:
         """A worker did not answer: start a fresh pool (the stuck one is terminated)."""

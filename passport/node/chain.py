@@ -435,14 +435,30 @@ def call_state(
 ) -> tuple[StateAPI, Any]:
     """State after ``header`` on ``db``, in ``header``'s block context (as geth: NUMBER is that
     block's) with no base fee, and the spoofed transaction to run on it."""
+    vm, state = call_vm_state(chain_type, db, header)
+    return state, spoofed(vm, state, sender, to, value, data, gas)
+
+
+def call_vm_state(
+    chain_type: type[Chain], db: Any, header: BlockHeaderAPI
+) -> tuple[VirtualMachineAPI, StateAPI]:
+    """The VM of ``header`` and the state after it on ``db``, in its block context with no base
+    fee: what calls at that block run on."""
     vm = chain_type(db).get_vm(header)
     state = vm.build_state(
         db, header.copy(base_fee_per_gas=0), cast(Any, vm).chain_context, vm.previous_hashes or ()
     )
+    return vm, state
+
+
+def spoofed(
+    vm: VirtualMachineAPI, state: StateAPI, sender: bytes, to: bytes, value: int, data: bytes, gas: int
+) -> SignedTransactionAPI:
+    """The call as an unsigned transaction from ``sender`` at its nonce in ``state``, free."""
     unsigned = vm.create_unsigned_transaction(
         nonce=state.get_nonce(Address(sender)), gas_price=0, gas=gas, to=Address(to), value=value, data=data
     )
-    return state, SpoofTransaction(unsigned, from_=sender)
+    return cast(SignedTransactionAPI, SpoofTransaction(unsigned, from_=sender))
 
 
 def call_on(

@@ -69,7 +69,7 @@ class Dispatcher:
                     f"invalid request: batch of {len(payload)} exceeds the limit of "
                     f"{self.config.max_batch_size}",
                 )
-            with self.methods.batch():
+            with self.methods.batch(), self.methods.calls_together(payload):
                 responses = [r for r in (self.one(item, scope) for item in payload) if r is not None]
             return responses or None
         return self.one(payload, scope)

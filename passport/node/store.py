@@ -193,6 +193,11 @@ class StoreSnapshot(_OverlayDB):
         found = self._txn.get(key)
         return None if found is None else bytes(found)
 
+    def swap(self, txn: lmdb.Transaction) -> None:
+        """Read through ``txn`` from now on (a newer committed version: what was committed
+        stays, so a block's state reads the same through it)."""
+        self._txn = txn
+
     def close(self) -> None:
         self._txn.abort()
 
