@@ -1,0 +1,210 @@
+"""The call workers' kept block state gives what a cold call gives: random sequences of calls
+(reads, reverts, calls that write storage, move value, run out of gas, estimates) at the head and
+at an older block, across new blocks, run one by one and as one unit, compared with a fresh state
+for every call. And a JSON-RPC batch of eth_calls answers each as the same calls one by one."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import lmdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from passport.core.types import FacilityKind, Role, Stage
+from passport.node import calls
+from passport.node.calls import CallRequest, Outcome
+from passport.node.chain import CallVM, call_on, chain_class, estimate_on
+from passport.node.service import Node
+from passport.node.store import StoreSnapshot
+from passport.sdk import Client, Founder, Sdk
+from passport.sdk.accounts import dev_accounts
+
+GAS = 3_000_000
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[dict[str, Any]]:
+    """A dev node with the contracts, a facility and three batches; the worker globals pointed at
+    its store (this process stands in for a call worker)."""
+    with Node.dev() as node:
+        client = Client.connect(node.url)
+        admin, miner, regulator = dev_accounts(3)
+        sdk = Sdk.deploy(
+            client,
+            admin,
+            [
+                Founder(admin.address, Role.ADMIN, "VN"),
+                Founder(miner.address, Role.MINER | Role.PROCESSOR, "VN"),
+                Founder(regulator.address, Role.REGULATOR, "VN"),
+            ],
+        )
+        sdk.consortium.propose_facility(admin, miner.address, "VN", FacilityKind.MINE)
+        for _ in range(3):
+            sdk.batches.mint(miner, 1, Stage.CONCENTRATE, 1_000_000, 500_000)
+        saved, bound = dict(calls._worker), calls.MAX_WORKER_RSS
+        calls._worker.update(env=node.store._env, chain=chain_class(client.chain_id, CallVM), state=None)
+        calls.MAX_WORKER_RSS = 1 << 40  # this test process is larger than a worker
+        try:
+            yield {"node": node, "sdk": sdk, "client": client, "accounts": (admin, miner, regulator)}
+        finally:
+            calls._worker.clear()
+            calls._worker.update(saved)
+            calls.MAX_WORKER_RSS = bound
+
+
+def _menu(world: dict[str, Any]) -> list[tuple[bytes, bytes, int, bytes, int, bool]]:
+    """(sender, to, value, data, gas, estimate) of the calls the sequences draw from."""
+    sdk = world["sdk"]
+    admin, miner, regulator = world["accounts"]
+    passport, consortium = sdk.contracts.passport, sdk.contracts.consortium
+
+    def data(contract: Any, fn: str, *args: Any) -> bytes:
+        return bytes.fromhex(contract.encode_abi(fn, args=args)[2:])
+
+    def addr(a: Any) -> bytes:
+        return bytes.fromhex(str(a.address if hasattr(a, "address") else a)[2:])
+
+    p, c, zero = addr(passport), addr(consortium), b"\0" * 20
+    out = []
+    for i in (0, 1, 2, 3, 9):  # 0 and 9 revert (BatchNotFound)
+        out.append((zero, p, 0, data(passport, "batch", i), GAS, False))
+        out.append((zero, p, 0, data(passport, "isTainted", i), GAS, False))
+        out.append((zero, p, 0, data(passport, "offerOf", i), GAS, False))
+    out += [
+        (zero, p, 0, data(passport, "batchCount"), GAS, False),
+        (zero, c, 0, data(consortium, "member", miner.address), GAS, False),
+        (zero, c, 0, data(consortium, "facility", 1), GAS, False),
+        # writes inside the call: a new batch, an offer, a freeze; none may outlive it
+        (addr(miner), p, 0, data(passport, "mint", 1, int(Stage.CONCENTRATE), 5, 5, b"\0" * 32), GAS, False),
+        (addr(miner), p, 0, data(passport, "offer", 1, regulator.address), GAS, False),
+        (addr(regulator), p, 0, data(passport, "freeze", 2, b"\1" * 32), GAS, False),
+        # value to an account, and the sender's own nonce and balance after it
+        (addr(admin), addr(regulator), 10**18, b"", GAS, False),
+        # out of gas, and estimates
+        (
+            addr(miner),
+            p,
+            0,
+            data(passport, "mint", 1, int(Stage.CONCENTRATE), 5, 5, b"\0" * 32),
+            30_000,
+            False,
+        ),
+        (addr(miner), p, 0, data(passport, "mint", 1, int(Stage.CONCENTRATE), 5, 5, b"\0" * 32), GAS, True),
+        (zero, p, 0, data(passport, "batch", 9), GAS, True),
+    ]
+    return out
+
+
+def _cold(world: dict[str, Any], request: CallRequest) -> Outcome:
+    """The call on a state of its own, as every call ran before the workers kept one."""
+    txn = world["node"].store._env.begin(buffers=False)
+    with StoreSnapshot(txn) as db:
+        chain = calls._worker["chain"]
+        header = chain(db).get_block_header_by_hash(request.block_hash)
+        args = (request.sender, request.to, request.value, request.data, request.gas)
+        try:
+            if request.estimate:
+                return Outcome("ok", estimate_on(chain, db, header, *args))
+            computation = call_on(chain, db, header, *args)
+        except calls.ValidationError as exc:
+            return Outcome("invalid", str(exc))
+        except calls.VMError as exc:
+            return calls._failed(exc)
+        if computation.is_error:
+            return calls._failed(computation.error)
+        return Outcome("ok", bytes(computation.output))
+
+
+STEP = st.one_of(
+    st.tuples(st.just("call"), st.integers(0, 200), st.booleans()),  # (call, menu index, at the old block)
+    st.tuples(st.just("block"), st.integers(0, 2), st.booleans()),  # a new block (a mint or a freeze)
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(STEP, min_size=1, max_size=14))
+def test_kept_state_gives_what_a_cold_call_gives(world: dict[str, Any], steps: list[Any]) -> None:
+    client, sdk = world["client"], world["sdk"]
+    _admin, miner, regulator = world["accounts"]
+    menu = _menu(world)
+    old = bytes.fromhex(client.block_hash(2)[2:])
+    unit: list[CallRequest] = []
+    kept_between = 0  # calls that ran on the state an earlier call left: what is under test
+    for kind, n, flag in steps:
+        if kind == "block":
+            if flag:
+                sdk.batches.mint(miner, 1, Stage.CONCENTRATE, 1_000 + n, 500_000)
+            else:
+                batch = 1 + n
+                frozen = sdk.batches.get(batch).flags & 2
+                (sdk.batches.unfreeze if frozen else sdk.batches.freeze)(regulator, batch)
+            continue
+        sender, to, value, data, gas, estimate = menu[n % len(menu)]
+        at = old if flag else bytes.fromhex(client.head()[1][2:])
+        request = CallRequest(estimate, at, sender, to, value, data, gas, timeout=30.0, deadline=1e18)
+        expected = _cold(world, request)
+        before = calls._worker["state"]
+        assert calls._execute(request) == expected, (n, flag)
+        kept_between += before is not None and calls._worker["state"] is before
+        unit.append(request)
+    expected_all = [_cold(world, r) for r in unit]
+    assert calls._execute_many(unit) == expected_all
+    KEPT.append(kept_between)
+
+
+KEPT: list[int] = []
+
+
+def test_the_sequences_ran_on_kept_state() -> None:
+    """The property above is only worth something if calls did run on a state kept from earlier
+    ones (it runs first: pytest keeps the file's order)."""
+    assert KEPT and sum(KEPT) >= 20, KEPT
+
+
+def test_a_batch_of_calls_answers_as_the_calls_one_by_one(world: dict[str, Any]) -> None:
+    node, sdk = world["node"], world["sdk"]
+    passport = sdk.contracts.passport
+    items = []
+    for i in range(12):
+        items.append(
+            {"jsonrpc": "2.0", "id": i, "method": "eth_call",
+             "params": [{"to": passport.address, "data": passport.encode_abi("batch", args=(i % 5,))}, "latest"]}
+        )  # fmt: skip
+    items.insert(3, {"jsonrpc": "2.0", "id": "n", "method": "eth_blockNumber", "params": []})
+    items.insert(5, {"jsonrpc": "2.0", "id": "bad", "method": "eth_call", "params": [{"to": "0x12"}]})
+
+    def post(body: Any) -> Any:
+        request = urllib.request.Request(
+            node.url, json.dumps(body).encode(), {"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read())
+
+    together = post(items)
+    one_by_one = [post(item) for item in items]
+    assert [a["id"] for a in together] == [item["id"] for item in items]
+    assert together == one_by_one
+    assert sum("error" in a for a in together) == 4  # batches 0 (x3 of 12 at i % 5 == 0) and the bad one
+
+
+def test_the_worker_memory_bound_drops_the_kept_state(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, sdk = world["client"], world["sdk"]
+    passport = sdk.contracts.passport
+    head = bytes.fromhex(client.head()[1][2:])
+    data = bytes.fromhex(passport.encode_abi("batchCount")[2:])
+    request = CallRequest(
+        False, head, b"\0" * 20, bytes.fromhex(passport.address[2:]), 0, data, GAS, 30.0, 1e18
+    )
+    assert calls._execute(request).kind == "ok"
+    kept = calls._worker["state"]
+    assert calls._execute(request).kind == "ok" and calls._worker["state"] is kept
+    monkeypatch.setattr(calls, "MAX_WORKER_RSS", 0)
+    assert calls._execute(request).kind == "ok" and calls._worker["state"] is not kept
+    assert isinstance(world["node"].store._env, lmdb.Environment)
