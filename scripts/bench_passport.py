@@ -7,6 +7,9 @@ lineage and for a typical 10-batch one.
     scripts/bench_passport.py --node        the same on a fresh passport dev node (sealed headers)
     scripts/bench_passport.py --json        {"lineage_nodes": ..., "seconds": ..., "rpc_round_trips": ...,
                                              "evidence": {...}}
+    scripts/bench_passport.py --compare     anvil and a fresh passport dev node in one run: assembly,
+                                             export with evidence, single batch(i) eth_calls (cold
+                                             and warm), the node's call workers' peak memory
 
 The lineage: 100 concentrate lots (each with an origin attestation), each split in 4; the 400
 parts refined 4 at a time into 100 APT lots, each split in 3; the 300 parts converted 3 at a time
@@ -172,7 +175,9 @@ def naive(sdk: Sdk, batch_id: int) -> int:
     return len(seen)
 
 
-def measure(url: str, say: Callable[[str], None], with_naive: bool = True) -> dict[str, Any]:
+def measure(
+    url: str, say: Callable[[str], None], with_naive: bool = True, singles: bool = False
+) -> dict[str, Any]:
     client = Client.connect(url)
     started = time.monotonic()
     sdk, wf6 = build(client, say)
@@ -196,7 +201,9 @@ def measure(url: str, say: Callable[[str], None], with_naive: bool = True) -> di
     with tempfile.TemporaryDirectory() as tmp:
         large = evidence(sdk, wf6, Path(tmp))
         typical = evidence(sdk, build_typical(sdk), Path(tmp))
+    calls = single_calls(url, sdk, len(doc.lineage.nodes)) if singles else {}
     return {
+        "singles": calls,
         "evidence": {"large": large, "typical": typical},
         "lineage_nodes": len(doc.lineage.nodes),
         "seconds": round(seconds, 3),
@@ -208,6 +215,112 @@ def measure(url: str, say: Callable[[str], None], with_naive: bool = True) -> di
         "naive_seconds": round(naive_seconds, 3),
         "naive_rpc_round_trips": naive_trips,
     }
+
+
+def single_calls(url: str, sdk: Sdk, batches: int, n: int = 200) -> dict[str, float]:
+    """p50/p99 (ms) of one ``batch(i)`` eth_call over raw HTTP (one kept-alive connection, no
+    web3 formatting: the same client for both chains): warm, back to back at one block; cold,
+    each the first call after a new block (a transfer sent before it, not timed)."""
+    import random
+
+    import requests
+
+    p = sdk.contracts.passport
+    session = requests.Session()
+    rng = random.Random(7)
+    sender = dev_accounts(3)[0]
+
+    def one() -> float:
+        data = p.encode_abi("batch", args=(rng.randint(1, batches),))
+        body = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "eth_call",
+            "params": [{"to": p.address, "data": data}, "latest"],
+        }
+        t0 = time.perf_counter()
+        answer = session.post(url, json=body, timeout=60).json()
+        elapsed = (time.perf_counter() - t0) * 1000
+        if "result" not in answer:
+            raise SystemExit(f"eth_call failed: {answer}")
+        return elapsed
+
+    def pct(xs: list[float], q: float) -> float:
+        xs = sorted(xs)
+        return round(xs[min(len(xs) - 1, int(q * len(xs)))], 2)
+
+    one()
+    warm = [one() for _ in range(n)]
+    cold = []
+    for _ in range(n // 4):
+        w3 = sdk.client.w3
+        nonce = w3.eth.get_transaction_count(sender.address, "pending")
+        tx = {"to": sender.address, "value": 0, "gas": 21_000, "gasPrice": 2 * 10**9,
+              "nonce": nonce, "chainId": sdk.client.chain_id}  # fmt: skip
+        w3.eth.wait_for_transaction_receipt(
+            w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
+        )
+        cold.append(one())
+    return {"warm_p50_ms": pct(warm, 0.5), "warm_p99_ms": pct(warm, 0.99),
+            "cold_p50_ms": pct(cold, 0.5), "cold_p99_ms": pct(cold, 0.99)}  # fmt: skip
+
+
+def worker_peak_rss(node: Any) -> int:
+    """The largest peak resident memory (VmHWM, bytes) among the node's call workers."""
+    pool = node.calls._pool
+    peaks = [0]
+    for process in getattr(pool, "_pool", []) if pool is not None else []:
+        try:
+            for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) * 1024)
+        except OSError:
+            continue
+    return max(peaks)
+
+
+def compare(say: Callable[[str], None]) -> dict[str, Any]:
+    """The same lineage, assembly, export and single calls on anvil and on the node, one run."""
+    from passport.node.service import Node
+
+    out: dict[str, Any] = {}
+    with Anvil() as anvil:
+        say("anvil:")
+        out["anvil"] = measure(anvil.url, say, with_naive=False, singles=True)
+    with Node.dev() as node:
+        say("passport dev node:")
+        out["node"] = measure(node.url, say, with_naive=False, singles=True)
+        out["node"]["worker_peak_rss"] = worker_peak_rss(node)
+    return out
+
+
+def compare_table(r: dict[str, Any]) -> str:
+    a, n = r["anvil"], r["node"]
+    rows = [("1,003-batch lineage", "anvil", "passport node", "node / anvil")]
+
+    def row(label: str, x: float, y: float, fmt: str = "{:.3f}") -> None:
+        rows.append((label, fmt.format(x), fmt.format(y), f"{y / x:.2f}x" if x else "-"))
+
+    row("assembly (s, median of 3)", a["seconds"], n["seconds"])
+    row("assembly round trips", a["rpc_round_trips"], n["rpc_round_trips"], "{}")
+    row(
+        "export with evidence (s, median of 3)",
+        a["evidence"]["large"]["export_seconds"],
+        n["evidence"]["large"]["export_seconds"],
+    )
+    for state in ("warm", "cold"):
+        for q in ("p50", "p99"):
+            key = f"{state}_{q}_ms"
+            row(f"batch(i) eth_call {state} {q} (ms)", a["singles"][key], n["singles"][key], "{:.2f}")
+    widths = [max(len(x[i]) for x in rows) for i in range(4)]
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(x, widths, strict=True)) + " |" for x in rows]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    peak = n.get("worker_peak_rss", 0) / 2**20
+    note = (
+        f"node call workers' peak memory: {peak:.0f} MiB each at most. Targets: assembly and export "
+        "on the node <= 2x anvil's; <= 256 MB per worker."
+    )
+    return "\n".join(lines) + "\n" + note
 
 
 def _depth(doc: Any) -> int:
@@ -293,10 +406,16 @@ def main() -> int:
     parser.add_argument("--rpc-url", help="use this node (dev accounts funded) instead of starting anvil")
     parser.add_argument("--node", action="store_true", help="run on a fresh passport dev node")
     parser.add_argument("--no-naive", action="store_true", help="skip the naive walk (slow on the node)")
+    parser.add_argument("--compare", action="store_true", help="anvil and a fresh node, in one run")
     args = parser.parse_args()
 
     def say(message: str) -> None:
         print(message, file=sys.stderr)
+
+    if args.compare:
+        compared = compare(say)
+        print(json.dumps(compared, indent=2) if args.json else compare_table(compared))
+        return 0
 
     with contextlib.ExitStack() as stack:
         if args.rpc_url:
