@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -18,6 +19,10 @@ from passport.node.rpc.params import BlockRef, LogFilter, Param, filter_id, log_
 
 FILTER = Param("filter", log_filter)
 FILTER_ID = Param("filterId", filter_id)
+CACHE_LOGS = 200_000  # logs kept formatted, by block (a block's logs never change)
+
+# a block's logs, each as (address, topics, its JSON answer): what a filter matches and returns
+BlockLogs = tuple[tuple[bytes, tuple[int, ...], dict[str, Any]], ...]
 
 
 @dataclass
@@ -34,6 +39,8 @@ class LogMethods(Namespace):
         self.filters: dict[str, Filter] = {}
         self._filter_ids = itertools.count(1)
         self._filter_lock = threading.Lock()
+        self._block_logs: OrderedDict[bytes, BlockLogs] = OrderedDict()
+        self._cached_logs = 0
 
     @method("eth_getLogs", FILTER)
     def get_logs(self, criteria: LogFilter) -> list[dict[str, Any]]:
@@ -118,6 +125,28 @@ class LogMethods(Namespace):
             flt.touched = time.monotonic()
             return flt
 
+    def _logs_of(self, header: Any) -> BlockLogs:
+        """The block's logs, formatted, from a cache bounded in logs; call with the chain lock."""
+        cached = self._block_logs.get(header.hash)
+        if cached is not None:
+            self._block_logs.move_to_end(header.hash)
+            return cached
+        block, receipts = self.chain.block_and_receipts(header)
+        found = tuple(
+            (
+                bytes(log.address),
+                tuple(log.topics),
+                log_json(log, header, block.transactions[tx_index].hash, tx_index, log_index),
+            )
+            for tx_index, log_index, log in iter_logs(receipts)
+        )
+        self._block_logs[header.hash] = found
+        self._cached_logs += len(found)
+        while self._cached_logs > CACHE_LOGS and len(self._block_logs) > 1:
+            _, old = self._block_logs.popitem(last=False)
+            self._cached_logs -= len(old)
+        return found
+
     def _logs(self, criteria: LogFilter, validate_only: bool = False) -> list[dict[str, Any]]:
         topic_sets = criteria.topics
         with self.chain.lock:
@@ -149,13 +178,12 @@ class LogMethods(Namespace):
             out: list[dict[str, Any]] = []
             for number in sorted(candidates):
                 header = self.require(self.chain.header_by_number(number))
-                block, receipts = self.chain.block_and_receipts(header)
-                for tx_index, log_index, log in iter_logs(receipts):
-                    if criteria.addresses and log.address not in criteria.addresses:
+                for address, topics, answer in self._logs_of(header):
+                    if criteria.addresses and address not in criteria.addresses:
                         continue
-                    if not topics_match(log.topics, topic_sets):
+                    if not topics_match(topics, topic_sets):
                         continue
-                    out.append(log_json(log, header, block.transactions[tx_index].hash, tx_index, log_index))
+                    out.append(dict(answer))
                     if len(out) > self.config.max_log_results:
                         raise RpcError(
                             LIMIT_EXCEEDED,
