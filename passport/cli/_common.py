@@ -263,6 +263,13 @@ def network_anchor(trust_file: Path | None) -> CometTrustAnchor | None:
     return loaded
 
 
+def http_url(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A click callback: ``value`` must be an http(s) URL (refused before anything is sent)."""
+    if value is not None and not value.startswith(("https://", "http://")):
+        raise click.BadParameter(f"{value!r} is not an http(s) URL", param_hint=param.opts[0])
+    return value
+
+
 def duration(text: str, hint: str) -> int:
     """Seconds of ``text`` (a positive number of s, m, h or d: ``90d``, ``2160h``).
 

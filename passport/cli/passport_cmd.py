@@ -16,6 +16,7 @@ from passport.cli._common import (
     SignerArgs,
     chain_options,
     emit,
+    http_url,
     json_option,
     network_anchor,
     signer_options,
@@ -129,6 +130,7 @@ def show(batch_id: int, tier: str | None, vault_dir: Path, chain: ChainArgs) -> 
     "--status-url",
     envvar="PASSPORT_STATUS_URL",
     default=None,
+    callback=http_url,
     help="untp-dpp/untp-dcc: the base URL the signer's status lists are published under (`status "
     "publish --url`); the credential names its bit in them (env PASSPORT_STATUS_URL).",
 )
@@ -189,8 +191,6 @@ def export(
         if source != click.core.ParameterSource.ENVIRONMENT:  # the environment's applies where it can
             raise click.UsageError("--status-url goes with --format untp-dpp or untp-dcc")
         status_url = None
-    if status_url is not None and not status_url.startswith(("https://", "http://")):
-        raise click.BadParameter(f"{status_url!r} is not an http(s) URL", param_hint="--status-url")
     if trust_file is not None and not evidence:
         raise click.UsageError("--trust goes with the evidence; drop --no-evidence")
     trust = network_anchor(trust_file)

@@ -15,6 +15,7 @@ from passport.cli._common import (
     chain_options,
     duration,
     emit,
+    http_url,
     json_option,
     signer_options,
 )
@@ -32,6 +33,7 @@ def status() -> None:
     "base_url",
     envvar="PASSPORT_STATUS_URL",
     required=True,
+    callback=http_url,
     help="Base URL the lists are published under (the resolver's --public-url), as the credentials "
     "name it: export --status-url (env PASSPORT_STATUS_URL).",
 )

@@ -116,8 +116,7 @@ def publish_status(
     Raises:
         SdkError: a base URL that is not http(s), or a ttl that is not positive.
     """
-    if not base_url.startswith(("https://", "http://")):
-        raise SdkError(f"the status lists' base URL must be http(s): {base_url!r}")
+    _check_base(base_url)
     if ttl <= timedelta(0):
         raise SdkError("a status list's ttl must be positive")
     client = contracts.client
@@ -145,9 +144,13 @@ def status_for(
     under ``base_url`` (None: no lists, no entries)."""
     if base_url is None:
         return None
+    _check_base(base_url)
+    return lists.status_entries(base_url, contracts.client.chain_id, issuer, kind, index)
+
+
+def _check_base(base_url: str) -> None:
     if not base_url.startswith(("https://", "http://")):
         raise SdkError(f"the status lists' base URL must be http(s): {base_url!r}")
-    return lists.status_entries(base_url, contracts.client.chain_id, issuer, kind, index)
 
 
 __all__ = ["DEFAULT_TTL", "StatusListExport", "dcc_index", "publish_status", "status_bits", "status_for"]
