@@ -15,8 +15,12 @@ run on it one after another, each inside a snapshot that is reverted, so the acc
 storage slots read by earlier calls are not read from the tries again, and each call starts from
 the block's state exactly as a cold one would (warm/cold access sets, transient storage and
 nonces are journaled and reverted too). It is dropped for a call at another block (the head
-moved), and when the worker's memory passes ``MAX_WORKER_RSS``. A JSON-RPC batch's calls go to
-the workers as a few units (:meth:`CallPool.run_many`) rather than one by one.
+moved), and when the worker's memory passes ``MAX_WORKER_RSS``. Below it, every read goes through
+:class:`~passport.node.storage.CallAccountDB`: decoded trie nodes kept by hash across blocks (a
+node's hash is its content's) and up to 65,536 slots per contract (py-evm keeps 2,048). A
+call runs as py-evm's ``costless_execute_transaction`` without its finalisation, which changes
+only state the call discards (:func:`~passport.node.chain.run_call`). A JSON-RPC batch's calls
+go to the workers as a few units (:meth:`CallPool.run_many`) rather than one by one.
 """
 
 from __future__ import annotations
@@ -38,8 +42,9 @@ from eth_typing import Hash32
 from eth_utils import ValidationError
 
 from passport.exceptions import EvmTimeout
-from passport.node.chain import CallVM, call_vm_state, chain_class, estimate_on, spoofed
+from passport.node.chain import CallVM, call_vm_state, chain_class, estimate_on, run_call, spoofed
 from passport.node.interpreter import deadline
+from passport.node.storage import CALL_TRIE_NODES
 from passport.node.store import DEFAULT_MAP_SIZE, MAX_READERS, StoreSnapshot
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -110,7 +115,7 @@ class _BlockState:
                 vm, state = self.vm_state
                 snapshot = state.snapshot()
                 try:
-                    computation = state.costless_execute_transaction(spoofed(vm, state, *args))
+                    computation = run_call(state, spoofed(vm, state, *args))
                 finally:
                     state.revert(snapshot)
         except EvmTimeout:
@@ -134,11 +139,21 @@ def _begin() -> Any:
         return env.begin(buffers=False)
 
 
+def _within_memory() -> bool:
+    """Whether the worker is under ``MAX_WORKER_RSS``; past it, its kept state and decoded trie
+    nodes are dropped."""
+    if _rss() < MAX_WORKER_RSS:
+        return True
+    _worker["state"] = None
+    CALL_TRIE_NODES.clear()
+    return False
+
+
 def _block_state(block_hash: bytes, txn: Any) -> _BlockState | None:
     """The worker's state of ``block_hash`` reading through ``txn``: the one it kept when it is
     of that block, else a new one (the old is dropped); None when the block is not in the store."""
     kept: _BlockState | None = _worker.get("state")
-    if kept is not None and kept.block_hash == block_hash and _rss() < MAX_WORKER_RSS:
+    if kept is not None and kept.block_hash == block_hash:
         kept.db.swap(txn)
         return kept
     _worker["state"] = None
@@ -158,6 +173,7 @@ def _execute_many(requests: list[CallRequest]) -> list[Outcome]:
     txn = _begin()
     try:
         out = []
+        _within_memory()  # once a unit: reading /proc costs as much as a small call
         for queued in requests:
             request = dataclasses.replace(queued, deadline=time.monotonic() + queued.timeout)
             kept = _block_state(request.block_hash, txn)
@@ -172,6 +188,7 @@ def _execute(request: CallRequest) -> Outcome:
         return Outcome("timeout")
     txn = _begin()
     try:
+        _within_memory()
         kept = _block_state(request.block_hash, txn)
         return Outcome("missing") if kept is None else kept.run(request)
     finally:

@@ -18,6 +18,7 @@ from typing import Any, cast
 from eth.abc import (
     BlockAPI,
     BlockHeaderAPI,
+    ComputationAPI,
     ReceiptAPI,
     SignedTransactionAPI,
     StateAPI,
@@ -38,7 +39,7 @@ from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum
 from passport.exceptions import NodeError
 from passport.node.config import Genesis
 from passport.node.interpreter import BoundedComputation, PassportComputation
-from passport.node.storage import PassportAccountDB
+from passport.node.storage import CallAccountDB, PassportAccountDB
 from passport.node.store import LmdbStore
 from passport.node.tries import ordered_trie
 
@@ -107,9 +108,10 @@ class PassportVM(CancunVM):
 
 class CallState(PassportState):
     """The state ``eth_call`` and ``eth_estimateGas`` run on: computations that stop at a
-    wall-clock deadline."""
+    wall-clock deadline, reading through :class:`~passport.node.storage.CallAccountDB`."""
 
     computation_class = BoundedComputation
+    account_db_class = CallAccountDB
 
 
 class CallVM(PassportVM):
@@ -459,6 +461,19 @@ def spoofed(
         nonce=state.get_nonce(Address(sender)), gas_price=0, gas=gas, to=Address(to), value=value, data=data
     )
     return cast(SignedTransactionAPI, SpoofTransaction(unsigned, from_=sender))
+
+
+def run_call(state: StateAPI, transaction: SignedTransactionAPI) -> ComputationAPI:
+    """A free :func:`spoofed` transaction run as py-evm's ``costless_execute_transaction`` runs
+    it, up to its computation: validated, its message built (nonce and the sender's balance as
+    py-evm sets them), executed. py-evm's last step, finalisation (gas refunds, the coinbase's
+    fee, removing self-destructed and touched empty accounts), changes only state, which a call
+    discards; the output and the error are the computation's. So it is left out, with the
+    transaction copy and context override that a transaction already free does not need."""
+    executor = state.get_transaction_executor()
+    executor.validate_transaction(transaction)
+    message = executor.build_evm_message(transaction)
+    return executor.build_computation(message, transaction)
 
 
 def call_on(

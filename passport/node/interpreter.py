@@ -26,7 +26,7 @@ import functools
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from eth.abc import ComputationAPI, MessageAPI, StateAPI, TransactionContextAPI
 from eth.exceptions import (
@@ -37,6 +37,7 @@ from eth.exceptions import (
     InvalidJumpDestination,
     OutOfGas,
 )
+from eth.vm.computation import memory_gas_cost
 from eth.vm.forks.cancun.computation import CancunComputation
 from eth.vm.logic import arithmetic, comparison, context, duplication, flow, memory, stack, swap
 from eth.vm.logic.invalid import InvalidOpcode
@@ -121,6 +122,33 @@ class PassportComputation(CancunComputation):
     """Cancun computation with the inline opcode loop (see the module docstring)."""
 
     inline_gas: tuple[int, ...] = _inline_gas(CancunComputation.opcodes)
+
+    def extend_memory(self, start_position: int, size: int) -> None:
+        # py-evm's own, with its validation, prices and rounding, minus its per-call overheads
+        # (two validations, four helper calls, the reason string): every inline MSTORE past the
+        # end of memory and every py-evm opcode that takes memory (RETURN, KECCAK256, the copies,
+        # calls' arguments) comes here. Out of gas, a value not a uint256, and debug2 logging
+        # are left to py-evm, which raises or logs as it does.
+        if (
+            start_position.__class__ is int
+            and size.__class__ is int
+            and 0 <= start_position <= UINT_256_MAX
+            and 0 <= size <= UINT_256_MAX
+            and not self.logger.show_debug2
+        ):
+            if size == 0:
+                return
+            before = len(cast(Any, self._memory)._bytes)  # always a multiple of 32
+            end = start_position + size
+            if end <= before:
+                return
+            fee = memory_gas_cost(end) - memory_gas_cost(before)
+            meter = self._gas_meter
+            if fee <= meter.gas_remaining:
+                meter.gas_remaining -= fee
+                self._memory.extend(start_position, size)
+                return
+        super().extend_memory(start_position, size)
 
     @classmethod
     def apply_computation(

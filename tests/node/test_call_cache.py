@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from passport.core.types import FacilityKind, Role, Stage
 from passport.node import calls
 from passport.node.calls import CallRequest, Outcome
-from passport.node.chain import CallVM, call_on, chain_class, estimate_on
+from passport.node.chain import CallVM, PassportVM, call_on, chain_class, estimate_on
 from passport.node.service import Node
 from passport.node.store import StoreSnapshot
 from passport.sdk import Client, Founder, Sdk
@@ -50,7 +50,15 @@ def world() -> Iterator[dict[str, Any]]:
         calls._worker.update(env=node.store._env, chain=chain_class(client.chain_id, CallVM), state=None)
         calls.MAX_WORKER_RSS = 1 << 40  # this test process is larger than a worker
         try:
-            yield {"node": node, "sdk": sdk, "client": client, "accounts": (admin, miner, regulator)}
+            yield {
+                "node": node,
+                "sdk": sdk,
+                "client": client,
+                "accounts": (admin, miner, regulator),
+                # the reference: the block-building VM's state and account database, and py-evm's
+                # costless_execute_transaction (with its finalisation), no caches
+                "reference": chain_class(client.chain_id, PassportVM),
+            }
         finally:
             calls._worker.clear()
             calls._worker.update(saved)
@@ -101,10 +109,11 @@ def _menu(world: dict[str, Any]) -> list[tuple[bytes, bytes, int, bytes, int, bo
 
 
 def _cold(world: dict[str, Any], request: CallRequest) -> Outcome:
-    """The call on a state of its own, as every call ran before the workers kept one."""
+    """The call on a state of its own, as every call ran before the workers kept one, on the
+    reference VM (no call caches, py-evm's own call path)."""
     txn = world["node"].store._env.begin(buffers=False)
     with StoreSnapshot(txn) as db:
-        chain = calls._worker["chain"]
+        chain = world["reference"]
         header = chain(db).get_block_header_by_hash(request.block_hash)
         args = (request.sender, request.to, request.value, request.data, request.gas)
         try:

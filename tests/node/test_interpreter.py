@@ -19,6 +19,8 @@ from eth.db.atomic import AtomicDB
 from eth.vm.forks.cancun import CancunVM
 from eth_account import Account
 from eth_utils import to_canonical_address
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from passport import demo
 from passport.node.chain import PassportVM, reference_chain
@@ -231,3 +233,48 @@ def test_the_demo_scenario_imports_into_stock_py_evm(tmp_path: Path) -> None:
     for block in blocks:
         imported = reference.import_block(rlp.decode(rlp.encode(block), sedes=block_class))
         assert imported.imported_block.hash == block.hash
+
+
+def _bare(cls: type[Any], memory_words: int, gas: int) -> Any:
+    """A computation of ``cls`` with only what ``extend_memory`` touches: memory and gas."""
+    from eth.vm.gas_meter import GasMeter
+    from eth.vm.memory import Memory
+
+    computation = cls.__new__(cls)
+    computation._memory = Memory()
+    computation._memory.extend(0, 32 * memory_words)
+    computation._gas_meter = GasMeter(gas)
+    return computation
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(
+    st.integers(0, 64),
+    st.one_of(st.integers(0, 4096), st.integers(2**256 - 64, 2**256 + 64)),
+    st.one_of(st.integers(0, 4096), st.integers(2**256 - 64, 2**256 + 64), st.just(0)),
+    st.integers(-2, 2),
+)
+@example(0, 0, 3000, -1)
+@example(1, 0, 3000, 0)
+@example(2, 2**256 - 1, 1, 0)
+def test_memory_extension_gives_py_evm_gas_memory_and_errors(
+    words: int, start: int, size: int, slack: int
+) -> None:
+    """The inline extension's shortcuts (nothing to grow, growth paid in place) against py-evm's
+    own ``extend_memory``: the same gas left, memory size and error, out-of-gas edges included
+    (the gas is the growth's price plus ``slack``)."""
+    from eth.vm.computation import BaseComputation, memory_gas_cost
+
+    price = memory_gas_cost(start + size) - memory_gas_cost(32 * words) if start + size < 2**20 else 0
+    gas = max(0, price + slack)
+    outcomes = []
+    for cls, method in ((PassportComputation, PassportComputation.extend_memory),
+                        (CancunVM.get_state_class().computation_class, BaseComputation.extend_memory)):  # fmt: skip
+        computation = _bare(cls, words, gas)
+        try:
+            method(computation, start, size)
+            error = None
+        except Exception as exc:
+            error = (type(exc), str(exc))
+        outcomes.append((error, computation._gas_meter.gas_remaining, len(computation._memory)))
+    assert outcomes[0] == outcomes[1]
