@@ -15,33 +15,70 @@ import rlp
 from eth.abc import BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI
 from eth.constants import BLANK_ROOT_HASH
 from eth_hash.auto import keccak
+from trie.constants import BLANK_NODE_HASH
 from trie.exceptions import MissingTrieNode
 from trie.hexary import HexaryTrie
+from trie.utils.nodes import decode_node
 
 from passport.exceptions import NodeError
 from passport.node.tries import ordered_trie
+
+
+class _ProofTrie(HexaryTrie):
+    """py-trie's trie, reading each node at most once for all the proofs of one request (an
+    account's storage proofs share their upper levels) and keeping the bytes it was stored as,
+    which the proof carries (rather than decoding and encoding it again)."""
+
+    def __init__(
+        self, db: Mapping[bytes, bytes], root: bytes, seen: dict[bytes, Any], stored: dict[int, bytes]
+    ):
+        super().__init__(db, root)
+        self._seen = seen
+        self._stored = stored
+
+    def get_node(self, node_hash: Any) -> Any:
+        if node_hash.__class__ is not bytes or len(node_hash) != 32 or node_hash == BLANK_NODE_HASH:
+            return super().get_node(node_hash)  # type: ignore[no-untyped-call]
+        node = self._seen.get(node_hash)
+        if node is None:
+            encoded = self.db[node_hash]
+            node = decode_node(encoded)
+            self._seen[node_hash] = node
+            self._stored[id(node)] = encoded  # the node is kept in _seen: its id stays its own
+        return node
+
+
+class _Reader:
+    """One request's tries: decoded nodes by hash and their stored bytes, shared."""
+
+    def __init__(self, db: Mapping[bytes, bytes]) -> None:
+        self.db = db
+        self.seen: dict[bytes, Any] = {}
+        self.stored: dict[int, bytes] = {}
+
+    def proof(self, root: bytes, key: bytes) -> tuple[list[bytes], bytes]:
+        """(proof nodes, value) of ``key`` in the trie at ``root``; the value is b"" when absent."""
+        if root == BLANK_ROOT_HASH:
+            return [], b""
+        trie = _ProofTrie(self.db, root, self.seen, self.stored)
+        try:
+            nodes = trie.get_proof(key)  # type: ignore[no-untyped-call]
+            value = trie.get(key)
+        except MissingTrieNode as exc:
+            raise NodeError(f"trie node 0x{exc.missing_node_hash.hex()} is missing from the store") from exc
+        return [self.stored.get(id(n)) or rlp.encode(n) for n in nodes], value
 
 
 def _encode_nodes(nodes: Sequence[Any]) -> list[bytes]:
     return [rlp.encode(n) for n in nodes]
 
 
-def _proof(db: Mapping[bytes, bytes], root: bytes, key: bytes) -> tuple[list[bytes], bytes]:
-    """(proof nodes, value) of ``key`` in the trie at ``root``; the value is b"" when absent."""
-    if root == BLANK_ROOT_HASH:
-        return [], b""
-    trie = HexaryTrie(db, root)
-    try:
-        return _encode_nodes(trie.get_proof(key)), trie.get(key)  # type: ignore[no-untyped-call]
-    except MissingTrieNode as exc:
-        raise NodeError(f"trie node 0x{exc.missing_node_hash.hex()} is missing from the store") from exc
-
-
 def account_proof(
     db: Mapping[bytes, bytes], header: BlockHeaderAPI, address: bytes, slots: Sequence[int]
 ) -> dict[str, Any]:
     """The EIP-1186 ``eth_getProof`` answer for ``address`` and ``slots`` at ``header``."""
-    nodes, encoded = _proof(db, header.state_root, keccak(address))
+    reader = _Reader(db)
+    nodes, encoded = reader.proof(header.state_root, keccak(address))
     if encoded:
         nonce, balance, storage_root, code_hash = rlp.decode(encoded)
         nonce, balance = int.from_bytes(nonce, "big"), int.from_bytes(balance, "big")
@@ -50,7 +87,7 @@ def account_proof(
     storage = []
     for slot in slots:
         key = slot.to_bytes(32, "big")
-        slot_nodes, value = _proof(db, storage_root, keccak(key))
+        slot_nodes, value = reader.proof(storage_root, keccak(key))
         storage.append(
             {
                 "key": "0x" + key.hex(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 import rlp
@@ -9,7 +10,8 @@ from eth.abc import BlockHeaderAPI
 from eth_utils import to_checksum_address
 
 from passport.exceptions import RpcError, TransactionRefused
-from passport.node.rpc.base import Namespace, method
+from passport.node.config import RpcConfig
+from passport.node.rpc.base import Backend, Namespace, method
 from passport.node.rpc.codes import SERVER_ERROR
 from passport.node.rpc.formatting import base_fee, hex_bytes, receipt_json, tx_json
 from passport.node.rpc.params import BlockRef, Param, any_data, block, boolean, hash32, uint64
@@ -18,9 +20,17 @@ BLOCK = Param("block", block)
 BLOCK_HASH = Param("blockHash", hash32)
 TX_HASH = Param("transactionHash", hash32)
 FULL = Param("fullTransactions", boolean)
+CACHE_BLOCK_TXS = 200_000  # transaction hashes in the blocks kept formatted (a block never changes)
 
 
 class BlockMethods(Namespace):
+    def __init__(self, node: Backend, config: RpcConfig) -> None:
+        super().__init__(node, config)
+        # blocks answered without full transactions, by hash: a passport's export asks for the
+        # headers of hundreds of blocks, whose transactions are read from the store otherwise
+        self._block_json: OrderedDict[bytes, dict[str, Any]] = OrderedDict()
+        self._cached_hashes = 0
+
     @method("eth_sendRawTransaction", Param("transaction", any_data), scope="write")
     def send_raw_transaction(self, raw: bytes) -> str:
         try:
@@ -89,6 +99,23 @@ class BlockMethods(Namespace):
             return [receipt_json(header, block_.transactions, receipts, i) for i in range(len(receipts))]
 
     def block_json(self, header: BlockHeaderAPI, full: bool) -> dict[str, Any]:
+        """The block's JSON; call with the chain lock held. Without full transactions, from a
+        cache bounded in the transaction hashes it holds."""
+        if full:
+            return self._format_block(header, True)
+        cached = self._block_json.get(header.hash)
+        if cached is None:
+            cached = self._format_block(header, False)
+            self._block_json[header.hash] = cached
+            self._cached_hashes += len(cached["transactions"])
+            while self._cached_hashes > CACHE_BLOCK_TXS and len(self._block_json) > 1:
+                _, old = self._block_json.popitem(last=False)
+                self._cached_hashes -= len(old["transactions"])
+        else:
+            self._block_json.move_to_end(header.hash)
+        return dict(cached)
+
+    def _format_block(self, header: BlockHeaderAPI, full: bool) -> dict[str, Any]:
         block_, _ = self.chain.block_and_receipts(header)
         txs: list[Any] = [
             tx_json(tx, header.hash, header.block_number, i, base_fee(header)) if full else hex_bytes(tx.hash)
