@@ -9,6 +9,7 @@ in worker processes (``passport.node.calls``), through :func:`call_on` and :func
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
@@ -51,6 +52,7 @@ ALLOWLIST_PREFIX = b"pp:allow:"
 ALLOWED_SELECTOR = keccak(b"transactionAllowed(address,address,uint256,uint256,uint256,bytes)")[:4]
 PERMISSION_CALL_GAS = 1_000_000
 CACHE_BLOCKS = 256
+CACHE_HEADERS = 65_536  # decoded headers by hash (about 1 KB each; a header never changes)
 CACHE_TRANSACTIONS = 10_000
 
 
@@ -177,6 +179,7 @@ class NodeChain:
             self._chain = self._chain_class(store)
         self._blocks: OrderedDict[bytes, tuple[BlockAPI, tuple[ReceiptAPI, ...]]] = OrderedDict()
         self._cached_txs = 0
+        self._headers: OrderedDict[bytes, BlockHeaderAPI] = OrderedDict()
         self._head: BlockHeaderAPI | None = None
         self._head_state: tuple[bytes, StateAPI] | None = None
         self._permission_cache: dict[bytes, bool] = {}
@@ -201,15 +204,27 @@ class NodeChain:
     def genesis_hash(self) -> bytes:
         return bytes(self._chain.get_canonical_block_hash(BlockNumber(0)))
 
+    def _header(self, block_hash: bytes) -> BlockHeaderAPI:
+        """The header of ``block_hash``, decoded once (a bounded cache: a scan of logs or headers
+        reads hundreds of them, each RLP-decoded by py-evm otherwise)."""
+        header = self._headers.get(block_hash)
+        if header is None:
+            header = self._chain.get_block_header_by_hash(Hash32(block_hash))
+            self._headers[block_hash] = header
+            while len(self._headers) > CACHE_HEADERS:
+                with contextlib.suppress(KeyError):
+                    self._headers.popitem(last=False)
+        return header
+
     def header_by_number(self, number: int) -> BlockHeaderAPI | None:
-        try:
-            return self._chain.get_canonical_block_header_by_number(BlockNumber(number))
+        try:  # the canonical hash from the store every time; the header by hash from the cache
+            return self._header(self._chain.chaindb.get_canonical_block_hash(BlockNumber(number)))
         except (HeaderNotFound, BlockNotFound, KeyError):
             return None
 
     def header_by_hash(self, block_hash: bytes) -> BlockHeaderAPI | None:
         try:
-            header = self._chain.get_block_header_by_hash(Hash32(block_hash))
+            header = self._header(block_hash)
         except (HeaderNotFound, BlockNotFound, KeyError, ValidationError):
             return None
         if self.header_by_number(header.block_number) != header:
@@ -421,6 +436,7 @@ class NodeChain:
         """Drop uncommitted writes (a block that will not be committed) and reload the head."""
         self.store.discard()
         self._chain = self._chain_class(self.store)
+        self._headers.clear()
         self._head = None
         self._head_state = None
 
