@@ -96,9 +96,11 @@ def _inline_gas(opcodes: dict[int, Any]) -> tuple[int, ...]:
 
 
 @functools.lru_cache(maxsize=512)
-def jump_destinations(code: bytes) -> frozenset[int]:
-    """Offsets of JUMPDEST instructions that are not PUSH data."""
+def analysis(code: bytes) -> tuple[frozenset[int], dict[int, int]]:
+    """Offsets of JUMPDEST instructions that are not PUSH data, and the value each PUSHn at an
+    offset pushes (data cut off by the end of the code is zero-padded, as py-evm reads it)."""
     found = []
+    pushes: dict[int, int] = {}
     position = 0
     size = len(code)
     while position < size:
@@ -106,9 +108,18 @@ def jump_destinations(code: bytes) -> frozenset[int]:
         if opcode == JUMPDEST:
             found.append(position)
         elif PUSH1 <= opcode <= PUSH32:
-            position += opcode - 0x5F
+            width = opcode - 0x5F
+            pushes[position] = int.from_bytes(
+                code[position + 1 : position + 1 + width].ljust(width, b"\x00"), "big"
+            )
+            position += width
         position += 1
-    return frozenset(found)
+    return frozenset(found), pushes
+
+
+def jump_destinations(code: bytes) -> frozenset[int]:
+    """Offsets of JUMPDEST instructions that are not PUSH data."""
+    return analysis(code)[0]
 
 
 def _bad_jump(code: bytes, destination: int) -> Exception:
@@ -176,13 +187,19 @@ class PassportComputation(CancunComputation):
                 if not message.is_delegation:
                     precompile(computation)
                 return computation
-            _run(computation, cls.inline_gas)
+            _run(computation, cls.inline_gas, cls.deadline_at())
         return computation
 
+    @classmethod
+    def deadline_at(cls) -> float | None:
+        """When the loop stops with :class:`EvmTimeout` (``time.monotonic()``); None: never."""
+        return None
 
-def _run(computation: Any, inline_gas: tuple[int, ...]) -> None:
+
+def _run(computation: Any, inline_gas: tuple[int, ...], at: float | None = None) -> None:
     """Execute ``computation.code`` to its end; VM errors propagate to the computation's
-    context manager exactly as py-evm's loop lets them."""
+    context manager exactly as py-evm's loop lets them. With ``at``, every JUMPDEST checks the
+    clock and raises :class:`EvmTimeout` past it (every loop passes one)."""
     code_stream = computation.code
     code: bytes = code_stream._raw_code_bytes
     size = len(code)
@@ -192,7 +209,8 @@ def _run(computation: Any, inline_gas: tuple[int, ...]) -> None:
     memory_ = computation._memory
     calldata: bytes = computation.msg.data_as_bytes
     msg = computation.msg
-    destinations = jump_destinations(code)  # cached per code
+    destinations, pushes = analysis(code)  # cached per code
+    monotonic = time.monotonic
     pc = code_stream.program_counter
     gas = meter.gas_remaining
     in_fallback = False
@@ -236,31 +254,35 @@ def _run(computation: Any, inline_gas: tuple[int, ...]) -> None:
                 raise OutOfGas(f"Out of gas: Needed {cost} - Remaining {gas} - Reason: opcode 0x{op:02x}")
             gas -= cost
 
-            if 0x80 <= op <= 0x8F:  # DUPn
+            # ordered by how often Solidity code executes them (PUSHn alone is an eighth)
+            if PUSH1 <= op <= PUSH32:
+                if len(values) >= STACK_LIMIT:
+                    raise FullStack("Stack limit reached")
+                push(pushes[pc - 1])
+                pc += op - 0x5F
+            elif 0x80 <= op <= 0x8F:  # DUPn
                 if len(values) >= STACK_LIMIT:
                     raise FullStack("Stack limit reached")
                 push(values[0x7F - op])
-            elif PUSH1 <= op <= PUSH32:
-                if len(values) >= STACK_LIMIT:
-                    raise FullStack("Stack limit reached")
-                width = op - 0x5F
-                data = code[pc : pc + width]
-                pc += width
-                if len(data) < width:
-                    data = data.ljust(width, b"\x00")  # PUSH data cut off by the end of code
-                push(int.from_bytes(data, "big"))
             elif 0x90 <= op <= 0x9F:  # SWAPn
                 other = 0x8E - op
                 values[-1], values[other] = values[other], values[-1]
+            elif op == 0x52:  # MSTORE
+                start = pop()
+                word = pop()
+                if start + 32 > len(memory_._bytes):
+                    meter.gas_remaining = gas
+                    computation.extend_memory(start, 32)
+                    gas = meter.gas_remaining
+                memory_._bytes[start : start + 32] = word.to_bytes(32, "big")
+            elif op == 0x01:  # ADD
+                right = pop()
+                values[-1] = (right + values[-1]) & UINT_256_MAX
             elif op == JUMPDEST:
-                pass
+                if at is not None and monotonic() > at:
+                    raise EvmTimeout(f"execution passed its deadline at pc {pc - 1}")
             elif op == 0x50:  # POP
                 pop()
-            elif op == 0x56:  # JUMP
-                target = pop()
-                if target not in destinations:
-                    raise _bad_jump(code, target)
-                pc = target
             elif op == 0x57:  # JUMPI
                 target = pop()
                 if pop():
@@ -270,13 +292,6 @@ def _run(computation: Any, inline_gas: tuple[int, ...]) -> None:
             elif op == 0x16:  # AND
                 right = pop()
                 values[-1] &= right
-            elif op == 0x01:  # ADD
-                right = pop()
-                values[-1] = (right + values[-1]) & UINT_256_MAX
-            elif op == 0x5F:  # PUSH0
-                if len(values) >= STACK_LIMIT:
-                    raise FullStack("Stack limit reached")
-                push(0)
             elif op == 0x51:  # MLOAD
                 start = values[-1]
                 if start + 32 > len(memory_._bytes):
@@ -284,31 +299,36 @@ def _run(computation: Any, inline_gas: tuple[int, ...]) -> None:
                     computation.extend_memory(start, 32)
                     gas = meter.gas_remaining
                 values[-1] = int.from_bytes(memory_._bytes[start : start + 32], "big")
-            elif op == 0x52:  # MSTORE
-                start = pop()
-                word = pop()
-                if start + 32 > len(memory_._bytes):
-                    meter.gas_remaining = gas
-                    computation.extend_memory(start, 32)
-                    gas = meter.gas_remaining
-                memory_._bytes[start : start + 32] = word.to_bytes(32, "big")
+            elif op == 0x56:  # JUMP
+                target = pop()
+                if target not in destinations:
+                    raise _bad_jump(code, target)
+                pc = target
+            elif op == 0x5F:  # PUSH0
+                if len(values) >= STACK_LIMIT:
+                    raise FullStack("Stack limit reached")
+                push(0)
             elif op == 0x15:  # ISZERO
                 values[-1] = 0 if values[-1] else 1
-            elif op == 0x14:  # EQ
-                right = pop()
-                values[-1] = 1 if right == values[-1] else 0
-            elif op == 0x03:  # SUB
-                left = pop()
-                values[-1] = (left - values[-1]) & UINT_256_MAX
-            elif op == 0x10:  # LT
-                left = pop()
-                values[-1] = 1 if left < values[-1] else 0
             elif op == 0x11:  # GT
                 left = pop()
                 values[-1] = 1 if left > values[-1] else 0
+            elif op == 0x04:  # DIV
+                numerator = pop()
+                denominator = values[-1]
+                values[-1] = 0 if denominator == 0 else numerator // denominator
+            elif op == 0x03:  # SUB
+                left = pop()
+                values[-1] = (left - values[-1]) & UINT_256_MAX
             elif op == 0x1B:  # SHL
                 shift = pop()
                 values[-1] = 0 if shift >= 256 else (values[-1] << shift) & UINT_256_MAX
+            elif op == 0x14:  # EQ
+                right = pop()
+                values[-1] = 1 if right == values[-1] else 0
+            elif op == 0x10:  # LT
+                left = pop()
+                values[-1] = 1 if left < values[-1] else 0
             elif op == 0x1C:  # SHR
                 shift = pop()
                 values[-1] = 0 if shift >= 256 else values[-1] >> shift
@@ -323,10 +343,6 @@ def _run(computation: Any, inline_gas: tuple[int, ...]) -> None:
             elif op == 0x02:  # MUL
                 right = pop()
                 values[-1] = (right * values[-1]) & UINT_256_MAX
-            elif op == 0x04:  # DIV
-                numerator = pop()
-                denominator = values[-1]
-                values[-1] = 0 if denominator == 0 else numerator // denominator
             elif op == 0x06:  # MOD
                 value = pop()
                 modulus = values[-1]
@@ -383,11 +399,11 @@ def _jumpdest_before_deadline(computation: ComputationAPI) -> None:
 class BoundedComputation(PassportComputation):
     """:class:`PassportComputation` that stops at the thread's :func:`deadline`.
 
-    Every loop passes a JUMPDEST, so JUMPDEST (and only it) leaves the inline set and checks
-    the clock; results are otherwise identical. Used for ``eth_call`` and ``eth_estimateGas``.
+    Every loop passes a JUMPDEST, so JUMPDEST (and only it) checks the clock, inline in the
+    loop; results are otherwise identical. py-evm's own loop (debug2 logging on) checks it
+    through the opcode table. Used for ``eth_call`` and ``eth_estimateGas``.
     """
 
-    inline_gas = tuple(-1 if op == JUMPDEST else gas for op, gas in enumerate(PassportComputation.inline_gas))
     opcodes = {  # noqa: RUF012 (py-evm's own attribute, a plain dict there too)
         **PassportComputation.opcodes,
         JUMPDEST: as_opcode(
@@ -396,3 +412,7 @@ class BoundedComputation(PassportComputation):
             gas_cost=PassportComputation.inline_gas[JUMPDEST],
         ),
     }
+
+    @classmethod
+    def deadline_at(cls) -> float | None:
+        return getattr(_deadline, "at", None)
