@@ -101,6 +101,17 @@ def _flags(flags: BatchFlag) -> list[str]:
     return [f.name for f in BatchFlag if f in flags and f.name and f is not BatchFlag.APPROVED]
 
 
+def tainted_of(batches: dict[int, Batch], facilities: dict[int, Facility]) -> dict[int, bool]:
+    """Each batch's taint as ``MineralPassport.isTainted`` defines it: tainted itself, or made at
+    a facility that is sanctioned or whose operator is."""
+    return {
+        i: BatchFlag.TAINTED in b.flags
+        or facilities[b.facility_id].sanctioned
+        or facilities[b.facility_id].operator_sanctioned
+        for i, b in batches.items()
+    }
+
+
 def process_ids(batches: dict[int, Batch]) -> list[int]:
     """The processing steps that produced batches of a lineage."""
     return sorted({b.parent_ref for b in batches.values() if BatchFlag.FROM_PROCESS in b.flags})

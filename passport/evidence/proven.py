@@ -19,7 +19,7 @@ from trie.exceptions import MissingTrieNode
 from trie.hexary import HexaryTrie
 
 from passport._utils.addresses import checksum
-from passport.core.derive import AttestationState, ChainData, Schema, process_ids, relevant
+from passport.core.derive import AttestationState, ChainData, Schema, process_ids, relevant, tainted_of
 from passport.core.document import ChainRef, Evidence
 from passport.core.events import Event, decode_parts, topic
 from passport.core.types import Batch, BatchFlag, Facility
@@ -289,12 +289,7 @@ def read_chain_data(chain: ProvenChain, ref: ChainRef, batch_id: int) -> ProvenD
         if layout.field(word0, "Facility", "operator") == 0:
             raise ProofError(f"facility {f}", "ConsortiumUnknownFacility at the anchor block")
         facilities[f] = layout.facility_of(f, word0, word1)
-    tainted = {
-        i: BatchFlag.TAINTED in b.flags
-        or facilities[b.facility_id].sanctioned
-        or facilities[b.facility_id].operator_sanctioned
-        for i, b in batches.items()
-    }
+    tainted = tainted_of(batches, facilities)
     base_uri = chain.string(p, layout.base_uri_slot(), "the base token URI")
     token_uri = f"{base_uri}{batch_id}" if base_uri else ""
 

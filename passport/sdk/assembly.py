@@ -1,9 +1,10 @@
 """Assembling a batch's passport from chain data only.
 
 Round trips grow with the lineage's depth, not with its size or the chain's length:
-one JSON-RPC batch per lineage level (record, parents and taint of every node on it), then one
-batch each for facilities, logs (eth_getLogs filtered by indexed batch ids, process ids and
-subjects), attestation statuses, and block times. Every read is pinned to one block, so the
+one JSON-RPC batch per lineage level (record and parents of every node on it), then one
+batch each for facilities (taint follows from them and the records, as ``isTainted`` defines it),
+logs (eth_getLogs filtered by indexed batch ids, process ids and subjects), attestation statuses,
+and block times. Every read is pinned to one block, so the
 document can be re-derived exactly by ``verify``. The claims themselves are derived from the data
 by ``passport.core.derive``, as the offline verifier derives them from proofs.
 """
@@ -18,6 +19,7 @@ from passport.core.derive import (
     attested,
     derive,
     process_ids,
+    tainted_of,
 )
 from passport.core.document import ChainRef, PassportDocument
 from passport.core.events import decode, topic
@@ -45,28 +47,28 @@ def gather(contracts: Contracts, batch_id: int, block: int | None = None) -> Cha
     # 1. Walk the lineage, one batch request per level.
     batches: dict[int, Batch] = {}
     parents: dict[int, list[int]] = {}
-    tainted: dict[int, bool] = {}
     frontier = [batch_id]
     while frontier:
-        calls = [Call(p, fn, (i,)) for i in frontier for fn in ("batch", "parentsOf", "isTainted")]
+        calls = [Call(p, fn, (i,)) for i in frontier for fn in ("batch", "parentsOf")]
         results = client.batch(calls, block)
         following: list[int] = []
         for n, i in enumerate(frontier):
-            raw, par, taint = results[3 * n : 3 * n + 3]
+            raw, par = results[2 * n : 2 * n + 2]
             batches[i] = batch_from(i, raw)
             parents[i] = [int(x) for x in par]
-            tainted[i] = bool(taint)
             following += [x for x in parents[i] if x not in batches and x not in following]
         frontier = following
     ids = sorted(batches)
 
-    # 2. Facilities of every node, and the product's token URI.
+    # 2. Facilities of every node, and the product's token URI. Taint follows from the batches'
+    #    flags and their facilities as isTainted defines it (one call fewer per batch).
     facility_ids = sorted({b.facility_id for b in batches.values()})
     facility_calls = [Call(c, "facility", (f,)) for f in facility_ids]
     results = client.batch([*facility_calls, Call(p, "tokenURI", (batch_id,))], block)
     facilities: dict[int, Facility] = {
         f: facility_from(f, raw) for f, raw in zip(facility_ids, results, strict=False)
     }
+    tainted = tainted_of(batches, facilities)
     token_uri = str(results[-1])
 
     # 3. Events, filtered by indexed ids.

@@ -159,3 +159,34 @@ def test_submit_refuses_a_signature_for_another_registry(sdk: Sdk) -> None:
     # Not accredited: the relayed signature is refused with the consortium's reason.
     with pytest.raises(ContractRevert, match=r"ConsortiumNotAccredited\(certifier=0x"):
         sdk.attestations.submit(MINER, signed)
+
+
+def test_assembled_taint_is_the_contracts_is_tainted(sdk: Sdk) -> None:
+    """The assembly derives taint from the records and facilities rather than calling
+    ``isTainted`` per batch: for a lineage with a tainted lot and a lot of a sanctioned facility,
+    each batch's derived taint is what the contract answers, before and after the sanction."""
+    from passport.sdk.assembly import gather
+
+    proposal = sdk.consortium.propose_facility(ADMIN, MINER.address, "VN", FacilityKind.MINE).value
+    sdk.consortium.approve(ADMIN2, proposal.proposal_id)
+    sdk.consortium.execute(ADMIN2, proposal.proposal_id)
+    sanctioned_mine = sdk.consortium.facility_count()
+    lots = [
+        sdk.batches.mint(MINER, facility, Stage.CONCENTRATE, 1_000_000, 500_000).value
+        for facility in (1, 1, sanctioned_mine)
+    ]
+    for lot in lots:
+        sdk.batches.offer(MINER, lot, REFINER.address)
+        sdk.batches.accept(REFINER, lot, 1_000_000)
+    sdk.batches.taint(REGULATOR, lots[0], b"\x01" * 32)
+    (apt,) = sdk.batches.process(REFINER, lots[1:], 2, [ProcessOutput(Stage.APT, 1_400_000, 700_000)]).value
+    clean = gather(sdk.contracts, apt).tainted
+    assert clean == {i: sdk.batches.is_tainted(i) for i in clean} == dict.fromkeys(clean, False)
+    proposal = sdk.consortium.propose_facility_sanction(ADMIN, sanctioned_mine).value
+    sdk.consortium.approve(ADMIN2, proposal.proposal_id)
+    sdk.consortium.execute(ADMIN2, proposal.proposal_id)
+    for product in (apt, lots[0]):
+        derived = gather(sdk.contracts, product).tainted
+        assert derived == {i: sdk.batches.is_tainted(i) for i in derived}
+    assert gather(sdk.contracts, apt).tainted == {lots[1]: False, lots[2]: True, apt: False}
+    assert gather(sdk.contracts, lots[0]).tainted == {lots[0]: True}
