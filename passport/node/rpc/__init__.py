@@ -47,6 +47,10 @@ class Methods(StateMethods, BlockMethods, LogMethods, ProofMethods, AdminMethods
         entry = self.table.get(name)
         if entry is None:
             raise RpcError(METHOD_NOT_FOUND, f"the method {name} does not exist/is not available")
+        if name == "eth_call":
+            answered = self.batched_call(params)  # run with the rest of its batch
+            if answered is not None:
+                return answered
         spec, handler = entry
         return handler(*parse(params, spec.params))
 

@@ -124,33 +124,50 @@ class StateMethods(Namespace):
     def calls_together(self, payload: list[Any]) -> Iterator[None]:
         """Around a JSON-RPC batch: its well-formed ``eth_call`` requests run first, together, in
         a few units of work for the call workers (:meth:`CallPool.run_many`); each is then
-        answered in its place from what it came to. The rest is served as ever."""
-        requests = []
+        answered in its place from what it came to (:meth:`batched_call`, by its params object,
+        parsed once). The rest is served as ever."""
+        requests, keys = [], []
         for item in payload:
             if not isinstance(item, dict) or item.get("method") != "eth_call":
                 continue
+            params = item.get("params", [])
             try:
-                args, at = parse(item.get("params", []), CALL_PARAMS)
+                args, at = parse(params, CALL_PARAMS)
                 requests.append(self._request(args, at, estimate=False))
+                keys.append(id(params))  # the batch holds the object: its id is its own until the end
             except (RpcError, TypeError, AttributeError):
                 continue  # answered, with its error, when its turn comes
-        ran = (
-            dict(zip(requests, self.node.calls.run_many(requests), strict=True)) if len(requests) > 1 else {}
+        _batched.outcomes = (
+            dict(zip(keys, zip(requests, self.node.calls.run_many(requests), strict=True), strict=True))
+            if len(requests) > 1
+            else {}
         )
-        _batched.outcomes = ran
         try:
             yield
         finally:
             _batched.outcomes = {}
 
+    def batched_call(self, params: Any) -> str | None:
+        """The answer of an ``eth_call`` of the batch being served, run together with the others
+        (:meth:`calls_together`); None when it was not (it is then run on its own).
+
+        Raises:
+            RpcError: as ``eth_call``'s own answer.
+        """
+        ran: dict[int, tuple[CallRequest, Outcome]] = getattr(_batched, "outcomes", {})
+        found = ran.get(id(params))
+        if found is None:
+            return None
+        request, outcome = found
+        return hex_bytes(self._answer(request, outcome).value)
+
     def _run(self, args: CallArgs, at: BlockRef, estimate: bool) -> Outcome:
-        """Run the call in a worker process (see :mod:`passport.node.calls`), or take what it
-        came to in its batch (:meth:`calls_together`)."""
+        """Run the call in a worker process (see :mod:`passport.node.calls`)."""
         request = self._request(args, at, estimate)
-        ran: dict[CallRequest, Outcome] = getattr(_batched, "outcomes", {})
-        outcome = ran.get(request)
-        if outcome is None:
-            outcome = self.node.calls.run(request)
+        return self._answer(request, self.node.calls.run(request))
+
+    def _answer(self, request: CallRequest, outcome: Outcome) -> Outcome:
+        """``outcome`` when the call ran to its end, else its error."""
         if outcome.kind == "ok":
             return outcome
         if outcome.kind == "timeout":
