@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import rlp
 from eth.db.account import AccountDB
 from eth.db.batch import BatchDB
 from eth.db.cache import CacheDB
 from eth.db.journal import JournalDB
 from eth.db.storage import AccountStorageDB, StorageLookup
+from eth.rlp.accounts import Account
 from eth_typing import Address, Hash32
 from trie.hexary import HexaryTrie
 
@@ -140,6 +142,8 @@ class TrieNodeCache:
 
 # about 1.3 KB a decoded branch node: at most ~50 MB in a call worker
 CALL_TRIE_NODES = TrieNodeCache(40_000)
+CALL_ACCOUNTS: dict[bytes, Account] = {}  # decoded accounts by their encoding
+CALL_ACCOUNTS_LIMIT = 4_096
 CALL_STORAGE_CACHE = 1 << 16  # slots kept per contract by a call state (py-evm keeps 2,048)
 
 
@@ -185,6 +189,23 @@ class CallAccountDB(PassportAccountDB):
             store = CallAccountStorageDB(self._raw_store_db, self._get_storage_root(address), address)
             self._account_stores[address] = store
         return store
+
+    def _get_account(self, address: Address, from_journal: bool = True) -> Account:
+        # py-evm's, with the decoding kept by encoding (an account is immutable; calls at one
+        # block decode the same few accounts again after every revert)
+        if from_journal and address in self._account_cache:
+            return self._account_cache[address]
+        encoded = self._get_encoded_account(address, from_journal)
+        account = CALL_ACCOUNTS.get(encoded) if encoded else None
+        if account is None:
+            account = rlp.decode(encoded, sedes=Account) if encoded else Account()
+            if encoded:
+                if len(CALL_ACCOUNTS) >= CALL_ACCOUNTS_LIMIT:
+                    CALL_ACCOUNTS.clear()
+                CALL_ACCOUNTS[encoded] = account
+        if from_journal:
+            self._account_cache[address] = account
+        return account
 
     def _get_accessed_node_hashes(self) -> Any:
         # py-evm copies the whole set of keys read (a frozenset) at every code read, only to test
