@@ -95,11 +95,14 @@ class BatchedStorageLookup(StorageLookup):
 
 
 class BatchedAccountStorageDB(AccountStorageDB):
+    lookup_class: type[StorageLookup] = BatchedStorageLookup
+    cache_size = 2_048  # slots, py-evm's own
+
     def __init__(self, db: Any, storage_root: Hash32, address: Address) -> None:
         super().__init__(db, storage_root, address)
         # py-evm's pipe (db -> lookup -> cache -> locked changes -> journal), with our lookup
-        self._storage_lookup = BatchedStorageLookup(db, storage_root, address)
-        self._storage_cache = CacheDB(self._storage_lookup)
+        self._storage_lookup = self.lookup_class(db, storage_root, address)
+        self._storage_cache = CacheDB(self._storage_lookup, cache_size=self.cache_size)
         self._locked_changes = JournalDB(self._storage_cache)
         self._journal_storage = JournalDB(self._locked_changes)
 
@@ -107,31 +110,31 @@ class BatchedAccountStorageDB(AccountStorageDB):
 class PassportAccountDB(AccountDB):
     """py-evm's account database, with :class:`BatchedAccountStorageDB` for contract storage."""
 
+    storage_class: type[AccountStorageDB] = BatchedAccountStorageDB
+
     def _get_address_store(self, address: Address) -> Any:
         store = self._account_stores.get(address)
         if store is None:
-            store = BatchedAccountStorageDB(self._raw_store_db, self._get_storage_root(address), address)
+            store = self.storage_class(self._raw_store_db, self._get_storage_root(address), address)
             self._account_stores[address] = store
         return store
 
 
-class TrieNodeCache:
-    """Decoded trie nodes by hash, bounded in count (the oldest go first). A node's hash is its
-    content's, so an entry is right at every block: kept across blocks, it spares the upper
-    levels of every trie (read by every lookup) their LMDB read and RLP decoding."""
+class BoundedCache:
+    """Values by key, bounded in count (the oldest go first)."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._nodes: dict[bytes, Any] = {}
 
-    def get(self, node_hash: bytes) -> Any:
-        return self._nodes.get(node_hash)
+    def get(self, key: bytes) -> Any:
+        return self._nodes.get(key)
 
-    def put(self, node_hash: bytes, node: Any) -> None:
+    def put(self, key: bytes, value: Any) -> None:
         nodes = self._nodes
         if len(nodes) >= self.limit:
             del nodes[next(iter(nodes))]
-        nodes[node_hash] = node
+        nodes[key] = value
 
     def clear(self) -> None:
         self._nodes.clear()
@@ -140,11 +143,11 @@ class TrieNodeCache:
         return len(self._nodes)
 
 
-# about 1.3 KB a decoded branch node: at most ~50 MB in a call worker
-CALL_TRIE_NODES = TrieNodeCache(40_000)
-CALL_ACCOUNTS: dict[bytes, Account] = {}  # decoded accounts by their encoding
-CALL_ACCOUNTS_LIMIT = 4_096
-CALL_STORAGE_CACHE = 1 << 16  # slots kept per contract by a call state (py-evm keeps 2,048)
+# Decoded trie nodes by hash. A node's hash is its content's, so an entry is right at every
+# block: kept across blocks, it spares the upper levels of every trie (read by every lookup)
+# their LMDB read and RLP decoding. About 1.3 KB a decoded branch node: ~50 MB at most.
+CALL_TRIE_NODES = BoundedCache(40_000)
+CALL_ACCOUNTS = BoundedCache(4_096)  # decoded accounts by their encoding (an account is immutable)
 
 
 class CachedReadTrie(HexaryTrie):
@@ -169,13 +172,9 @@ class CallStorageLookup(BatchedStorageLookup):
         return CachedReadTrie(self._db, root_hash=self._starting_root_hash)
 
 
-class CallAccountStorageDB(AccountStorageDB):
-    def __init__(self, db: Any, storage_root: Hash32, address: Address) -> None:
-        super().__init__(db, storage_root, address)
-        self._storage_lookup = CallStorageLookup(db, storage_root, address)
-        self._storage_cache = CacheDB(self._storage_lookup, cache_size=CALL_STORAGE_CACHE)
-        self._locked_changes = JournalDB(self._storage_cache)
-        self._journal_storage = JournalDB(self._locked_changes)
+class CallAccountStorageDB(BatchedAccountStorageDB):
+    lookup_class = CallStorageLookup
+    cache_size = 1 << 16  # slots kept per contract by a call state
 
 
 class CallAccountDB(PassportAccountDB):
@@ -183,12 +182,7 @@ class CallAccountDB(PassportAccountDB):
     :class:`CachedReadTrie` and a larger slot cache per contract. The values read are the
     trie's; only where they come from differs."""
 
-    def _get_address_store(self, address: Address) -> Any:
-        store = self._account_stores.get(address)
-        if store is None:
-            store = CallAccountStorageDB(self._raw_store_db, self._get_storage_root(address), address)
-            self._account_stores[address] = store
-        return store
+    storage_class = CallAccountStorageDB
 
     def _get_account(self, address: Address, from_journal: bool = True) -> Account:
         # py-evm's, with the decoding kept by encoding (an account is immutable; calls at one
@@ -196,13 +190,13 @@ class CallAccountDB(PassportAccountDB):
         if from_journal and address in self._account_cache:
             return self._account_cache[address]
         encoded = self._get_encoded_account(address, from_journal)
-        account = CALL_ACCOUNTS.get(encoded) if encoded else None
-        if account is None:
-            account = rlp.decode(encoded, sedes=Account) if encoded else Account()
-            if encoded:
-                if len(CALL_ACCOUNTS) >= CALL_ACCOUNTS_LIMIT:
-                    CALL_ACCOUNTS.clear()
-                CALL_ACCOUNTS[encoded] = account
+        if not encoded:
+            account = Account()
+        else:
+            account = CALL_ACCOUNTS.get(encoded)
+            if account is None:
+                account = rlp.decode(encoded, sedes=Account)
+                CALL_ACCOUNTS.put(encoded, account)
         if from_journal:
             self._account_cache[address] = account
         return account
