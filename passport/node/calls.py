@@ -19,7 +19,9 @@ moved), and when the worker's memory passes ``MAX_WORKER_RSS``. Below it, every 
 :class:`~passport.node.storage.CallAccountDB`: decoded trie nodes kept by hash across blocks (a
 node's hash is its content's) and up to 65,536 slots per contract (py-evm keeps 2,048). A
 call runs as py-evm's ``costless_execute_transaction`` without its finalisation, which changes
-only state the call discards (:func:`~passport.node.chain.run_call`). A JSON-RPC batch's calls
+only state the call discards (:func:`~passport.node.chain.run_call`), and the writes py-evm's
+message building makes to the sender's account are made once per sender and kept under its
+later calls (:class:`~passport.node.chain.KeptCalls`). A JSON-RPC batch's calls
 go to the workers as a few units (:meth:`CallPool.run_many`) rather than one by one.
 """
 
@@ -42,7 +44,7 @@ from eth_typing import Hash32
 from eth_utils import ValidationError
 
 from passport.exceptions import EvmTimeout
-from passport.node.chain import CallVM, call_vm_state, chain_class, estimate_on, run_call, spoofed
+from passport.node.chain import CallVM, KeptCalls, call_vm_state, chain_class, estimate_on
 from passport.node.interpreter import deadline
 from passport.node.storage import CALL_TRIE_NODES
 from passport.node.store import DEFAULT_MAP_SIZE, MAX_READERS, StoreSnapshot
@@ -100,24 +102,20 @@ class _BlockState:
     block_hash: bytes
     db: StoreSnapshot
     header: Any
-    vm_state: tuple[Any, Any] | None = None  # (vm, state), built at the first call
+    kept: KeptCalls | None = None  # the VM and state the calls run on, built at the first call
 
     def run(self, request: CallRequest) -> Outcome:
-        """One call on the block's state, inside a snapshot reverted afterwards."""
+        """One call on the block's state, inside a snapshot reverted afterwards (to the sender's
+        message-building writes, :class:`~passport.node.chain.KeptCalls`)."""
         args = (request.sender, request.to, request.value, request.data, request.gas)
         chain = _worker["chain"]
         try:
             with deadline(request.deadline):
                 if request.estimate:  # its trials change the state: a state of its own
                     return Outcome("ok", estimate_on(chain, self.db, self.header, *args))
-                if self.vm_state is None:
-                    self.vm_state = call_vm_state(chain, self.db, self.header)
-                vm, state = self.vm_state
-                snapshot = state.snapshot()
-                try:
-                    computation = run_call(state, spoofed(vm, state, *args))
-                finally:
-                    state.revert(snapshot)
+                if self.kept is None:
+                    self.kept = KeptCalls(*call_vm_state(chain, self.db, self.header))
+                computation = self.kept.run(*args)
         except EvmTimeout:
             return Outcome("timeout")
         except ValidationError as exc:

@@ -25,6 +25,12 @@ from passport.sdk import Client, Founder, Sdk
 from passport.sdk.accounts import dev_accounts
 
 GAS = 3_000_000
+# returns what a call sees of its origin: EXTCODEHASH(ORIGIN), BALANCE(ORIGIN), CALLER, GASPRICE
+# (an origin py-evm's message building had not touched would have no code hash)
+PROBE_RUNTIME = "323f6000523231602052336040523a60605260806000f3"
+PROBE = "0x6017806" + "00b600039" + "6000f3" + PROBE_RUNTIME
+# a contract creation whose output is its own address, so the sender's nonce
+CREATE_OWN_ADDRESS = bytes.fromhex("30600052" + "60206000f3")
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +52,7 @@ def world() -> Iterator[dict[str, Any]]:
         sdk.consortium.propose_facility(admin, miner.address, "VN", FacilityKind.MINE)
         for _ in range(3):
             sdk.batches.mint(miner, 1, Stage.CONCENTRATE, 1_000_000, 500_000)
+        probe = client.transact(admin, client.w3.eth.contract(abi=[], bytecode=PROBE).constructor())
         saved, bound = dict(calls._worker), calls.MAX_WORKER_RSS
         calls._worker.update(env=node.store._env, chain=chain_class(client.chain_id, CallVM), state=None)
         calls.MAX_WORKER_RSS = 1 << 40  # this test process is larger than a worker
@@ -55,6 +62,7 @@ def world() -> Iterator[dict[str, Any]]:
                 "sdk": sdk,
                 "client": client,
                 "accounts": (admin, miner, regulator),
+                "probe": bytes.fromhex(str(probe["contractAddress"])[2:]),
                 # the reference: the block-building VM's state and account database, and py-evm's
                 # costless_execute_transaction (with its finalisation), no caches
                 "reference": chain_class(client.chain_id, PassportVM),
@@ -93,6 +101,14 @@ def _menu(world: dict[str, Any]) -> list[tuple[bytes, bytes, int, bytes, int, bo
         (addr(regulator), p, 0, data(passport, "freeze", 2, b"\1" * 32), GAS, False),
         # value to an account, and the sender's own nonce and balance after it
         (addr(admin), addr(regulator), 10**18, b"", GAS, False),
+        # what a call sees of its sender (touched, nonce and balance as py-evm's message building
+        # leaves them), a call the sender cannot pay, and creations (their address: the nonce)
+        (zero, world["probe"], 0, b"", GAS, False),
+        (addr(miner), world["probe"], 0, b"", GAS, False),
+        (addr(admin), world["probe"], 7, b"", GAS, False),
+        (zero, world["probe"], 10**30, b"", GAS, False),
+        (addr(admin), b"", 0, CREATE_OWN_ADDRESS, GAS, False),
+        (zero, b"", 0, CREATE_OWN_ADDRESS, GAS, False),
         # out of gas, and estimates
         (
             addr(miner),
@@ -199,6 +215,49 @@ def test_a_write_in_a_call_does_not_outlive_it(world: dict[str, Any]) -> None:
     assert calls._execute(mint) == _cold(world, mint) and calls._execute(mint).kind == "ok"
     assert calls._worker["state"] is kept
     assert calls._execute(count) == before == _cold(world, count)
+
+
+def test_calls_from_one_sender_see_its_account_as_a_cold_call_does(world: dict[str, Any]) -> None:
+    """Calls from one sender run on the writes py-evm's message building made to its account at
+    its first call (:class:`~passport.node.chain.KeptCalls`): each still sees the sender touched,
+    its balance and its code hash as a cold call does, creations still get the address of the
+    sender's own nonce, and a call it cannot pay is still refused, in any order of senders."""
+    client = world["client"]
+    admin, miner, _ = world["accounts"]
+    head = bytes.fromhex(client.head()[1][2:])
+    zero, admin_, miner_ = b"\0" * 20, bytes.fromhex(admin.address[2:]), bytes.fromhex(miner.address[2:])
+
+    def probe(sender: bytes, value: int = 0) -> CallRequest:
+        return CallRequest(False, head, sender, world["probe"], value, b"", GAS, 30.0, 1e18)
+
+    def create(sender: bytes) -> CallRequest:
+        return CallRequest(False, head, sender, b"", 0, CREATE_OWN_ADDRESS, GAS, 30.0, 1e18)
+
+    sequence = [
+        probe(zero),
+        probe(zero),
+        create(zero),
+        probe(zero),
+        create(zero),
+        probe(zero, 10**30),
+        probe(zero),
+        probe(admin_, 7),
+        probe(admin_),
+        create(admin_),
+        probe(miner_),
+        probe(admin_),
+        create(admin_),
+    ]
+    expected = [_cold(world, r) for r in sequence]
+    calls._worker["state"] = None
+    assert [calls._execute(r) for r in sequence] == expected
+    calls._worker["state"] = None
+    assert calls._execute_many(sequence) == expected
+    # what is compared is worth comparing: the zero address exists only as touched by the call,
+    # the creations' addresses are the nonces' (two senders, two addresses), one call is refused
+    assert expected[0].kind == "ok" and expected[0].value[:32] != b"\0" * 32
+    assert expected[2].value != expected[9].value and expected[2] == expected[4]
+    assert expected[5].kind == "invalid"
 
 
 def test_a_batch_of_calls_answers_as_the_calls_one_by_one(world: dict[str, Any]) -> None:
