@@ -510,7 +510,7 @@ class KeptCalls:
 
     def run(self, sender: bytes, to: bytes, value: int, data: bytes, gas: int) -> ComputationAPI:
         state, at = self.state, Address(sender)
-        executor = state.get_transaction_executor()
+        executor: Any = state.get_transaction_executor()
         if (
             not to
             or type(executor).build_evm_message is not CancunTransactionExecutor.build_evm_message
@@ -545,7 +545,7 @@ class KeptCalls:
                     value=transaction.value,
                     data=transaction.data,
                     code=code,
-                    create_address=None,
+                    create_address=cast(Address, None),
                     refund=executor.calc_message_refund(transaction),
                     is_delegation=delegation is not None,
                 )
