@@ -556,7 +556,7 @@ class KeptCalls:
             raise
         snapshot = state.snapshot()
         try:
-            return executor.build_computation(message, transaction)
+            return cast(ComputationAPI, executor.build_computation(message, transaction))
         finally:
             state.revert(snapshot)
             if not keep:
