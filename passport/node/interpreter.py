@@ -47,6 +47,9 @@ from passport.exceptions import EvmTimeout
 
 UINT_256_MAX = 2**256 - 1
 STACK_LIMIT = 1024
+# memory grown inline up to this many bytes; past it growth costs more gas than any call has
+# (about 3.5e13), and is left to py-evm
+MAX_INLINE_MEMORY = 2**32
 JUMPDEST = 0x5B
 PUSH1 = 0x60
 PUSH32 = 0x7F
@@ -129,6 +132,25 @@ def _bad_jump(code: bytes, destination: int) -> Exception:
     return InvalidJumpDestination("Invalid Jump Destination")
 
 
+def _grown(memory_: bytearray, end: int, gas: int) -> int:
+    """The gas left after growing ``memory_`` (a multiple of 32 bytes long, shorter than ``end``)
+    to hold ``end`` bytes, at py-evm's price and rounding (:func:`memory_gas_cost` of the new size
+    less that of the old); -1 when it is not done here, so py-evm does it: out of gas, an end
+    beyond what any gas pays for, or the buffer exported (py-evm then copies it)."""
+    if end > MAX_INLINE_MEMORY:
+        return -1
+    before = len(memory_) >> 5
+    after = (end + 31) >> 5
+    fee = after * 3 + after * after // 512 - before * 3 - before * before // 512
+    if fee > gas:
+        return -1
+    try:
+        memory_.extend(bytes((after - before) << 5))
+    except BufferError:
+        return -1
+    return gas - fee
+
+
 class PassportComputation(CancunComputation):
     """Cancun computation with the inline opcode loop (see the module docstring)."""
 
@@ -136,10 +158,9 @@ class PassportComputation(CancunComputation):
 
     def extend_memory(self, start_position: int, size: int) -> None:
         # py-evm's own, with its validation, prices and rounding, minus its per-call overheads
-        # (two validations, four helper calls, the reason string): every inline MSTORE past the
-        # end of memory and every py-evm opcode that takes memory (RETURN, KECCAK256, the copies,
-        # calls' arguments) comes here. Out of gas, a value not a uint256, and debug2 logging
-        # are left to py-evm, which raises or logs as it does.
+        # (two validations, four helper calls, the reason string): every py-evm opcode that takes
+        # memory (RETURN, KECCAK256, the copies, calls' arguments) comes here. Out of gas, a value
+        # not a uint256, and debug2 logging are left to py-evm, which raises or logs as it does.
         if (
             start_position.__class__ is int
             and size.__class__ is int
@@ -149,15 +170,14 @@ class PassportComputation(CancunComputation):
         ):
             if size == 0:
                 return
-            before = len(cast(Any, self._memory)._bytes)  # always a multiple of 32
+            memory_ = cast(Any, self._memory)._bytes
             end = start_position + size
-            if end <= before:
+            if end <= len(memory_):
                 return
-            fee = memory_gas_cost(end) - memory_gas_cost(before)
             meter = self._gas_meter
-            if fee <= meter.gas_remaining:
-                meter.gas_remaining -= fee
-                self._memory.extend(start_position, size)
+            left = _grown(memory_, end, meter.gas_remaining)
+            if left >= 0:
+                meter.gas_remaining = left
                 return
         super().extend_memory(start_position, size)
 
@@ -271,9 +291,12 @@ def _run(computation: Any, inline_gas: tuple[int, ...], at: float | None = None)
                 start = pop()
                 word = pop()
                 if start + 32 > len(memory_._bytes):
-                    meter.gas_remaining = gas
-                    computation.extend_memory(start, 32)
-                    gas = meter.gas_remaining
+                    left = _grown(memory_._bytes, start + 32, gas)
+                    if left < 0:
+                        meter.gas_remaining = gas
+                        computation.extend_memory(start, 32)
+                        left = meter.gas_remaining
+                    gas = left
                 memory_._bytes[start : start + 32] = word.to_bytes(32, "big")
             elif op == 0x01:  # ADD
                 right = pop()
@@ -295,9 +318,12 @@ def _run(computation: Any, inline_gas: tuple[int, ...], at: float | None = None)
             elif op == 0x51:  # MLOAD
                 start = values[-1]
                 if start + 32 > len(memory_._bytes):
-                    meter.gas_remaining = gas
-                    computation.extend_memory(start, 32)
-                    gas = meter.gas_remaining
+                    left = _grown(memory_._bytes, start + 32, gas)
+                    if left < 0:
+                        meter.gas_remaining = gas
+                        computation.extend_memory(start, 32)
+                        left = meter.gas_remaining
+                    gas = left
                 values[-1] = int.from_bytes(memory_._bytes[start : start + 32], "big")
             elif op == 0x56:  # JUMP
                 target = pop()

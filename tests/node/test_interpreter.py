@@ -250,7 +250,9 @@ def _bare(cls: type[Any], memory_words: int, gas: int) -> Any:
 @settings(max_examples=400, deadline=None, derandomize=True)
 @given(
     st.integers(0, 64),
-    st.one_of(st.integers(0, 4096), st.integers(2**256 - 64, 2**256 + 64)),
+    st.one_of(
+        st.integers(0, 4096), st.integers(2**32 - 64, 2**32 + 64), st.integers(2**256 - 64, 2**256 + 64)
+    ),
     st.one_of(st.integers(0, 4096), st.integers(2**256 - 64, 2**256 + 64), st.just(0)),
     st.integers(-2, 2),
 )
@@ -278,3 +280,18 @@ def test_memory_extension_gives_py_evm_gas_memory_and_errors(
             error = (type(exc), str(exc))
         outcomes.append((error, computation._gas_meter.gas_remaining, len(computation._memory)))
     assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("offset", [0, 1, 31, 32, 1000, 70_000, 2**32 - 40])
+@pytest.mark.parametrize("op", [0x52, 0x51, 0x20])  # MSTORE, MLOAD (grown in the loop), KECCAK256
+def test_memory_growth_at_the_exact_gas_matches_py_evm(offset: int, op: int) -> None:
+    """Memory grown in the loop (MSTORE, MLOAD) or through ``extend_memory`` (KECCAK256, a
+    py-evm opcode) with the gas it needs, one or two less and more: py-evm's results, out of gas
+    included."""
+    code = (push(7) if op == 0x52 else push(32) if op == 0x20 else b"") + push(offset) + bytes([op, 0x00])
+    needed = run(CancunVM, code, gas=10**7)
+    if needed[0]:  # beyond what 10**7 gas grows: compare the failure only
+        assert_same(code, gas=10**7)
+        return
+    for slack in (-2, -1, 0, 1, 2):
+        assert_same(code, gas=21_000 + needed[3] + slack)  # the transaction's intrinsic gas too
