@@ -133,7 +133,7 @@ def _bad_jump(code: bytes, destination: int) -> Exception:
 
 def _grown(memory_: bytearray, end: int, gas: int) -> int:
     """The gas left after growing ``memory_`` (a multiple of 32 bytes long, shorter than ``end``)
-    to hold ``end`` bytes, at py-evm's price and rounding (``eth.vm.computation.memory_gas_cost`` of the new size
+    to hold ``end`` bytes, at py-evm's price and rounding (``memory_gas_cost`` of the new size
     less that of the old); -1 when it is not done here, so py-evm does it: out of gas, an end
     beyond what any gas pays for, or the buffer exported (py-evm then copies it)."""
     if end > MAX_INLINE_MEMORY:
