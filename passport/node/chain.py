@@ -505,6 +505,8 @@ class KeptCalls:
 
     def __init__(self, vm: VirtualMachineAPI, state: StateAPI) -> None:
         self.vm, self.state = vm, state
+        # py-evm's message building logs at debug2 (its own path then: the same log lines)
+        self._traced = state.logger.show_debug2
         self._sender: bytes | None = None  # whose message-building writes the state holds
         self._untouched: Any = None  # the snapshot before them
 
@@ -514,7 +516,7 @@ class KeptCalls:
         if (
             not to
             or type(executor).build_evm_message is not CancunTransactionExecutor.build_evm_message
-            or state.logger.show_debug2
+            or self._traced
         ):
             self._forget()  # py-evm's own path, from the untouched state
             snapshot = state.snapshot()

@@ -16,7 +16,9 @@ and compares them.
 The inline set is derived from the fork's opcode table at import time: an opcode is inlined
 only if the table holds py-evm's own logic function for it with a constant gas cost, and that
 cost is the one charged here. Anything else (a future fork changing a cost, debug2 tracing
-turned on) falls back to py-evm.
+turned on) falls back to py-evm. Two priced by size are done in place too: memory growth (its
+quadratic price) and KECCAK256 over memory already there, when the table holds py-evm's own
+logic for them; out of gas, and a hash that must grow memory, go to py-evm.
 """
 
 from __future__ import annotations
@@ -39,8 +41,10 @@ from eth.exceptions import (
 )
 from eth.vm.forks.cancun.computation import CancunComputation
 from eth.vm.logic import arithmetic, comparison, context, duplication, flow, memory, stack, swap
+from eth.vm.logic import sha3 as sha3_logic
 from eth.vm.logic.invalid import InvalidOpcode
 from eth.vm.opcode import _FastOpcode, as_opcode
+from eth_hash.auto import keccak
 
 from passport.exceptions import EvmTimeout
 
@@ -129,6 +133,11 @@ def _bad_jump(code: bytes, destination: int) -> Exception:
     if destination < len(code) and code[destination] == JUMPDEST:
         return InvalidInstruction("Jump resulted in invalid instruction")
     return InvalidJumpDestination("Invalid Jump Destination")
+
+
+def _is_py_evm_sha3(opcode: Any) -> bool:
+    """Whether the table's KECCAK256 is py-evm's own, at its price: only then is it run inline."""
+    return getattr(opcode, "logic_fn", None) is sha3_logic.sha3 and getattr(opcode, "gas_cost", None) == 30
 
 
 def _grown(memory_: bytearray, end: int, gas: int) -> int:
@@ -235,6 +244,7 @@ def _run(computation: Any, inline_gas: tuple[int, ...], at: float | None = None)
     in_fallback = False
     pop = values.pop
     push = values.append
+    hashes = _is_py_evm_sha3(opcodes.get(0x20))
 
     # py-evm leaves values as ints or bytes; the inline opcodes need ints. Every value on the
     # stack is an int here: the inline opcodes push ints, and after a py-evm opcode (which
@@ -252,6 +262,17 @@ def _run(computation: Any, inline_gas: tuple[int, ...], at: float | None = None)
             if cost < 0:
                 if op == 0x00:
                     break  # STOP
+                if op == 0x20 and hashes and len(values) >= 2:
+                    # KECCAK256 as py-evm's sha3 runs it, when its memory is there and its
+                    # price (30 and 6 a word) is paid; growth and out of gas go to py-evm
+                    start, length = values[-1], values[-2]
+                    price = 30 + 6 * ((length + 31) >> 5)
+                    if price <= gas and (length == 0 or start + length <= len(memory_._bytes)):
+                        gas -= price
+                        pop()
+                        digest = keccak(bytes(memory_._bytes[start : start + length]) if length else b"")
+                        values[-1] = int.from_bytes(digest, "big")
+                        continue
                 # py-evm's implementation, with the loop's state handed over and back
                 meter.gas_remaining = gas
                 code_stream.program_counter = pc

@@ -11,6 +11,7 @@ blocks into stock py-evm.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 import rlp
@@ -125,12 +126,12 @@ class BoundedCache:
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._nodes: dict[bytes, Any] = {}
+        self._nodes: dict[Hashable, Any] = {}
 
-    def get(self, key: bytes) -> Any:
+    def get(self, key: Hashable) -> Any:
         return self._nodes.get(key)
 
-    def put(self, key: bytes, value: Any) -> None:
+    def put(self, key: Hashable, value: Any) -> None:
         nodes = self._nodes
         if len(nodes) >= self.limit:
             del nodes[next(iter(nodes))]
@@ -148,6 +149,7 @@ class BoundedCache:
 # their LMDB read and RLP decoding. About 1.3 KB a decoded branch node: ~50 MB at most.
 CALL_TRIE_NODES = BoundedCache(40_000)
 CALL_ACCOUNTS = BoundedCache(4_096)  # decoded accounts by their encoding (an account is immutable)
+CALL_ENCODINGS = BoundedCache(4_096)  # and back: (account, encoding) by the account's id
 
 
 class CachedReadTrie(HexaryTrie):
@@ -197,9 +199,21 @@ class CallAccountDB(PassportAccountDB):
             if account is None:
                 account = rlp.decode(encoded, sedes=Account)
                 CALL_ACCOUNTS.put(encoded, account)
+                CALL_ENCODINGS.put(id(account), (account, encoded))
         if from_journal:
             self._account_cache[address] = account
         return account
+
+    def _set_account(self, address: Address, account: Account) -> None:
+        # py-evm's, with the encoding of an account decoded here reused: every call touches the
+        # account it calls, writing it back unchanged. Looked up by identity (the entry holds
+        # the account, so its id stays its own), never by value.
+        kept = CALL_ENCODINGS.get(id(account))
+        if kept is None or kept[0] is not account:
+            super()._set_account(address, account)
+            return
+        self._account_cache[address] = account
+        self._journaltrie[address] = kept[1]
 
     def _get_accessed_node_hashes(self) -> Any:
         # py-evm copies the whole set of keys read (a frozenset) at every code read, only to test

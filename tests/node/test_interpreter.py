@@ -47,7 +47,7 @@ INLINED = [code for code, gas in enumerate(PassportComputation.inline_gas) if ga
 PY_EVM = [
     0x00, 0x05, 0x07, 0x0A, 0x0B, 0x12, 0x13, 0x1A, 0x1D, 0x20, 0x30, 0x32, 0x37, 0x38, 0x39,
     0x3D, 0x47, 0x53, 0x54, 0x55, 0x58, 0x59, 0x5A, 0x5C, 0x5D, 0x5E, 0xA0, 0xA2, 0xF3, 0xFD,
-    0xFE, 0x0C,
+    0xFE, 0x0C, 0x20, 0x20,
 ]  # fmt: skip
 
 
@@ -295,3 +295,19 @@ def test_memory_growth_at_the_exact_gas_matches_py_evm(offset: int, op: int) -> 
         return
     for slack in (-2, -1, 0, 1, 2):
         assert_same(code, gas=21_000 + needed[3] + slack)  # the transaction's intrinsic gas too
+
+
+@pytest.mark.parametrize(
+    ("start", "length"),
+    [(0, 0), (0, 32), (5, 60), (64, 32), (90, 6), (96, 0), (2**255, 0), (80, 40), (0, 200), (2**256 - 1, 1)],
+)
+def test_keccak_at_the_exact_gas_matches_py_evm(start: int, length: int) -> None:
+    """KECCAK256 over memory that is there (hashed in the loop), partly there or not at all
+    (py-evm grows it), with the gas it needs, one or two less and more: py-evm's results."""
+    code = push(2**256 - 7) + push(64) + bytes([0x52]) + push(length) + push(start) + bytes([0x20, 0x00])
+    needed = run(CancunVM, code, gas=10**7)
+    if needed[0]:
+        assert_same(code, gas=10**7)
+        return
+    for slack in (-2, -1, 0, 1, 2):
+        assert_same(code, gas=21_000 + needed[3] + slack)
