@@ -252,3 +252,28 @@ def test_the_valid_params_are_valid(node: Node) -> None:
     for method in METHODS:
         answer = rpc(node, method, VALID.get(method, []))
         assert answer.get("error", {}).get("code") != -32602, (method, answer)
+
+
+def test_addresses_checked_once_are_still_checked_by_their_text() -> None:
+    """Parsed addresses are kept by their text: the same text is the same address, and a text
+    that differs (a wrong EIP-55 case, a digit) is checked, and refused, on its own."""
+    from passport.node.rpc import params
+
+    good = dev_account(0).address
+    wrong_case = good[:2] + (good[2].swapcase() if good[2].isalpha() else good[2]) + good[3:]
+    wrong_case = wrong_case if wrong_case != good else good[:-1] + good[-1].swapcase()
+    assert wrong_case != good and wrong_case.lower() == good.lower()
+    expected = bytes.fromhex(good[2:])
+    assert params.address(good, "to") == expected == params.address(good, "to")
+    assert params._ADDRESSES[good] == expected
+    with pytest.raises(params.InvalidParams, match="bad EIP-55 checksum"):
+        params.address(wrong_case, "to")
+    with pytest.raises(params.InvalidParams, match="not a 20-byte hex address"):
+        params.address(good[:-1] + "g", "to")
+    assert params.address(good.lower(), "to") == expected
+    for n in range(params.MAX_KNOWN_ADDRESSES + 1):  # bounded
+        assert params.address("0x" + n.to_bytes(20, "big").hex(), "to") == n.to_bytes(20, "big")
+        assert len(params._ADDRESSES) <= params.MAX_KNOWN_ADDRESSES
+    with pytest.raises(params.InvalidParams, match="not hex"):
+        params.data()("0x12zz", "data")
+    assert params.data()("0x", "data") == b""

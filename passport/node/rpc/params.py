@@ -9,6 +9,7 @@ return plain Python values (ints in range, bytes of the right length, :class:`Bl
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -77,13 +78,16 @@ def _show(value: Any) -> str:
 # -------------------------------------------------------------------- scalars
 
 
+_HEX = re.compile("[0-9a-fA-F]*")
+
+
 def _hex_digits(value: Any, name: str) -> str:
     if not isinstance(value, str):
         raise InvalidParams(name, f"expected a 0x-prefixed hex string, got {_show(value)}")
     if not value.startswith(("0x", "0X")):
         raise InvalidParams(name, f"missing the 0x prefix: {_show(value)}")
     digits = value[2:]
-    if any(c not in "0123456789abcdefABCDEF" for c in digits):
+    if not _HEX.fullmatch(digits):
         raise InvalidParams(name, f"not hex: {_show(value)}")
     return digits
 
@@ -147,11 +151,24 @@ def storage_slot(value: Any, name: str) -> int:
 
 
 def address(value: Any, name: str) -> Address:
+    known = _ADDRESSES.get(value) if isinstance(value, str) else None
+    if known is not None:
+        return known
     if not isinstance(value, str) or not is_hex_address(value):
         raise InvalidParams(name, f"not a 20-byte hex address: {_show(value)}")
     if value[2:] != value[2:].lower() and value[2:] != value[2:].upper() and not is_checksum_address(value):
         raise InvalidParams(name, f"bad EIP-55 checksum: {value}")
-    return Address(to_canonical_address(value))
+    parsed = Address(to_canonical_address(value))
+    if len(_ADDRESSES) >= MAX_KNOWN_ADDRESSES:
+        _ADDRESSES.clear()
+    _ADDRESSES[value] = parsed
+    return parsed
+
+
+# addresses already checked, by their text: a client names the same few contracts in every call,
+# and an EIP-55 checksum costs a keccak (valid ones only; a bad one is checked, and refused, again)
+MAX_KNOWN_ADDRESSES = 4096
+_ADDRESSES: dict[str, Address] = {}
 
 
 def boolean(value: Any, name: str) -> bool:
