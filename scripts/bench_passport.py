@@ -267,11 +267,10 @@ def single_calls(url: str, sdk: Sdk, batches: int, n: int = 200) -> dict[str, fl
 
 def worker_peak_rss(node: Any) -> int:
     """The largest peak resident memory (VmHWM, bytes) among the node's call workers."""
-    pool = node.calls._pool
     peaks = [0]
-    for process in getattr(pool, "_pool", []) if pool is not None else []:
+    for pid in node.calls.worker_pids:
         try:
-            for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
                     peaks.append(int(line.split()[1]) * 1024)
         except OSError:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import multiprocessing
 import multiprocessing.pool
 import os
@@ -36,7 +37,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import lmdb
 from eth.exceptions import Revert, VMError
@@ -214,66 +215,78 @@ def _failed(error: VMError) -> Outcome:
 
 
 class CallPool:
-    """Worker processes for calls; started on first use, stopped with the node."""
+    """Worker processes for calls; started on first use, stopped with the node.
+
+    Each worker has a queue of its own (a one-process pool), so a batch's calls can go to the
+    same worker every time: the k-th unit of a batch to worker k. A worker keeps the state of
+    the calls it ran (:class:`_BlockState`), so the same batch asked again (the next request
+    for the same passport) finds its reads where it left them rather than on the other worker.
+    """
 
     def __init__(self, store_path: Path, chain_id: int, workers: int) -> None:
         self._store_path = str(store_path)
         self._chain_id = chain_id
-        self._workers = max(1, workers)
-        self._pool: multiprocessing.pool.Pool | None = None
+        self._pools: list[multiprocessing.pool.Pool | None] = [None] * max(1, workers)
+        self._turn = itertools.count()  # single calls go round the workers
         self._lock = threading.Lock()
         self._closed = False
 
-    def _get(self) -> multiprocessing.pool.Pool:
+    @property
+    def worker_pids(self) -> list[int]:
+        """The pids of the workers started so far."""
+        return [process.pid for pool in self._pools if pool is not None for process in cast(Any, pool)._pool]
+
+    def _get(self, index: int) -> multiprocessing.pool.Pool:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the node is stopping")
-            if self._pool is None:
+            pool = self._pools[index]
+            if pool is None:
                 # spawn, not fork: the node's threads and its LMDB environment must not be copied
                 context = multiprocessing.get_context("spawn")
-                pool = context.Pool(
-                    self._workers, initializer=_init_worker, initargs=(self._store_path, self._chain_id)
-                )
-                # the workers' start-up (an interpreter and py-evm each) counts against no call
-                pool.map(_ready, range(self._workers))
-                self._pool = pool
-            return self._pool
+                pool = context.Pool(1, initializer=_init_worker, initargs=(self._store_path, self._chain_id))
+                # the worker's start-up (an interpreter and py-evm) counts against no call
+                pool.apply(_ready, (index,))
+                self._pools[index] = pool
+            return pool
 
     def run(self, request: CallRequest) -> Outcome:
-        pool = self._get()
+        index = next(self._turn) % len(self._pools)
+        pool = self._get(index)
         request = dataclasses.replace(request, deadline=time.monotonic() + request.timeout)
         pending = pool.apply_async(_execute, (request,))
         try:
             return pending.get(timeout=max(0.0, request.deadline - time.monotonic()) + GRACE_SECONDS)
         except multiprocessing.TimeoutError:
-            self._replace(pool)
+            self._replace(index, pool)
             return Outcome("timeout")
 
     def run_many(self, requests: list[CallRequest]) -> list[Outcome]:
         """Many calls, in order: in one unit per worker (consecutive runs, so calls at one block
-        stay together), each call's deadline counted from when its worker starts it."""
+        stay together; the k-th unit always to worker k), each call's deadline counted from when
+        its worker starts it."""
         if not requests:
             return []
-        pool = self._get()
-        size = -(-len(requests) // self._workers)
+        size = -(-len(requests) // len(self._pools))
         units = [requests[n : n + size] for n in range(0, len(requests), size)]
-        pending = [pool.apply_async(_execute_many, (unit,)) for unit in units]
+        pools = [self._get(index) for index in range(len(units))]
+        pending = [pool.apply_async(_execute_many, (unit,)) for pool, unit in zip(pools, units, strict=True)]
         out: list[Outcome] = []
         started = time.monotonic()
-        for unit, waiting in zip(units, pending, strict=True):
+        for index, (pool, unit, waiting) in enumerate(zip(pools, units, pending, strict=True)):
             budget = sum(r.timeout for r in unit) + GRACE_SECONDS
             try:
                 out += waiting.get(timeout=max(0.0, started + budget - time.monotonic()))
             except multiprocessing.TimeoutError:
-                self._replace(pool)
+                self._replace(index, pool)
                 out += [Outcome("timeout")] * len(unit)
         return out
 
-    def _replace(self, pool: multiprocessing.pool.Pool) -> None:
-        """A worker did not answer: start a fresh pool (the stuck one is terminated)."""
+    def _replace(self, index: int, pool: multiprocessing.pool.Pool) -> None:
+        """Worker ``index`` did not answer: it is terminated, and started afresh on next use."""
         with self._lock:
-            if self._pool is pool:
-                self._pool = None
+            if self._pools[index] is pool:
+                self._pools[index] = None
         pool.terminate()
 
     def warm_up(self) -> None:
@@ -281,14 +294,16 @@ class CallPool:
 
         def start() -> None:
             with contextlib.suppress(RuntimeError):  # the node stopped first
-                self._get()
+                for index in range(len(self._pools)):
+                    self._get(index)
 
         threading.Thread(target=start, name="passport-call-pool", daemon=True).start()
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.terminate()
-            pool.join()
+            pools, self._pools = self._pools, [None] * len(self._pools)
+        for pool in pools:
+            if pool is not None:
+                pool.terminate()
+                pool.join()
