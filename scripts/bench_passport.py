@@ -4,7 +4,8 @@ passport with evidence: export time, bundle size, offline verify time and proof 
 lineage and for a typical 10-batch one.
 
     scripts/bench_passport.py               tables, on anvil
-    scripts/bench_passport.py --node        the same on a fresh passport dev node (sealed headers)
+    scripts/bench_passport.py --node        the same on a fresh passport dev node (sealed headers), in its
+                                             own process as anvil is
     scripts/bench_passport.py --json        {"lineage_nodes": ..., "seconds": ..., "rpc_round_trips": ...,
                                              "evidence": {...}}
     scripts/bench_passport.py --compare     anvil and a fresh passport dev node in one run: assembly,
@@ -29,7 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from eth_utils import keccak
 from passport.core.events import topic
 from passport.core.types import FacilityKind, ProcessOutput, Role, Stage, SubjectKind
 from passport.evidence import ProvenChain, read_chain_data, verify_offline
+from passport.node.process import NodeProcess
 from passport.sdk import AttestationRequest, Call, Client, Founder, PassportDocument, Sdk
 from passport.sdk.accounts import dev_accounts
 from passport.toolchain.anvil import Anvil
@@ -265,31 +267,47 @@ def single_calls(url: str, sdk: Sdk, batches: int, n: int = 200) -> dict[str, fl
             "cold_p50_ms": pct(cold, 0.5), "cold_p99_ms": pct(cold, 0.99)}  # fmt: skip
 
 
-def worker_peak_rss(node: Any) -> int:
-    """The largest peak resident memory (VmHWM, bytes) among the node's call workers."""
+def worker_peak_rss(node_pid: int) -> int:
+    """The largest peak resident memory (VmHWM, bytes) among the call workers of the node process
+    ``node_pid`` (its children started by multiprocessing's spawn, not its resource tracker)."""
     peaks = [0]
-    for pid in node.calls.worker_pids:
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) != node_pid:
+                continue
+            if b"spawn_main" not in (entry / "cmdline").read_bytes():
+                continue
+            for line in (entry / "status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
                     peaks.append(int(line.split()[1]) * 1024)
-        except OSError:
+        except (OSError, ValueError, IndexError):
             continue
     return max(peaks)
 
 
+@contextlib.contextmanager
+def dev_node() -> Iterator[NodeProcess]:
+    """A fresh passport dev node (``passport node start --dev``) in its own process, as anvil is:
+    the client measured shares neither its interpreter nor its garbage collector."""
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-passport-") as tmp,
+        NodeProcess(data_dir=Path(tmp)) as node,
+    ):
+        yield node
+
+
 def compare(say: Callable[[str], None]) -> dict[str, Any]:
     """The same lineage, assembly, export and single calls on anvil and on the node, one run."""
-    from passport.node.service import Node
-
     out: dict[str, Any] = {}
     with Anvil() as anvil:
         say("anvil:")
         out["anvil"] = measure(anvil.url, say, with_naive=False, singles=True)
-    with Node.dev() as node:
+    with dev_node() as node:
         say("passport dev node:")
         out["node"] = measure(node.url, say, with_naive=False, singles=True)
-        out["node"]["worker_peak_rss"] = worker_peak_rss(node)
+        out["node"]["worker_peak_rss"] = worker_peak_rss(node.pid or 0)
     return out
 
 
@@ -420,9 +438,7 @@ def main() -> int:
         if args.rpc_url:
             url, chain = args.rpc_url, args.rpc_url
         elif args.node:
-            from passport.node.service import Node
-
-            url, chain = stack.enter_context(Node.dev()).url, "passport dev node (sealed)"
+            url, chain = stack.enter_context(dev_node()).url, "passport dev node (sealed)"
         else:
             url, chain = stack.enter_context(Anvil()).url, "anvil (unsealed)"
         result = measure(url, say, with_naive=not args.no_naive)
