@@ -21,7 +21,7 @@ node's hash is its content's) and up to 65,536 slots per contract (py-evm keeps 
 call runs as py-evm's ``costless_execute_transaction`` without its finalisation, which changes
 only state the call discards (:func:`~passport.node.chain.run_call`), and the writes py-evm's
 message building makes to the sender's account are made once per sender and kept under its
-later calls (:class:`~passport.node.chain.KeptCalls`). A JSON-RPC batch's calls
+later calls (:class:`KeptCalls`). A JSON-RPC batch's calls
 go to the workers as a few units (:meth:`CallPool.run_many`) rather than one by one.
 """
 
@@ -40,12 +40,16 @@ from pathlib import Path
 from typing import Any, cast
 
 import lmdb
+from eth.abc import ComputationAPI, StateAPI, VirtualMachineAPI
+from eth.constants import UINT_64_MAX
 from eth.exceptions import Revert, VMError
-from eth_typing import Hash32
+from eth.vm.forks.cancun.state import CancunTransactionExecutor
+from eth.vm.message import Message
+from eth_typing import Address, Hash32
 from eth_utils import ValidationError
 
 from passport.exceptions import EvmTimeout
-from passport.node.chain import CallVM, KeptCalls, call_vm_state, chain_class, estimate_on
+from passport.node.chain import CallVM, call_vm_state, chain_class, estimate_on, run_call, spoofed
 from passport.node.interpreter import deadline
 from passport.node.storage import CALL_TRIE_NODES
 from passport.node.store import DEFAULT_MAP_SIZE, MAX_READERS, StoreSnapshot
@@ -94,6 +98,83 @@ def _init_worker(store_path: str, chain_id: int) -> None:
     _worker["state"] = None
 
 
+class KeptCalls:
+    """Calls run one after another on one kept state (a block's, in a call worker), each as
+    :func:`run_call` runs it, with one saving: py-evm's message building writes the sender's
+    account (its balance less a fee that is zero for a call, its nonce plus one), and those
+    writes are the same for every call from that sender on that state. So they are made once, at
+    the sender's first call, and kept under every later call from it; each call is reverted only
+    to them. A call from another sender, or a contract creation (whose address is the nonce's),
+    starts again from the untouched state. Every call is still validated as py-evm validates it:
+    the sender's balance is unchanged by the kept writes, and its nonce is read from the state."""
+
+    def __init__(self, vm: VirtualMachineAPI, state: StateAPI) -> None:
+        self.vm, self.state = vm, state
+        # py-evm's message building logs at debug2 (its own path then: the same log lines)
+        self._traced = state.logger.show_debug2
+        self._sender: bytes | None = None  # whose message-building writes the state holds
+        self._untouched: Any = None  # the snapshot before them
+
+    def run(self, sender: bytes, to: bytes, value: int, data: bytes, gas: int) -> ComputationAPI:
+        state, at = self.state, Address(sender)
+        executor: Any = state.get_transaction_executor()
+        if (
+            not to
+            or type(executor).build_evm_message is not CancunTransactionExecutor.build_evm_message
+            or self._traced
+        ):
+            self._forget()  # py-evm's own path, from the untouched state
+            snapshot = state.snapshot()
+            try:
+                return run_call(state, spoofed(self.vm, state, sender, to, value, data, gas))
+            finally:
+                state.revert(snapshot)
+        first = sender != self._sender
+        if first:
+            self._forget()
+            self._untouched, self._sender = state.snapshot(), sender
+        try:
+            transaction = spoofed(self.vm, state, sender, to, value, data, gas)
+            executor.validate_transaction(transaction)
+            if first:
+                balance = state.get_balance(at)
+                message = executor.build_evm_message(transaction)
+                # kept only if a later call validates as on the untouched state: the balance it
+                # checks unchanged, the nonce it reads still below py-evm's limit
+                keep = state.get_balance(at) == balance and state.get_nonce(at) < UINT_64_MAX
+            else:
+                # what py-evm's Cancun build_evm_message builds, on the writes it made before
+                code, delegation = executor.get_code_at_address(transaction.to)
+                message = Message(
+                    gas=transaction.gas - transaction.intrinsic_gas,
+                    to=transaction.to,
+                    sender=transaction.sender,
+                    value=transaction.value,
+                    data=transaction.data,
+                    code=code,
+                    create_address=cast(Address, None),
+                    refund=executor.calc_message_refund(transaction),
+                    is_delegation=delegation is not None,
+                )
+                keep = True
+        except BaseException:
+            if first:
+                self._forget()
+            raise
+        snapshot = state.snapshot()
+        try:
+            return cast(ComputationAPI, executor.build_computation(message, transaction))
+        finally:
+            state.revert(snapshot)
+            if not keep:
+                self._forget()
+
+    def _forget(self) -> None:
+        if self._untouched is not None:
+            self.state.revert(self._untouched)
+        self._sender = self._untouched = None
+
+
 @dataclass
 class _BlockState:
     """A worker's state of one block, kept between calls: its store snapshot (a fresh LMDB read
@@ -107,7 +188,7 @@ class _BlockState:
 
     def run(self, request: CallRequest) -> Outcome:
         """One call on the block's state, inside a snapshot reverted afterwards (to the sender's
-        message-building writes, :class:`~passport.node.chain.KeptCalls`)."""
+        message-building writes, :class:`KeptCalls`)."""
         args = (request.sender, request.to, request.value, request.data, request.gas)
         chain = _worker["chain"]
         try:

@@ -27,12 +27,11 @@ from eth.abc import (
     WithdrawalAPI,
 )
 from eth.chains.base import BaseChain, Chain
-from eth.constants import UINT_64_MAX, ZERO_ADDRESS, ZERO_HASH32
+from eth.constants import ZERO_ADDRESS, ZERO_HASH32
 from eth.exceptions import BlockNotFound, HeaderNotFound, TransactionNotFound, VMError
 from eth.vm.forks.cancun import CancunVM
 from eth.vm.forks.cancun.blocks import CancunBlock
-from eth.vm.forks.cancun.state import CancunState, CancunTransactionExecutor
-from eth.vm.message import Message
+from eth.vm.forks.cancun.state import CancunState
 from eth.vm.spoof import SpoofTransaction
 from eth_abi import encode as abi_encode
 from eth_typing import Address, BlockNumber, Hash32
@@ -491,83 +490,6 @@ def run_call(state: StateAPI, transaction: SignedTransactionAPI) -> ComputationA
     executor.validate_transaction(transaction)
     message = executor.build_evm_message(transaction)
     return executor.build_computation(message, transaction)
-
-
-class KeptCalls:
-    """Calls run one after another on one kept state (a block's, in a call worker), each as
-    :func:`run_call` runs it, with one saving: py-evm's message building writes the sender's
-    account (its balance less a fee that is zero for a call, its nonce plus one), and those
-    writes are the same for every call from that sender on that state. So they are made once, at
-    the sender's first call, and kept under every later call from it; each call is reverted only
-    to them. A call from another sender, or a contract creation (whose address is the nonce's),
-    starts again from the untouched state. Every call is still validated as py-evm validates it:
-    the sender's balance is unchanged by the kept writes, and its nonce is read from the state."""
-
-    def __init__(self, vm: VirtualMachineAPI, state: StateAPI) -> None:
-        self.vm, self.state = vm, state
-        # py-evm's message building logs at debug2 (its own path then: the same log lines)
-        self._traced = state.logger.show_debug2
-        self._sender: bytes | None = None  # whose message-building writes the state holds
-        self._untouched: Any = None  # the snapshot before them
-
-    def run(self, sender: bytes, to: bytes, value: int, data: bytes, gas: int) -> ComputationAPI:
-        state, at = self.state, Address(sender)
-        executor: Any = state.get_transaction_executor()
-        if (
-            not to
-            or type(executor).build_evm_message is not CancunTransactionExecutor.build_evm_message
-            or self._traced
-        ):
-            self._forget()  # py-evm's own path, from the untouched state
-            snapshot = state.snapshot()
-            try:
-                return run_call(state, spoofed(self.vm, state, sender, to, value, data, gas))
-            finally:
-                state.revert(snapshot)
-        first = sender != self._sender
-        if first:
-            self._forget()
-            self._untouched, self._sender = state.snapshot(), sender
-        try:
-            transaction = spoofed(self.vm, state, sender, to, value, data, gas)
-            executor.validate_transaction(transaction)
-            if first:
-                balance = state.get_balance(at)
-                message = executor.build_evm_message(transaction)
-                # kept only if a later call validates as on the untouched state: the balance it
-                # checks unchanged, the nonce it reads still below py-evm's limit
-                keep = state.get_balance(at) == balance and state.get_nonce(at) < UINT_64_MAX
-            else:
-                # what py-evm's Cancun build_evm_message builds, on the writes it made before
-                code, delegation = executor.get_code_at_address(transaction.to)
-                message = Message(
-                    gas=transaction.gas - transaction.intrinsic_gas,
-                    to=transaction.to,
-                    sender=transaction.sender,
-                    value=transaction.value,
-                    data=transaction.data,
-                    code=code,
-                    create_address=cast(Address, None),
-                    refund=executor.calc_message_refund(transaction),
-                    is_delegation=delegation is not None,
-                )
-                keep = True
-        except BaseException:
-            if first:
-                self._forget()
-            raise
-        snapshot = state.snapshot()
-        try:
-            return cast(ComputationAPI, executor.build_computation(message, transaction))
-        finally:
-            state.revert(snapshot)
-            if not keep:
-                self._forget()
-
-    def _forget(self) -> None:
-        if self._untouched is not None:
-            self.state.revert(self._untouched)
-        self._sender = self._untouched = None
 
 
 def call_on(

@@ -219,7 +219,7 @@ def test_a_write_in_a_call_does_not_outlive_it(world: dict[str, Any]) -> None:
 
 def test_calls_from_one_sender_see_its_account_as_a_cold_call_does(world: dict[str, Any]) -> None:
     """Calls from one sender run on the writes py-evm's message building made to its account at
-    its first call (:class:`~passport.node.chain.KeptCalls`): each still sees the sender touched,
+    its first call (:class:`~passport.node.calls.KeptCalls`): each still sees the sender touched,
     its balance and its code hash as a cold call does, creations still get the address of the
     sender's own nonce, and a call it cannot pay is still refused, in any order of senders."""
     client = world["client"]
