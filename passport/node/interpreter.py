@@ -135,6 +135,19 @@ def _bad_jump(code: bytes, destination: int) -> Exception:
     return InvalidJumpDestination("Invalid Jump Destination")
 
 
+def _word_room(computation: Any, start: int, gas: int) -> int:
+    """Memory grown to hold the word at ``start`` (MSTORE, MLOAD): in place at py-evm's price
+    (:func:`_grown`), else by py-evm's ``extend_memory``, which raises as py-evm does. Returns
+    the gas left."""
+    left = _grown(computation._memory._bytes, start + 32, gas)
+    if left >= 0:
+        return left
+    meter = computation._gas_meter
+    meter.gas_remaining = gas
+    computation.extend_memory(start, 32)
+    return int(meter.gas_remaining)
+
+
 def _is_py_evm_sha3(opcode: Any) -> bool:
     """Whether the table's KECCAK256 is py-evm's own, at its price: only then is it run inline."""
     return getattr(opcode, "logic_fn", None) is sha3_logic.sha3 and getattr(opcode, "gas_cost", None) == 30
@@ -311,12 +324,7 @@ def _run(computation: Any, inline_gas: tuple[int, ...], at: float | None = None)
                 start = pop()
                 word = pop()
                 if start + 32 > len(memory_._bytes):
-                    left = _grown(memory_._bytes, start + 32, gas)
-                    if left < 0:
-                        meter.gas_remaining = gas
-                        computation.extend_memory(start, 32)
-                        left = meter.gas_remaining
-                    gas = left
+                    gas = _word_room(computation, start, gas)
                 memory_._bytes[start : start + 32] = word.to_bytes(32, "big")
             elif op == 0x01:  # ADD
                 right = pop()
@@ -338,12 +346,7 @@ def _run(computation: Any, inline_gas: tuple[int, ...], at: float | None = None)
             elif op == 0x51:  # MLOAD
                 start = values[-1]
                 if start + 32 > len(memory_._bytes):
-                    left = _grown(memory_._bytes, start + 32, gas)
-                    if left < 0:
-                        meter.gas_remaining = gas
-                        computation.extend_memory(start, 32)
-                        left = meter.gas_remaining
-                    gas = left
+                    gas = _word_room(computation, start, gas)
                 values[-1] = int.from_bytes(memory_._bytes[start : start + 32], "big")
             elif op == 0x56:  # JUMP
                 target = pop()
