@@ -70,6 +70,10 @@ class Outcome:
     kind: str
     value: Any = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # as a plain tuple: a slotted dataclass's own pickling lists its fields every time
+        return (Outcome, (self.kind, self.value))
+
 
 @dataclass(frozen=True, slots=True)
 class CallRequest:
@@ -82,6 +86,11 @@ class CallRequest:
     gas: int
     timeout: float  # seconds, from when a worker pool is up (waiting in its queue counts)
     deadline: float = 0.0  # time.monotonic(), the same clock in every process on the host; set by run
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # as a plain tuple (see Outcome.__reduce__): a batch sends a thousand of these
+        return (CallRequest, (self.estimate, self.block_hash, self.sender, self.to, self.value, self.data,
+                              self.gas, self.timeout, self.deadline))  # fmt: skip
 
 
 _worker: dict[str, Any] = {}

@@ -19,12 +19,16 @@ cost is the one charged here. Anything else (a future fork changing a cost, debu
 turned on) falls back to py-evm. Two priced by size are done in place too: memory growth (its
 quadratic price) and KECCAK256 over memory already there, when the table holds py-evm's own
 logic for them; out of gas, and a hash that must grow memory, go to py-evm.
+
+A code that runs again (a contract's, at its second call in the process) is also compiled into
+blocks (:mod:`passport.node.blocks`): runs of inline opcodes as one Python function each, with
+the stack symbolic, checked once per block. The loop enters a block's function where one
+starts, and runs the opcodes one by one wherever a block's checks fail or a block hands back.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import threading
 import time
 from collections.abc import Iterator
@@ -35,8 +39,6 @@ from eth.exceptions import (
     FullStack,
     Halt,
     InsufficientStack,
-    InvalidInstruction,
-    InvalidJumpDestination,
     OutOfGas,
 )
 from eth.vm.forks.cancun.computation import CancunComputation
@@ -47,12 +49,11 @@ from eth.vm.opcode import _FastOpcode, as_opcode
 from eth_hash.auto import keccak
 
 from passport.exceptions import EvmTimeout
+from passport.node.blocks import analysis, bad_jump, blocks_for, grown
 
 UINT_256_MAX = 2**256 - 1
+SIGN_BIT = 2**255  # flipped, two's complement order becomes unsigned order (SLT, SGT)
 STACK_LIMIT = 1024
-# memory grown inline up to this many bytes; past it growth costs more gas than any call has
-# (about 3.5e13), and is left to py-evm
-MAX_INLINE_MEMORY = 2**32
 JUMPDEST = 0x5B
 PUSH1 = 0x60
 PUSH32 = 0x7F
@@ -66,6 +67,8 @@ _INLINE_LOGIC: dict[int, Any] = {
     0x06: arithmetic.mod,
     0x10: comparison.lt,
     0x11: comparison.gt,
+    0x12: comparison.slt,
+    0x13: comparison.sgt,
     0x14: comparison.eq,
     0x15: comparison.iszero,
     0x16: comparison.and_op,
@@ -101,45 +104,11 @@ def _inline_gas(opcodes: dict[int, Any]) -> tuple[int, ...]:
     return tuple(table)
 
 
-@functools.lru_cache(maxsize=512)
-def analysis(code: bytes) -> tuple[frozenset[int], dict[int, int]]:
-    """Offsets of JUMPDEST instructions that are not PUSH data, and the value each PUSHn at an
-    offset pushes (data cut off by the end of the code is zero-padded, as py-evm reads it)."""
-    found = []
-    pushes: dict[int, int] = {}
-    position = 0
-    size = len(code)
-    while position < size:
-        opcode = code[position]
-        if opcode == JUMPDEST:
-            found.append(position)
-        elif PUSH1 <= opcode <= PUSH32:
-            width = opcode - 0x5F
-            pushes[position] = int.from_bytes(
-                code[position + 1 : position + 1 + width].ljust(width, b"\x00"), "big"
-            )
-            position += width
-        position += 1
-    return frozenset(found), pushes
-
-
-def jump_destinations(code: bytes) -> frozenset[int]:
-    """Offsets of JUMPDEST instructions that are not PUSH data."""
-    return analysis(code)[0]
-
-
-def _bad_jump(code: bytes, destination: int) -> Exception:
-    # py-evm's two messages: not a JUMPDEST byte at all, or one inside PUSH data.
-    if destination < len(code) and code[destination] == JUMPDEST:
-        return InvalidInstruction("Jump resulted in invalid instruction")
-    return InvalidJumpDestination("Invalid Jump Destination")
-
-
 def _word_room(computation: Any, start: int, gas: int) -> int:
     """Memory grown to hold the word at ``start`` (MSTORE, MLOAD): in place at py-evm's price
-    (:func:`_grown`), else by py-evm's ``extend_memory``, which raises as py-evm does. Returns
-    the gas left."""
-    left = _grown(computation._memory._bytes, start + 32, gas)
+    (:func:`~passport.node.blocks.grown`), else by py-evm's ``extend_memory``, which raises as
+    py-evm does. Returns the gas left."""
+    left = grown(computation._memory._bytes, start + 32, gas)
     if left >= 0:
         return left
     meter = computation._gas_meter
@@ -151,25 +120,6 @@ def _word_room(computation: Any, start: int, gas: int) -> int:
 def _is_py_evm_sha3(opcode: Any) -> bool:
     """Whether the table's KECCAK256 is py-evm's own, at its price: only then is it run inline."""
     return getattr(opcode, "logic_fn", None) is sha3_logic.sha3 and getattr(opcode, "gas_cost", None) == 30
-
-
-def _grown(memory_: bytearray, end: int, gas: int) -> int:
-    """The gas left after growing ``memory_`` (a multiple of 32 bytes long, shorter than ``end``)
-    to hold ``end`` bytes, at py-evm's price and rounding (``memory_gas_cost`` of the new size
-    less that of the old); -1 when it is not done here, so py-evm does it: out of gas, an end
-    beyond what any gas pays for, or the buffer exported (py-evm then copies it)."""
-    if end > MAX_INLINE_MEMORY:
-        return -1
-    before = len(memory_) >> 5
-    after = (end + 31) >> 5
-    fee = after * 3 + after * after // 512 - before * 3 - before * before // 512
-    if fee > gas:
-        return -1
-    try:
-        memory_.extend(bytes((after - before) << 5))
-    except BufferError:
-        return -1
-    return gas - fee
 
 
 class PassportComputation(CancunComputation):
@@ -196,7 +146,7 @@ class PassportComputation(CancunComputation):
             if end <= len(memory_):
                 return
             meter = self._gas_meter
-            left = _grown(memory_, end, meter.gas_remaining)
+            left = grown(memory_, end, meter.gas_remaining)
             if left >= 0:
                 meter.gas_remaining = left
                 return
@@ -258,6 +208,7 @@ def _run(computation: Any, inline_gas: tuple[int, ...], at: float | None = None)
     pop = values.pop
     push = values.append
     hashes = _is_py_evm_sha3(opcodes.get(0x20))
+    blocks = blocks_for(code, inline_gas)
 
     # py-evm leaves values as ints or bytes; the inline opcodes need ints. Every value on the
     # stack is an int here: the inline opcodes push ints, and after a py-evm opcode (which
@@ -269,6 +220,13 @@ def _run(computation: Any, inline_gas: tuple[int, ...], at: float | None = None)
         while True:
             if pc >= size:
                 break  # past the end: an implicit STOP
+            if blocks is not None:
+                block = blocks[pc]
+                if block is not None:
+                    ran = block(values, gas, memory_._bytes, calldata, msg, at)
+                    if ran is not None:
+                        pc, gas = ran
+                        continue
             op = code[pc]
             pc += 1
             cost = inline_gas[op]
@@ -338,7 +296,7 @@ def _run(computation: Any, inline_gas: tuple[int, ...], at: float | None = None)
                 target = pop()
                 if pop():
                     if target not in destinations:
-                        raise _bad_jump(code, target)
+                        raise bad_jump(code, target)
                     pc = target
             elif op == 0x16:  # AND
                 right = pop()
@@ -351,7 +309,7 @@ def _run(computation: Any, inline_gas: tuple[int, ...], at: float | None = None)
             elif op == 0x56:  # JUMP
                 target = pop()
                 if target not in destinations:
-                    raise _bad_jump(code, target)
+                    raise bad_jump(code, target)
                 pc = target
             elif op == 0x5F:  # PUSH0
                 if len(values) >= STACK_LIMIT:
@@ -411,6 +369,12 @@ def _run(computation: Any, inline_gas: tuple[int, ...], at: float | None = None)
                 if len(values) >= STACK_LIMIT:
                     raise FullStack("Stack limit reached")
                 push(msg.value)
+            elif op == 0x12:  # SLT
+                left = pop()
+                values[-1] = 1 if left ^ SIGN_BIT < values[-1] ^ SIGN_BIT else 0
+            elif op == 0x13:  # SGT
+                left = pop()
+                values[-1] = 1 if left ^ SIGN_BIT > values[-1] ^ SIGN_BIT else 0
             else:  # pragma: no cover - the table and this chain disagree
                 raise AssertionError(f"opcode 0x{op:02x} is marked inline but has no inline code")
     except IndexError:

@@ -1,7 +1,8 @@
-"""The node's inline opcode loop gives exactly py-evm's results.
+"""The node's inline opcode loop, and the blocks it compiles, give exactly py-evm's results.
 
-Generated programs run as transactions on both VMs (``PassportVM`` and stock ``CancunVM``) and
-every observable is compared: success, error class, gas used and refunded, output, final stack
+Generated programs run as transactions on both VMs (``PassportVM`` and stock ``CancunVM``),
+``PassportVM`` once with its opcode loop alone and once with every code compiled into blocks
+(:mod:`passport.node.blocks`) from its first run, and every observable is compared: success, error class, gas used and refunded, output, final stack
 and memory, logs, receipt and state root. The demo scenario's blocks, sealed by a node, then
 import into stock py-evm, which re-executes and checks every header field.
 """
@@ -23,8 +24,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from passport import demo
+from passport.node import blocks
+from passport.node.blocks import jump_destinations
 from passport.node.chain import PassportVM, reference_chain
-from passport.node.interpreter import PassportComputation, jump_destinations
+from passport.node.interpreter import PassportComputation
 from passport.node.service import Node
 from passport.sdk import Client
 
@@ -49,6 +52,14 @@ PY_EVM = [
     0x3D, 0x47, 0x53, 0x54, 0x55, 0x58, 0x59, 0x5A, 0x5C, 0x5D, 0x5E, 0xA0, 0xA2, 0xF3, 0xFD,
     0xFE, 0x0C, 0x20, 0x20,
 ]  # fmt: skip
+
+
+@pytest.fixture(params=["loop", "blocks"])
+def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``PassportVM`` runs each code by its opcode loop alone, or compiled into blocks from its
+    first run (by default, from its second)."""
+    monkeypatch.setattr(blocks, "COMPILE_AFTER_RUNS", 0 if request.param == "blocks" else 10**9)
+    return str(request.param)
 
 
 def run(vm_class: type[CancunVM], code: bytes, data: bytes = b"", gas: int = 300_000) -> tuple[Any, ...]:
@@ -140,6 +151,7 @@ def generated_program(rng: random.Random) -> bytes:
     return bytes(out)
 
 
+@pytest.mark.usefixtures("mode")
 @pytest.mark.parametrize("seed", range(300))
 def test_generated_programs_give_py_evm_results(seed: int) -> None:
     rng = random.Random(seed)
@@ -148,6 +160,7 @@ def test_generated_programs_give_py_evm_results(seed: int) -> None:
     assert_same(code, data, gas=rng.choice([23_000, 25_000, 60_000, 300_000]))
 
 
+@pytest.mark.usefixtures("mode")
 def test_the_generator_reaches_success_and_each_kind_of_failure() -> None:
     """The generated programs above are only a check if they reach these outcomes."""
     outcomes = set()
@@ -171,6 +184,13 @@ def test_the_generator_reaches_success_and_each_kind_of_failure() -> None:
         ("stack underflow on SWAP3", push(1) * 3 + bytes([0x92]), "InsufficientStack"),
         ("stack underflow on DUP2", push(1) + bytes([0x81]), "InsufficientStack"),
         ("full stack", push(1) + bytes([0x5B, 0x80, 0x60, 2, 0x56]), "FullStack"),
+        # a block that would pass the limit only for a moment (two pushes, two pops)
+        (
+            "full stack for a moment",
+            push(1) * 1023 + push(1) + push(2) + bytes([0x50, 0x50, 0x00]),
+            "FullStack",
+        ),
+        ("stack full, not over", push(1) * 1022 + push(1) + push(2) + bytes([0x50, 0x50, 0x00]), None),
         ("jump into PUSH data", bytes([0x60, 4, 0x56, 0x61, 0x5B, 0x5B]), "InvalidInstruction"),
         ("jump past the end", push(200) + bytes([0x56]), "InvalidJumpDestination"),
         ("JUMPI taken to a non-JUMPDEST", push(1) + push(0) + bytes([0x57]), "InvalidJumpDestination"),
@@ -207,6 +227,7 @@ def test_the_generator_reaches_success_and_each_kind_of_failure() -> None:
         ("DIV and MOD by zero", push(0) + push(9) + bytes([0x04]) + push(0) + push(9) + bytes([0x06]), None),
     ],
 )
+@pytest.mark.usefixtures("mode")
 def test_edge_cases_match_py_evm(name: str, code: bytes, error: str | None) -> None:
     result = assert_same(code, data=b"\x12" * 40)
     assert result[1] == error, name
@@ -282,13 +303,22 @@ def test_memory_extension_gives_py_evm_gas_memory_and_errors(
     assert outcomes[0] == outcomes[1]
 
 
+@pytest.mark.usefixtures("mode")
+@pytest.mark.parametrize("tail", [b"", push(1) + push(2) + bytes([0x01, 0x50, 0x5B])])
 @pytest.mark.parametrize("offset", [0, 1, 31, 32, 1000, 70_000, 2**32 - 40])
 @pytest.mark.parametrize("op", [0x52, 0x51, 0x20])  # MSTORE, MLOAD (grown in the loop), KECCAK256
-def test_memory_growth_at_the_exact_gas_matches_py_evm(offset: int, op: int) -> None:
+def test_memory_growth_at_the_exact_gas_matches_py_evm(offset: int, op: int, tail: bytes) -> None:
     """Memory grown in the loop (MSTORE, MLOAD) or through ``extend_memory`` (KECCAK256, a
     py-evm opcode) with the gas it needs, one or two less and more: py-evm's results, out of gas
-    included."""
-    code = (push(7) if op == 0x52 else push(32) if op == 0x20 else b"") + push(offset) + bytes([op, 0x00])
+    included. With a ``tail`` of opcodes after it in the same block, a compiled block has charged
+    their gas before the growth: short of it, the block hands the growth back to the loop."""
+    code = (
+        (push(7) if op == 0x52 else push(32) if op == 0x20 else b"")
+        + push(offset)
+        + bytes([op])
+        + tail
+        + bytes([0x00])
+    )
     needed = run(CancunVM, code, gas=10**7)
     if needed[0]:  # beyond what 10**7 gas grows: compare the failure only
         assert_same(code, gas=10**7)
@@ -301,6 +331,7 @@ def test_memory_growth_at_the_exact_gas_matches_py_evm(offset: int, op: int) -> 
     ("start", "length"),
     [(0, 0), (0, 32), (5, 60), (64, 32), (90, 6), (96, 0), (2**255, 0), (80, 40), (0, 200), (2**256 - 1, 1)],
 )
+@pytest.mark.usefixtures("mode")
 def test_keccak_at_the_exact_gas_matches_py_evm(start: int, length: int) -> None:
     """KECCAK256 over memory that is there (hashed in the loop), partly there or not at all
     (py-evm grows it), with the gas it needs, one or two less and more: py-evm's results."""
@@ -311,3 +342,16 @@ def test_keccak_at_the_exact_gas_matches_py_evm(start: int, length: int) -> None
         return
     for slack in (-2, -1, 0, 1, 2):
         assert_same(code, gas=21_000 + needed[3] + slack)
+
+
+def test_hot_code_runs_in_compiled_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A code run twice is compiled (by default) and its blocks are what runs it: the tests above
+    check blocks only if they are used."""
+    code = push(3) + push(4) + bytes([0x01]) + push(0) + bytes([0x52]) + push(32) + push(0) + bytes([0xF3])
+    monkeypatch.setattr(blocks, "_runs", {})
+    first = run(PassportVM, code)
+    assert blocks._blocks(code, PassportComputation.inline_gas)[0].__name__ == "compile_then_run"
+    assert run(PassportVM, code) == first == run(CancunVM, code)
+    assert first[5] == (7).to_bytes(32, "big")
+    compiled = blocks._blocks(code, PassportComputation.inline_gas)
+    assert compiled[0].__name__ == "b0"  # the block from 0 to RETURN, compiled when first entered

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from passport.node import blocks
 from passport.node.statetests import cases, compare
 from passport.toolchain.compiler import REPO_ROOT
 
@@ -51,8 +52,14 @@ def fixture_files() -> list[Path]:
     return [f for f in files if str(f.relative_to(ROOT)) not in TOO_SLOW_FOR_CI]
 
 
+@pytest.mark.parametrize("mode", ["loop", "blocks"])
 @pytest.mark.parametrize("path", fixture_files(), ids=lambda p: str(p.relative_to(ROOT)))
-def test_node_vm_passes_wherever_stock_py_evm_passes(path: Path) -> None:
+def test_node_vm_passes_wherever_stock_py_evm_passes(
+    path: Path, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """By the node VM's opcode loop alone, and with every code compiled into blocks
+    (:mod:`passport.node.blocks`) from its first run."""
+    monkeypatch.setattr(blocks, "COMPILE_AFTER_RUNS", 0 if mode == "blocks" else 10**9)
     regressions = []
     for case in cases(path):
         result = compare(case)

@@ -110,9 +110,17 @@ class StateMethods(Namespace):
 
     # ---------------------------------------------------------------- execution
 
-    def _request(self, args: CallArgs, at: BlockRef, estimate: bool) -> CallRequest:
-        with self.chain.lock:
-            header = self.header(at)
+    def _request(
+        self, args: CallArgs, at: BlockRef, estimate: bool, headers: dict[BlockRef, Any] | None = None
+    ) -> CallRequest:
+        """The call ``args`` at ``at`` as the workers take it; ``headers``: those already looked
+        up for this JSON-RPC batch (by the block as named: one batch sees one head)."""
+        header = headers.get(at) if headers is not None else None
+        if header is None:
+            with self.chain.lock:
+                header = self.header(at)
+            if headers is not None:
+                headers[at] = header
         gas = min(args.gas if args.gas is not None else header.gas_limit, self.config.gas_cap)  # as geth
         return CallRequest(
             estimate=estimate, block_hash=bytes(header.hash), sender=bytes(args.sender),
@@ -127,13 +135,14 @@ class StateMethods(Namespace):
         answered in its place from what it came to (:meth:`batched_call`, by its params object,
         parsed once). The rest is served as ever."""
         requests, keys = [], []
+        headers: dict[BlockRef, Any] = {}
         for item in payload:
             if not isinstance(item, dict) or item.get("method") != "eth_call":
                 continue
             params = item.get("params", [])
             try:
                 args, at = parse(params, CALL_PARAMS)
-                requests.append(self._request(args, at, estimate=False))
+                requests.append(self._request(args, at, estimate=False, headers=headers))
                 keys.append(id(params))  # the batch holds the object: its id is its own until the end
             except (RpcError, TypeError, AttributeError):
                 continue  # answered, with its error, when its turn comes
