@@ -123,6 +123,8 @@ class KeptCalls:
         self._traced = state.logger.show_debug2
         self._sender: bytes | None = None  # whose message-building writes the state holds
         self._untouched: Any = None  # the snapshot before them
+        # (to, value, gas, intrinsic gas) of the calls validated on those writes (see run)
+        self._validated: set[tuple[bytes, int, int, int]] = set()
 
     def run(self, sender: bytes, to: bytes, value: int, data: bytes, gas: int) -> ComputationAPI:
         state, at = self.state, Address(sender)
@@ -144,7 +146,18 @@ class KeptCalls:
             self._untouched, self._sender = state.snapshot(), sender
         try:
             transaction = spoofed(self.vm, state, sender, to, value, data, gas)
-            executor.validate_transaction(transaction)
+            if first:
+                executor.validate_transaction(transaction)
+            else:
+                # On the kept writes, py-evm's validation of a call reads the sender's balance
+                # and nonce (the same for every call: each is reverted to those writes), the
+                # block's fees, and the transaction's fields: its data only by the intrinsic gas
+                # it costs (and by being bytes). So a call validated once validates again for
+                # any data of the same intrinsic gas.
+                checked = (transaction.to, transaction.value, transaction.gas, transaction.intrinsic_gas)
+                if checked not in self._validated:
+                    executor.validate_transaction(transaction)
+                    self._validated.add(checked)
             if first:
                 balance = state.get_balance(at)
                 message = executor.build_evm_message(transaction)
@@ -182,6 +195,7 @@ class KeptCalls:
         if self._untouched is not None:
             self.state.revert(self._untouched)
         self._sender = self._untouched = None
+        self._validated.clear()
 
 
 @dataclass

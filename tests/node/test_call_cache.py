@@ -233,6 +233,9 @@ def test_calls_from_one_sender_see_its_account_as_a_cold_call_does(world: dict[s
     def create(sender: bytes) -> CallRequest:
         return CallRequest(False, head, sender, b"", 0, CREATE_OWN_ADDRESS, GAS, 30.0, 1e18)
 
+    def short(sender: bytes, data: bytes) -> CallRequest:  # at 21,160 gas: 10 bytes of data cost 160
+        return CallRequest(False, head, sender, world["probe"], 0, data, 21_160, 30.0, 1e18)
+
     sequence = [
         probe(zero),
         probe(zero),
@@ -247,6 +250,12 @@ def test_calls_from_one_sender_see_its_account_as_a_cold_call_does(world: dict[s
         probe(miner_),
         probe(admin_),
         create(admin_),
+        # validated once on the kept writes, then with other data of the same intrinsic gas, of
+        # more than the gas, and of less
+        short(admin_, b"\x01" * 10),
+        short(admin_, b"\x02" * 10),
+        short(admin_, b"\x01" * 11),
+        short(admin_, b"\x00" * 10),
     ]
     expected = [_cold(world, r) for r in sequence]
     calls._worker["state"] = None
@@ -258,6 +267,9 @@ def test_calls_from_one_sender_see_its_account_as_a_cold_call_does(world: dict[s
     assert expected[0].kind == "ok" and expected[0].value[:32] != b"\0" * 32
     assert expected[2].value != expected[9].value and expected[2] == expected[4]
     assert expected[5].kind == "invalid"
+    assert expected[13].kind == expected[14].kind == "failure"  # out of gas: none left to run
+    assert expected[15].kind == "invalid"  # 11 bytes cost more than the gas
+    assert expected[16].kind == "failure"  # zero bytes cost less: valid, then out of gas
 
 
 def test_a_batch_of_calls_answers_as_the_calls_one_by_one(world: dict[str, Any]) -> None:
