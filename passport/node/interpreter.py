@@ -16,9 +16,10 @@ and compares them.
 The inline set is derived from the fork's opcode table at import time: an opcode is inlined
 only if the table holds py-evm's own logic function for it with a constant gas cost, and that
 cost is the one charged here. Anything else (a future fork changing a cost, debug2 tracing
-turned on) falls back to py-evm. Two priced by size are done in place too: memory growth (its
-quadratic price) and KECCAK256 over memory already there, when the table holds py-evm's own
-logic for them; out of gas, and a hash that must grow memory, go to py-evm.
+turned on) falls back to py-evm. Some with dynamic prices are done in place too, when the table
+holds py-evm's own logic for them: memory growth (its quadratic price), KECCAK256 over memory
+already there, SLOAD (warm or cold, EIP-2929, through the state's own methods) and RETURN
+(memory grown by py-evm's rules); out of gas, and a hash that must grow memory, go to py-evm.
 
 A code that runs again (a contract's, at its second call in the process) is also compiled into
 blocks (:mod:`passport.node.blocks`): runs of inline opcodes as one Python function each, with
@@ -41,10 +42,13 @@ from eth.exceptions import (
     InsufficientStack,
     OutOfGas,
 )
+from eth.vm.forks.berlin import constants as berlin_constants
+from eth.vm.forks.berlin.logic import sload_eip2929
 from eth.vm.forks.cancun.computation import CancunComputation
 from eth.vm.logic import arithmetic, comparison, context, duplication, flow, memory, stack, swap
 from eth.vm.logic import sha3 as sha3_logic
 from eth.vm.logic.invalid import InvalidOpcode
+from eth.vm.logic.system import return_op
 from eth.vm.opcode import _FastOpcode, as_opcode
 from eth_hash.auto import keccak
 
@@ -52,6 +56,7 @@ from passport.exceptions import EvmTimeout
 from passport.node.blocks import analysis, bad_jump, blocks_for, grown
 
 UINT_256_MAX = 2**256 - 1
+WARM_SLOAD, COLD_SLOAD = berlin_constants.WARM_STORAGE_READ_COST, berlin_constants.COLD_SLOAD_COST
 SIGN_BIT = 2**255  # flipped, two's complement order becomes unsigned order (SLT, SGT)
 STACK_LIMIT = 1024
 JUMPDEST = 0x5B
@@ -117,9 +122,24 @@ def _word_room(computation: Any, start: int, gas: int) -> int:
     return int(meter.gas_remaining)
 
 
-def _is_py_evm_sha3(opcode: Any) -> bool:
-    """Whether the table's KECCAK256 is py-evm's own, at its price: only then is it run inline."""
-    return getattr(opcode, "logic_fn", None) is sha3_logic.sha3 and getattr(opcode, "gas_cost", None) == 30
+# opcodes run in the loop with their dynamic prices, only where the table holds py-evm's own
+# logic for them at this constant part of the price: KECCAK256, SLOAD (EIP-2929) and RETURN
+_OWN_LOGIC = {0x20: (sha3_logic.sha3, 30), 0x54: (sload_eip2929, 0), 0xF3: (return_op, 0)}
+_own: dict[type, frozenset[int]] = {}
+
+
+def _own_ops(cls: type) -> frozenset[int]:
+    """Which of ``_OWN_LOGIC`` the computation class's table holds as py-evm's own."""
+    found = _own.get(cls)
+    if found is None:
+        table = cast(Any, cls).opcodes
+        found = _own[cls] = frozenset(
+            op
+            for op, (logic, price) in _OWN_LOGIC.items()
+            if getattr(table.get(op), "logic_fn", None) is logic
+            and getattr(table.get(op), "gas_cost", None) == price
+        )
+    return found
 
 
 class PassportComputation(CancunComputation):
@@ -207,7 +227,9 @@ def _run(computation: Any, inline_gas: tuple[int, ...], at: float | None = None)
     in_fallback = False
     pop = values.pop
     push = values.append
-    hashes = _is_py_evm_sha3(opcodes.get(0x20))
+    own = _own_ops(type(computation))
+    hashes, sloads, returns = 0x20 in own, 0x54 in own, 0xF3 in own
+    state = computation.state
     blocks = blocks_for(code, inline_gas)
 
     # py-evm leaves values as ints or bytes; the inline opcodes need ints. Every value on the
@@ -244,6 +266,27 @@ def _run(computation: Any, inline_gas: tuple[int, ...], at: float | None = None)
                         digest = keccak(bytes(memory_._bytes[start : start + length]) if length else b"")
                         values[-1] = int.from_bytes(digest, "big")
                         continue
+                if op == 0x54 and sloads and values:
+                    # SLOAD as py-evm's sload_eip2929: the slot marked warm, then its price
+                    slot = values[-1]
+                    if state.is_storage_warm(msg.storage_address, slot):
+                        price = WARM_SLOAD
+                    else:
+                        state.mark_storage_warm(msg.storage_address, slot)
+                        price = COLD_SLOAD
+                    if price > gas:
+                        raise OutOfGas(f"Out of gas: Needed {price} - Remaining {gas} - Reason: SLOAD")
+                    gas -= price
+                    values[-1] = state.get_storage(msg.storage_address, slot)
+                    continue
+                if op == 0xF3 and returns and len(values) >= 2:
+                    # RETURN as py-evm's return_op: memory grown (py-evm's rules), then read
+                    start, length = pop(), pop()
+                    meter.gas_remaining = gas
+                    computation.extend_memory(start, length)
+                    gas = meter.gas_remaining
+                    computation.output = computation.memory_read_bytes(start, length)
+                    break
                 # py-evm's implementation, with the loop's state handed over and back
                 meter.gas_remaining = gas
                 code_stream.program_counter = pc
