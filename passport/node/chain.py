@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import rlp
 from eth.abc import (
     BlockAPI,
     BlockHeaderAPI,
@@ -28,6 +29,7 @@ from eth.abc import (
 )
 from eth.chains.base import BaseChain, Chain
 from eth.constants import ZERO_ADDRESS, ZERO_HASH32
+from eth.db.schema import SchemaV1
 from eth.exceptions import BlockNotFound, HeaderNotFound, TransactionNotFound, VMError
 from eth.vm.forks.cancun import CancunVM
 from eth.vm.forks.cancun.blocks import CancunBlock
@@ -217,8 +219,11 @@ class NodeChain:
         return header
 
     def header_by_number(self, number: int) -> BlockHeaderAPI | None:
-        try:  # the canonical hash from the store every time; the header by hash from the cache
-            return self._header(self._chain.chaindb.get_canonical_block_hash(BlockNumber(number)))
+        # the canonical hash from the store every time (the key and encoding py-evm's HeaderDB
+        # reads, without its per-call checks); the header by hash from the cache
+        try:
+            encoded = self.store[SchemaV1.make_block_number_to_hash_lookup_key(BlockNumber(number))]
+            return self._header(rlp.decode(encoded, sedes=rlp.sedes.binary))
         except (HeaderNotFound, BlockNotFound, KeyError):
             return None
 
@@ -269,19 +274,22 @@ class NodeChain:
         return self._chain.get_vm(header)
 
     def blocks_with_logs(
-        self, start: int, stop: int, addresses: Sequence[bytes], topics: Sequence[bytes]
+        self, start: int, stop: int, addresses: Sequence[bytes], topic_sets: Sequence[Sequence[bytes]] = ()
     ) -> set[int]:
-        """Blocks in [start, stop] that log any of ``addresses`` (if given) and any of ``topics``
-        (if given), from the indexes: no block outside the answer is read."""
+        """Blocks in [start, stop] that log any of ``addresses`` (if given) and, for each
+        non-empty one of ``topic_sets``, any of its topics, from the indexes: no block outside
+        the answer is read. The topic index does not say at which position a topic was logged,
+        so the answer may hold blocks whose logs match no position: the caller matches them.
+        A set with more topics than there are blocks left to read is not looked up (its scans
+        would cost more than reading those blocks)."""
         found: set[int] | None = None
-        for prefix, keys_ in ((ADDRESS_INDEX, addresses), (TOPIC_INDEX, topics)):
-            if not keys_:
+        lookups = [(ADDRESS_INDEX, addresses)] + [(TOPIC_INDEX, t) for t in sorted(topic_sets, key=len)]
+        for prefix, keys_ in lookups:
+            if not keys_ or (found is not None and len(keys_) > len(found)):
                 continue
-            blocks: set[int] = set()
-            for key in keys_:
-                low = prefix + key + start.to_bytes(8, "big")
-                high = prefix + key + (stop + 1).to_bytes(8, "big")
-                blocks.update(int.from_bytes(k[-8:], "big") for k in self.store.scan(low, high))
+            low, high = start.to_bytes(8, "big"), (stop + 1).to_bytes(8, "big")
+            ranges = ((prefix + key + low, prefix + key + high) for key in keys_)
+            blocks = {int.from_bytes(k[-8:], "big") for k in self.store.scan_ranges(ranges)}
             found = blocks if found is None else found & blocks
         return found if found is not None else set(range(start, stop + 1))
 

@@ -171,10 +171,8 @@ class LogMethods(Namespace):
                 )
             if validate_only:
                 return []
-            first_topics = (
-                [t.to_bytes(32, "big") for t in topic_sets[0]] if topic_sets and topic_sets[0] else []
-            )
-            candidates = self.chain.blocks_with_logs(start, end, criteria.addresses, first_topics)
+            wanted = [[t.to_bytes(32, "big") for t in topics] for topics in topic_sets if topics]
+            candidates = self.chain.blocks_with_logs(start, end, criteria.addresses, wanted)
             out: list[dict[str, Any]] = []
             for number in sorted(candidates):
                 header = self.require(self.chain.header_by_number(number))
