@@ -209,13 +209,13 @@ class _BlockState:
     header: Any
     kept: KeptCalls | None = None  # the VM and state the calls run on, built at the first call
 
-    def run(self, request: CallRequest) -> Outcome:
-        """One call on the block's state, inside a snapshot reverted afterwards (to the sender's
-        message-building writes, :class:`KeptCalls`)."""
+    def run(self, request: CallRequest, at: float) -> Outcome:
+        """One call on the block's state, stopped at ``at`` (``time.monotonic()``), inside a
+        snapshot reverted afterwards (to the sender's message-building writes, :class:`KeptCalls`)."""
         args = (request.sender, request.to, request.value, request.data, request.gas)
         chain = _worker["chain"]
         try:
-            with deadline(request.deadline):
+            with deadline(at):
                 if request.estimate:  # its trials change the state: a state of its own
                     return Outcome("ok", estimate_on(chain, self.db, self.header, *args))
                 if self.kept is None:
@@ -278,9 +278,10 @@ def _execute_many(requests: list[CallRequest]) -> list[Outcome]:
         out = []
         _within_memory()  # once a unit: reading /proc costs as much as a small call
         for queued in requests:
-            request = dataclasses.replace(queued, deadline=time.monotonic() + queued.timeout)
-            kept = _block_state(request.block_hash, txn)
-            out.append(Outcome("missing") if kept is None else kept.run(request))
+            kept = _block_state(queued.block_hash, txn)
+            out.append(
+                Outcome("missing") if kept is None else kept.run(queued, time.monotonic() + queued.timeout)
+            )
         return out
     finally:
         txn.abort()
@@ -293,7 +294,7 @@ def _execute(request: CallRequest) -> Outcome:
     try:
         _within_memory()
         kept = _block_state(request.block_hash, txn)
-        return Outcome("missing") if kept is None else kept.run(request)
+        return Outcome("missing") if kept is None else kept.run(request, request.deadline)
     finally:
         txn.abort()
 
