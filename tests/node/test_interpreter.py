@@ -10,6 +10,7 @@ import into stock py-evm, which re-executes and checks every header field.
 from __future__ import annotations
 
 import random
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from passport import demo
+from passport.exceptions import EvmTimeout
 from passport.node import blocks
 from passport.node.blocks import jump_destinations
 from passport.node.chain import PassportVM, reference_chain
@@ -355,3 +357,37 @@ def test_hot_code_runs_in_compiled_blocks(monkeypatch: pytest.MonkeyPatch) -> No
     assert first[5] == (7).to_bytes(32, "big")
     compiled = blocks._blocks(code, PassportComputation.inline_gas)
     assert compiled[0].__name__ == "b0"  # the block from 0 to RETURN, compiled when first entered
+
+
+@pytest.mark.usefixtures("mode")
+@pytest.mark.parametrize(
+    "code",
+    [
+        bytes([0x5B, 0x60, 0x00, 0x56]),  # JUMPDEST, PUSH1 0, JUMP: a block of three, then itself
+        bytes([0x5B, 0x60, 0x01, 0x50, 0x60, 0x00, 0x56]),  # with a PUSH and a POP in the block
+    ],
+)
+def test_an_endless_loop_stops_at_the_deadline(code: bytes) -> None:
+    """Calls (``CallVM``'s ``BoundedComputation``) stop at the thread's deadline at a JUMPDEST,
+    by the loop or in a compiled block; a deadline far off lets the loop run out of gas."""
+    from passport.node.chain import CallVM
+    from passport.node.interpreter import deadline
+
+    with deadline(time.monotonic() + 0.05), pytest.raises(EvmTimeout, match="passed its deadline at pc 0"):
+        run(CallVM, code, gas=29_000_000)  # 1.7 million rounds at least: seconds
+    with deadline(time.monotonic() + 60):
+        assert run(CallVM, code, gas=200_000)[1] == "OutOfGas"
+
+
+def test_a_block_that_starts_at_a_jumpdest_checks_the_deadline() -> None:
+    """A compiled block from a JUMPDEST checks the deadline at its entry (the loop above also
+    stops by its own check once gas runs short, so it cannot tell); a block elsewhere does not."""
+    code = bytes([0x5B, 0x60, 0x00, 0x56, 0x00])  # JUMPDEST, PUSH1 0, JUMP, (STOP)
+    table = blocks.compile_code(code, PassportComputation.inline_gas, *reversed(blocks.analysis(code)))
+    block = table[0]
+    assert block is not None
+    with pytest.raises(EvmTimeout, match="at pc 0"):
+        block([], 100, bytearray(), b"", None, time.monotonic() - 1)
+    assert block([], 100, bytearray(), b"", None, time.monotonic() + 60) == (0, 88)
+    assert block([], 100, bytearray(), b"", None, None) == (0, 88)
+    assert block([], 11, bytearray(), b"", None, time.monotonic() - 1) is None  # short of gas: the loop's
