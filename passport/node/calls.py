@@ -148,6 +148,11 @@ class KeptCalls:
             transaction = spoofed(self.vm, state, sender, to, value, data, gas)
             if first:
                 executor.validate_transaction(transaction)
+                balance = state.get_balance(at)
+                message = executor.build_evm_message(transaction)
+                # kept only if a later call validates as on the untouched state: the balance it
+                # checks unchanged, the nonce it reads still below py-evm's limit
+                keep = state.get_balance(at) == balance and state.get_nonce(at) < UINT_64_MAX
             else:
                 # On the kept writes, py-evm's validation of a call reads the sender's balance
                 # and nonce (the same for every call: each is reverted to those writes), the
@@ -158,13 +163,6 @@ class KeptCalls:
                 if checked not in self._validated:
                     executor.validate_transaction(transaction)
                     self._validated.add(checked)
-            if first:
-                balance = state.get_balance(at)
-                message = executor.build_evm_message(transaction)
-                # kept only if a later call validates as on the untouched state: the balance it
-                # checks unchanged, the nonce it reads still below py-evm's limit
-                keep = state.get_balance(at) == balance and state.get_nonce(at) < UINT_64_MAX
-            else:
                 # what py-evm's Cancun build_evm_message builds, on the writes it made before
                 code, delegation = executor.get_code_at_address(transaction.to)
                 message = Message(

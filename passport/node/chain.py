@@ -284,10 +284,10 @@ class NodeChain:
         would cost more than reading those blocks)."""
         found: set[int] | None = None
         lookups = [(ADDRESS_INDEX, addresses)] + [(TOPIC_INDEX, t) for t in sorted(topic_sets, key=len)]
+        low, high = start.to_bytes(8, "big"), (stop + 1).to_bytes(8, "big")
         for prefix, keys_ in lookups:
             if not keys_ or (found is not None and len(keys_) > len(found)):
                 continue
-            low, high = start.to_bytes(8, "big"), (stop + 1).to_bytes(8, "big")
             ranges = ((prefix + key + low, prefix + key + high) for key in keys_)
             blocks = {int.from_bytes(k[-8:], "big") for k in self.store.scan_ranges(ranges)}
             found = blocks if found is None else found & blocks

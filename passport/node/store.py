@@ -154,14 +154,7 @@ class LmdbStore(_OverlayDB):
 
     def scan(self, start: bytes, stop: bytes) -> Iterator[bytes]:
         """Committed keys in ``[start, stop)``, in order (index range queries)."""
-        with self._env.begin(buffers=False) as txn:
-            cursor = txn.cursor()
-            if not cursor.set_range(start):
-                return
-            for key in cursor.iternext(keys=True, values=False):
-                if key >= stop:
-                    return
-                yield bytes(key)
+        return self.scan_ranges(((start, stop),))
 
     def scan_ranges(self, ranges: Iterable[tuple[bytes, bytes]]) -> Iterator[bytes]:
         """Committed keys in each ``[start, stop)`` of ``ranges``, range by range, in one read
