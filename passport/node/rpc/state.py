@@ -191,6 +191,10 @@ class StateMethods(Namespace):
             raise failure_error(outcome.value)
         if outcome.kind == "invalid":
             raise _cannot_start(outcome.value)
+        if outcome.kind == "lost":
+            raise RpcError(
+                SERVER_ERROR, f"{outcome.value} before it answered; the next call starts a new one"
+            )
         raise RpcError(SERVER_ERROR, f"header for hash 0x{request.block_hash.hex()} not found")
 
     @method("eth_call", *CALL_PARAMS)
