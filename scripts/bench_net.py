@@ -13,6 +13,11 @@ Confirmation latency is send -> receipt (polled every 20 ms) of transactions sen
 after the throughput phase, p50 and p99. Block interval is the wall time per block during the
 latency phase. Targets: 4-validator throughput >= 50 % of the single sealer's; p50 <= 2 s.
 
+CPU: the processor time each network's processes (the nodes, their ``cometbft`` and call
+workers, and this client) used during the throughput phase, per transfer, from /proc (Linux).
+All of a network's processes share this machine's cores, so cores / (CPU per transfer) bounds
+its throughput here, whatever the consensus does.
+
     scripts/bench_net.py [--transactions 2000] [--latency-samples 40] [--timeout-commit 1s] [--json]
 """
 
@@ -31,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from passport._utils.dev import dev_accounts
-from passport.node.consensus.network import init_network
+from passport.node.consensus.network import init_network, running_pid
 from passport.node.process import NodeProcess
 
 BATCH = 100
@@ -64,7 +69,8 @@ def batch(url: str, calls: list[tuple[str, list[Any]]]) -> list[Any]:
 
 
 def sign_all(url: str, count: int, first_sender: int) -> list[tuple[int, str, str]]:
-    accounts = dev_accounts()[first_sender : first_sender + SENDERS]
+    every = dev_accounts()  # derived once: an HD derivation per transfer would cost 35 ms each
+    accounts = every[first_sender : first_sender + SENDERS]
     nonces = [int(rpc(url, "eth_getTransactionCount", [a.address, "pending"]), 16) for a in accounts]
     out = []
     for i in range(count):
@@ -74,7 +80,7 @@ def sign_all(url: str, count: int, first_sender: int) -> list[tuple[int, str, st
             {
                 "chainId": CHAIN_ID,
                 "nonce": nonces[index],
-                "to": dev_accounts()[9].address,
+                "to": every[9].address,
                 "value": 1,
                 "gas": 21_000,
                 "maxFeePerGas": 20 * 10**9,
@@ -98,8 +104,8 @@ def wait_receipts(url: str, hashes: list[str], timeout: float = 600) -> None:
             time.sleep(0.1)
 
 
-def throughput(urls: list[str], count: int) -> float:
-    signed = sign_all(urls[0], count, first_sender=0)
+def submit_all(urls: list[str], signed: list[tuple[int, str, str]]) -> float:
+    """Send the signed transfers and wait for their receipts; transactions per second."""
     # each sender uses one node (as a member's client does), the senders spread over the nodes
     per_node: list[list[str]] = [[] for _ in urls]
     for sender, raw, _ in signed:
@@ -115,11 +121,12 @@ def throughput(urls: list[str], count: int) -> float:
             if refused:
                 raise RuntimeError(f"{len(refused)} submissions refused, first: {refused[0]}")
     wait_receipts(urls[0], [h for _, _, h in signed])
-    return count / (time.perf_counter() - started)
+    return len(signed) / (time.perf_counter() - started)
 
 
 def latency(urls: list[str], samples: int) -> tuple[float, float, float]:
-    account = dev_accounts()[8]
+    every = dev_accounts()
+    account = every[8]
     nonce = int(rpc(urls[0], "eth_getTransactionCount", [account.address, "pending"]), 16)
     seconds = []
     first_block = int(rpc(urls[0], "eth_blockNumber", []), 16)
@@ -129,7 +136,7 @@ def latency(urls: list[str], samples: int) -> tuple[float, float, float]:
             {
                 "chainId": CHAIN_ID,
                 "nonce": nonce + i,
-                "to": dev_accounts()[9].address,
+                "to": every[9].address,
                 "value": 1,
                 "gas": 21_000,
                 "maxFeePerGas": 20 * 10**9,
@@ -149,30 +156,95 @@ def latency(urls: list[str], samples: int) -> tuple[float, float, float]:
     return statistics.median(seconds), p99, interval
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system time of ``pid`` so far (0 once it has exited)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (a node's cometbft and call workers)."""
+    out, waiting = [], [pid]
+    while waiting:
+        current = waiting.pop()
+        out.append(current)
+        try:
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        waiting += [int(child) for child in children]
+    return out
+
+
+class CpuMeter:
+    """Processor time used by process trees between start() and stop(), by kind of process."""
+
+    def __init__(self, roots: list[int]) -> None:
+        self.roots = roots
+        self.before: dict[int, float] = {}
+        self.used: dict[str, float] = {}
+
+    def start(self) -> None:
+        pids = [p for root in self.roots for p in _tree(root)] + [os.getpid()]
+        self.before = {pid: _cpu_seconds(pid) for pid in pids}
+
+    def stop(self) -> None:
+        self.used = {"node": 0.0, "cometbft": 0.0, "client": 0.0}
+        for pid, before in self.before.items():
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            kind = "client" if pid == os.getpid() else "cometbft" if b"cometbft\0start" in command else "node"
+            self.used[kind] += max(0.0, _cpu_seconds(pid) - before)
+
+
+def measured(urls: list[str], count: int, roots: list[int]) -> dict[str, float]:
+    """Throughput of ``count`` transfers and the processor time each kind of process used."""
+    signed = sign_all(urls[0], count, first_sender=0)
+    meter = CpuMeter(roots)
+    meter.start()
+    tps = submit_all(urls, signed)
+    meter.stop()
+    return {"tps": tps, **{f"cpu_{kind}_ms": 1000 * s / count for kind, s in meter.used.items()}}
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     rows: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-net-") as tmp:
         with NodeProcess(data_dir=Path(tmp) / "single") as single:
-            tps = throughput([single.url], args.transactions)
+            assert single.pid is not None
+            row = measured([single.url], args.transactions, [single.pid])
             p50, p99, interval = latency([single.url], args.latency_samples)
-            rows["single sealer"] = {"tps": tps, "p50": p50, "p99": p99, "interval": interval}
+            rows["single sealer"] = {**row, "p50": p50, "p99": p99, "interval": interval}
         network = init_network(Path(tmp) / "net", validators=4, timeout_commit=args.timeout_commit)
         with network.running():
             urls = [n.rpc_url for n in network.nodes]
             time.sleep(2)
-            tps = throughput(urls, args.transactions)
+            pids = [pid for node in network.nodes if (pid := running_pid(node)) is not None]
+            row = measured(urls, args.transactions, pids)
             p50, p99, interval = latency(urls, args.latency_samples)
-            rows["4 validators"] = {"tps": tps, "p50": p50, "p99": p99, "interval": interval}
+            rows["4 validators"] = {**row, "p50": p50, "p99": p99, "interval": interval}
             network.kill(3)
             time.sleep(2)
-            tps = throughput(urls[:3], args.transactions)
+            row = measured(urls[:3], args.transactions, pids[:3])
             p50, p99, interval = latency(urls[:3], args.latency_samples)
-            rows["4 validators, 1 down"] = {"tps": tps, "p50": p50, "p99": p99, "interval": interval}
+            rows["4 validators, 1 down"] = {**row, "p50": p50, "p99": p99, "interval": interval}
     reference = rows["single sealer"]["tps"]
+    cores = os.cpu_count() or 1
     for row in rows.values():
         row["ratio"] = row["tps"] / reference
+        cpu_ms = row["cpu_node_ms"] + row["cpu_cometbft_ms"] + row["cpu_client_ms"]
+        row["cpu_ms"] = cpu_ms
+        # every process shares this machine's cores: no schedule does better than this
+        row["bound_tps"] = 1000 * cores / cpu_ms if cpu_ms else float("inf")
+        row["bound_ratio"] = row["bound_tps"] / reference
     return {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "cores": cores,
         "transactions": args.transactions,
         "timeoutCommit": args.timeout_commit,
         "rows": rows,
@@ -200,6 +272,16 @@ def main() -> None:
         print(
             f"| {name} | {row['tps']:.0f} | {row['ratio']:.2f}x | {row['p50']:.2f} s | {row['p99']:.2f} s "
             f"| {row['interval']:.2f} s |"
+        )
+    print()
+    print(f"CPU per transfer in the throughput phase ({result['cores']} cores):")
+    print("| network | nodes | cometbft | client | all | cores / all | as a ratio |")
+    print("|---|---|---|---|---|---|---|")
+    for name, row in result["rows"].items():
+        print(
+            f"| {name} | {row['cpu_node_ms']:.2f} ms | {row['cpu_cometbft_ms']:.2f} ms "
+            f"| {row['cpu_client_ms']:.2f} ms | {row['cpu_ms']:.2f} ms | {row['bound_tps']:.0f} tx/s "
+            f"| {row['bound_ratio']:.2f}x |"
         )
     sys.stdout.flush()
 
