@@ -9,17 +9,21 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from passport.node.devchain import dev_setup
 from passport.node.service import Node
 from tests.node.test_rpc_server import ENDLESS_LOOP, NUMBER_INITCODE, call, post
 
 
 @pytest.fixture
-def node() -> Iterator[Node]:
-    with Node.dev() as n:
+def node(tmp_path: Path) -> Iterator[Node]:
+    genesis, config, validator = dev_setup(tmp_path, 0)
+    config.rpc.call_workers = 2
+    with Node(tmp_path, genesis, config, validator=validator) as n:
         yield n
 
 
@@ -55,7 +59,7 @@ def test_idle_workers_killed_are_started_afresh_and_the_node_stops(node: Node) -
     for _ in range(4):  # round the workers: each has started and served
         assert _number(node)["result"] == "0x" + "0" * 64
     killed = node.calls.worker_pids
-    assert len(killed) == (node.config.rpc.call_workers or os.cpu_count() or 2)
+    assert len(killed) == 2
     _kill(killed)
     for _ in range(4):  # every worker again: each was started afresh
         assert _number(node)["result"] == "0x" + "0" * 64
@@ -101,3 +105,32 @@ def _cpu_ticks(pid: int) -> int:
     except OSError:
         return 0
     return int(fields[11]) + int(fields[12])
+
+
+def test_a_worker_killed_during_a_batch_fails_its_unit_and_the_rest_is_answered(node: Node) -> None:
+    """A JSON-RPC batch's calls run as one unit per worker: killing one worker fails its unit's
+    calls naming it, while the other unit runs to its own end (here, the time cap)."""
+    node.config.rpc.evm_timeout_seconds = 4.0
+    node.config.rpc.gas_cap = 10**12
+    for _ in range(2):
+        _number(node)
+    workers = node.calls.worker_pids
+    assert len(workers) == 2
+    before = {pid: _cpu_ticks(pid) for pid in workers}
+    heavy = call("eth_call", [{"data": ENDLESS_LOOP, "gas": hex(10**11)}])
+    answers: list[Any] = []
+    thread = threading.Thread(
+        target=lambda: answers.append(post(node.url, [dict(heavy, id=1), dict(heavy, id=2)])[1])
+    )
+    thread.start()
+    started = time.monotonic()
+    while time.monotonic() - started < 10 and not all(_cpu_ticks(p) - before[p] > 10 for p in workers):
+        time.sleep(0.1)
+    _kill(workers[:1])
+    thread.join(30)
+    assert not thread.is_alive()
+    errors = sorted((a["error"]["message"] for a in answers[0]), key=lambda m: "killed" not in m)
+    assert f"call worker {workers[0]} was killed by signal 9 before it answered" in errors[0]
+    assert "execution aborted (timeout = 4s" in errors[1]
+    assert _number(node)["result"] == "0x" + "0" * 64
+    assert _stops_within(node, 20)
