@@ -19,7 +19,6 @@ from eth.abc import BlockAPI, SignedTransactionAPI
 from eth_keys.datatypes import PrivateKey
 
 from passport.exceptions import NodeError, ReplicaDiverged, RpcError
-from passport.node.calls import CallPool
 from passport.node.chain import NodeChain
 from passport.node.config import CHAIN_DIR, Genesis, NodeConfig, is_loopback
 from passport.node.consensus import Consensus
@@ -31,6 +30,7 @@ from passport.node.rpc import Methods
 from passport.node.rpc.codes import SERVER_ERROR
 from passport.node.server import Dispatcher, RpcServer
 from passport.node.store import LmdbStore
+from passport.node.workers import CallPool
 
 log = logging.getLogger("passport.node")
 

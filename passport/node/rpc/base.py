@@ -16,11 +16,11 @@ from typing import Any, ClassVar, Protocol, TypeVar
 from eth.abc import BlockHeaderAPI, SignedTransactionAPI
 
 from passport.exceptions import RpcError
-from passport.node.calls import CallPool
 from passport.node.chain import NodeChain
 from passport.node.config import RpcConfig
 from passport.node.rpc.codes import INTERNAL_ERROR, SERVER_ERROR
 from passport.node.rpc.params import BlockRef, Param
+from passport.node.workers import CallPool
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -131,9 +131,10 @@ class StateMethods(Namespace):
     @contextmanager
     def calls_together(self, payload: list[Any]) -> Iterator[None]:
         """Around a JSON-RPC batch: its well-formed ``eth_call`` requests run first, together, in
-        a few units of work for the call workers (:meth:`CallPool.run_many`); each is then
-        answered in its place from what it came to (:meth:`batched_call`, by its params object,
-        parsed once). The rest is served as ever."""
+        a few units of work for the call workers
+        (:meth:`~passport.node.workers.CallPool.run_many`); each is then answered in its place
+        from what it came to (:meth:`batched_call`, by its params object, parsed once). The rest
+        is served as ever."""
         requests, keys = [], []
         headers: dict[BlockRef, Any] = {}
         for item in payload:
