@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from passport.core.types import Role
 from passport.evidence import cometbft
-from passport.node.consensus.cometbft import comet_rpc
+from passport.node.consensus.comet import comet_rpc
 from passport.node.consensus.network import Network, init_network
 from passport.sdk import Client, Founder, Sdk
 from passport.sdk.accounts import dev_accounts

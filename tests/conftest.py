@@ -30,7 +30,7 @@ def dev_node() -> Iterator[NodeProcess]:
 def comet_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Four validators (CometBFT) on 127.0.0.1, as ``passport net init --validators 4`` makes them."""
     from passport.exceptions import NodeError
-    from passport.node.consensus.cometbft import cometbft_binary
+    from passport.node.consensus.comet import cometbft_binary
     from passport.node.consensus.network import init_network
 
     try:

@@ -12,7 +12,7 @@ import pytest
 
 from passport._utils.dev import dev_accounts
 from passport.exceptions import NodeError, RpcError
-from passport.node.consensus.cometbft import cometbft_binary
+from passport.node.consensus.comet import cometbft_binary
 from passport.node.consensus.network import Network
 from passport.node.replica import call
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from passport.core.types import Role
-from passport.node.consensus.cometbft import comet_rpc
+from passport.node.consensus.comet import comet_rpc
 from passport.node.consensus.network import Network, init_network
 from passport.node.replica import call
 from passport.sdk import Client, Founder, Sdk

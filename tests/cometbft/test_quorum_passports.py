@@ -23,7 +23,7 @@ from passport import demo
 from passport.core.document import PassportDocument
 from passport.evidence import verify_offline
 from passport.evidence.trust import CometTrustAnchor
-from passport.node.consensus.cometbft import comet_rpc, cometbft_binary
+from passport.node.consensus.comet import comet_rpc, cometbft_binary
 from passport.node.consensus.network import Network, free_ports, init_network
 from passport.sdk import Client, Sdk
 from passport.sdk.accounts import dev_accounts

@@ -23,278 +23,66 @@ executes a block once in the common case.
 (``broadcast_tx_sync``, which runs ``CheckTx``); its hash is returned only when both succeeded.
 Acknowledged transactions are re-broadcast after a restart (and periodically) until a committed
 block carries them or ``CheckTx`` refuses them.
+
+The ``cometbft`` process and CometBFT's JSON-RPC are in :mod:`passport.node.consensus.comet`; the
+validator set governed on-chain in :mod:`passport.node.consensus.validators`.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import ctypes
-import hashlib
 import heapq
-import json
 import logging
 import os
 import queue
-import re
-import shutil
 import signal
-import subprocess
 import threading
 import time
-import tomllib
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from eth.abc import SignedTransactionAPI
 from eth.constants import ZERO_ADDRESS
 from eth_utils import keccak, to_canonical_address, to_checksum_address
 
 from passport._proto.tendermint.abci import types_pb2 as abci
-from passport._proto.tendermint.crypto import keys_pb2
 from passport.exceptions import NodeError, RpcError, TransactionRefused
 from passport.node.chain import BlockRejected, BuiltBlock
 from passport.node.consensus import cometbft_version
 from passport.node.consensus.abci import AbciServer
+from passport.node.consensus.comet import (
+    CometConfig,
+    CometProcess,
+    comet_rpc,
+    comet_rpc_batch,
+    cometbft_binary,
+)
 from passport.node.consensus.sealer import EXTRA_DATA, log_block
-from passport.node.rpc.codes import INTERNAL_ERROR, SERVER_ERROR
+from passport.node.consensus.validators import (
+    VALIDATOR_PREFIX,
+    ValidatorRecord,
+    comet_address,
+    validator_records,
+    validator_updates,
+)
+from passport.node.rpc.codes import SERVER_ERROR
 
 log = logging.getLogger("passport.node.cometbft")
 
 ACK_PREFIX = b"pp:ack:"  # acknowledged transactions not yet committed: hash -> raw
-# every validator this chain has known: CometBFT address (20) -> ed25519 key (32) + member
-# account (20) + genesis power (8) + current power (8); written with the block that changes it
-VALIDATOR_PREFIX = b"pp:val:"
-MEMBER_SELECTOR = keccak(b"member(address)")[:4]
-VALIDATOR_SELECTOR = keccak(b"validator(bytes32)")[:4]
-VALIDATOR_SET_EVENT = keccak(b"ValidatorSet(bytes32,address,uint64)")
-MEMBER_EVENTS = {
-    keccak(b"MemberActiveChanged(address,bool)"),
-    keccak(b"MemberSanctionChanged(address,bool)"),
-}
 TX_REFUSED = 1  # CheckTx code for a refused transaction (0 is OK)
 REBROADCAST_SECONDS = 15.0
 RELAY_BATCH = 500
 APP_VERSION = 1
-BROADCAST_TIMEOUT = 30.0
 FATAL_STOP_SECONDS = 20.0
-APP_HASH_MISMATCH = re.compile(
-    r"wrong Block\.Header\.AppHash\.\s+Expected ([0-9A-Fa-f]+), got ([0-9A-Fa-f]+)"
-)
-
-
-def cometbft_binary() -> Path:
-    """The ``cometbft`` to run: ``$PASSPORT_COMETBFT``, the repository's ``.bin/cometbft``
-    (``make setup`` builds it), or one on ``PATH``; it must be the pinned version.
-
-    Raises:
-        NodeError: none found, or it is another version.
-    """
-    candidates = [os.environ.get("PASSPORT_COMETBFT")]
-    candidates.append(str(Path(__file__).resolve().parents[3] / ".bin" / "cometbft"))
-    candidates.append(shutil.which("cometbft"))
-    wanted = cometbft_version().removeprefix("v")
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            found = _binary_version(candidate)
-            if found != wanted:
-                raise NodeError(
-                    f"{candidate} is CometBFT {found}; this node needs {wanted} (run `make setup`)"
-                )
-            return Path(candidate)
-    raise NodeError(
-        f"cometbft {wanted} not found: run `make setup` (it builds .bin/cometbft with Go) "
-        "or set $PASSPORT_COMETBFT"
-    )
-
-
-_versions: dict[str, str] = {}
-
-
-def _binary_version(path: str) -> str:
-    if path not in _versions:
-        out = subprocess.run([path, "version"], capture_output=True, text=True, timeout=30, check=False)
-        _versions[path] = out.stdout.strip()
-    return _versions[path]
-
-
-@dataclass(frozen=True)
-class CometConfig:
-    """What the application needs from the CometBFT home's ``config/config.toml``."""
-
-    home: Path
-    abci_host: str
-    abci_port: int
-    rpc_url: str
-    chain_id: str
-    max_batch: int = 10
-
-    @classmethod
-    def read(cls, home: Path) -> CometConfig:
-        config_path = home / "config" / "config.toml"
-        genesis_path = home / "config" / "genesis.json"
-        try:
-            config = tomllib.loads(config_path.read_text())
-            genesis = json.loads(genesis_path.read_text())
-        except OSError as exc:
-            raise NodeError(
-                f"{home} is not a CometBFT home ({exc.filename}: {exc.strerror}); "
-                "create one with `passport net init`"
-            ) from None
-        except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-            raise NodeError(f"{home}: cannot read the CometBFT config: {exc}") from None
-        proxy = str(config.get("proxy_app", ""))
-        rpc = str(config.get("rpc", {}).get("laddr", ""))
-        if config.get("abci", "socket") != "socket":
-            raise NodeError(f'{config_path}: abci must be "socket"')
-        abci_host, abci_port = _tcp_address(proxy, f"{config_path}: proxy_app")
-        rpc_host, rpc_port = _tcp_address(rpc, f"{config_path}: rpc.laddr")
-        return cls(
-            home=home,
-            abci_host=abci_host,
-            abci_port=abci_port,
-            rpc_url=f"http://{rpc_host}:{rpc_port}",
-            chain_id=str(genesis.get("chain_id", "")),
-            max_batch=max(1, int(config.get("rpc", {}).get("max_request_batch_size", 10) or 10)),
-        )
-
-
-def _tcp_address(value: str, where: str) -> tuple[str, int]:
-    match = re.fullmatch(r"tcp://([^:/]+):(\d+)", value)
-    if not match:
-        raise NodeError(f"{where} must be tcp://HOST:PORT, not {value!r}")
-    return match.group(1), int(match.group(2))
-
-
-def _post(url: str, payload: Any, timeout: float) -> Any:
-    """POST a JSON-RPC payload to CometBFT and return the decoded answer.
-
-    Raises:
-        OSError: it did not answer (or not with JSON).
-    """
-    body = json.dumps(payload).encode()
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        raise OSError(f"CometBFT at {url} answered HTTP {exc.code}") from None
-    except urllib.error.URLError as exc:
-        raise OSError(f"CometBFT at {url} is unreachable: {exc.reason}") from None
-    except (TimeoutError, json.JSONDecodeError) as exc:
-        raise OSError(f"CometBFT at {url}: {exc}") from None
-
-
-def _error_text(error: dict[str, Any]) -> str:
-    return str(error.get("data") or error.get("message"))
-
-
-def comet_rpc(url: str, method: str, params: dict[str, Any], timeout: float = BROADCAST_TIMEOUT) -> Any:
-    """One call to CometBFT's JSON-RPC.
-
-    Raises:
-        RpcError: CometBFT answered an error (its data says why).
-        OSError: it did not answer.
-    """
-    payload = _post(url, {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}, timeout)
-    if "error" in payload:
-        error = payload["error"]
-        raise RpcError(int(error.get("code", INTERNAL_ERROR)), _error_text(error))
-    return payload["result"]
-
-
-def comet_rpc_batch(
-    url: str, calls: Sequence[tuple[str, dict[str, Any]]], timeout: float = BROADCAST_TIMEOUT
-) -> list[tuple[Any, str | None]]:
-    """A JSON-RPC batch to CometBFT: (result, None) or (None, error text) per call, in order.
-
-    Raises:
-        OSError: it did not answer.
-    """
-    payload = _post(
-        url,
-        [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)],
-        timeout,
-    )
-    if isinstance(payload, dict):  # one error for the whole batch
-        text = _error_text(payload.get("error", {})) if "error" in payload else str(payload)
-        return [(None, text) for _ in calls]
-    by_id = {int(answer.get("id", -1)): answer for answer in payload}
-    out: list[tuple[Any, str | None]] = []
-    for index in range(len(calls)):
-        answer = by_id.get(index, {"error": {"message": "no answer"}})
-        if "error" in answer:
-            out.append((None, _error_text(answer["error"])))
-        else:
-            out.append((answer.get("result"), None))
-    return out
 
 
 def _exit_after(seconds: float) -> None:  # pragma: no cover - only when a graceful stop hangs
     time.sleep(seconds)
     log.critical("the node did not stop within %.0f s of a fatal error: exiting now", seconds)
     os._exit(1)
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    """Linux: the child gets SIGKILL when the node process dies (kill -9 takes both)."""
-    with contextlib.suppress(Exception):
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    os.setpgrp()
-
-
-class CometProcess:
-    """The ``cometbft start`` child of a node: its output goes to ``<home>/cometbft.log``, and
-    a line saying this node's app hash differs from the network's stops the node."""
-
-    def __init__(self, binary: Path, home: Path, on_divergence: Any) -> None:
-        self.binary = binary
-        self.home = home
-        self.on_divergence = on_divergence
-        self.process: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
-
-    def start(self) -> None:
-        self._log = open(self.home / "cometbft.log", "ab")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [str(self.binary), "start", "--home", str(self.home)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads run in the child before exec
-        )
-        threading.Thread(target=self._pump, name="passport-cometbft-log", daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.process is not None and self.process.stdout is not None and self._log is not None
-        for line in self.process.stdout:
-            with contextlib.suppress(ValueError, OSError):
-                self._log.write(line)
-                self._log.flush()
-            match = APP_HASH_MISMATCH.search(line.decode(errors="replace"))
-            if match:
-                self.on_divergence(match.group(1), match.group(2))
-
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=15)
-        if self._log is not None:
-            self._log.close()
 
 
 class CometConsensus:
@@ -690,7 +478,7 @@ class CometConsensus:
                     message = getattr(exc, "message", str(exc))
                     self.fatal(f"the network decided block {request.height}, which fails here: {message}")
                     raise
-            updates = self.validator_updates(built)
+            updates = validator_updates(self.chain, self.node.store, built)
             self._finalized = (int(request.height), built)
         results = [
             abci.ExecTxResult(
@@ -711,80 +499,10 @@ class CometConsensus:
             tx_results=results, validator_updates=updates, app_hash=bytes(built.block.hash)
         )
 
-    def validator_updates(self, built: BuiltBlock) -> list[abci.ValidatorUpdate]:
-        """Validator-set changes the block decided on-chain, as CometBFT validator updates.
-
-        A validator's power is the one its latest ``ValidatorSet`` proposal gave it (or, for a
-        genesis validator never re-registered, its genesis power), and 0 while its member is
-        inactive or sanctioned. It is recomputed for the validators a block's Consortium events
-        touch (``ValidatorSet``, member (de)activation and (un)sanction); the new powers are
-        written with the block. An update that would leave no power at all is refused (logged),
-        so governance cannot halt the chain. Call with the chain lock held."""
-        consortium = self.chain.consortium
-        if consortium is None:
-            return []
-        keys: list[bytes] = []
-        accounts: set[bytes] = set()
-        for receipt in built.receipts:
-            for entry in receipt.logs:
-                if entry.address != consortium or len(entry.topics) < 2:
-                    continue
-                topic = entry.topics[0].to_bytes(32, "big")
-                if topic == VALIDATOR_SET_EVENT:
-                    keys.append(entry.topics[1].to_bytes(32, "big"))
-                elif topic in MEMBER_EVENTS:
-                    accounts.add(entry.topics[1].to_bytes(32, "big")[12:])
-        if not keys and not accounts:
-            return []
-        records = self.validator_records()
-        for record in records.values():
-            if record.account in accounts and record.key not in keys:
-                keys.append(record.key)
-        vm = self.chain.vm_at(built.block.header)
-        changes: dict[bytes, ValidatorRecord] = {}
-        for key in dict.fromkeys(keys):
-            address = comet_address(key)
-            record = records.get(address) or ValidatorRecord(key, ZERO_ADDRESS, 0, 0)
-            account, registered_power = _registered(vm, consortium, key)
-            if account != ZERO_ADDRESS:
-                record = ValidatorRecord(key, account, record.genesis_power, record.power)
-                base = registered_power
-            else:
-                base = record.genesis_power
-            eligible = record.account == ZERO_ADDRESS or _member_eligible(vm, consortium, record.account)
-            wanted = base if eligible else 0
-            if wanted != record.power or address not in records:
-                changes[address] = ValidatorRecord(record.key, record.account, record.genesis_power, wanted)
-        total = sum(r.power for a, r in records.items() if a not in changes) + sum(
-            r.power for r in changes.values()
-        )
-        if total == 0:
-            log.error(
-                "refusing validator changes at block %d: no voting power would remain", built.block.number
-            )
-            return []
-        updates = []
-        for address, record in changes.items():
-            before = records[address].power if address in records else 0
-            self.node.store[VALIDATOR_PREFIX + address] = record.encode()
-            if record.power != before:
-                updates.append(
-                    abci.ValidatorUpdate(pub_key=keys_pb2.PublicKey(ed25519=record.key), power=record.power)
-                )
-                log.info(
-                    "validator %s (member %s): power %d -> %d at block %d",
-                    address.hex(),
-                    to_checksum_address(record.account),
-                    before,
-                    record.power,
-                    built.block.number,
-                )
-        return updates
-
     def validators(self) -> list[dict[str, Any]]:
         """The validator set the chain has (power > 0) and every validator it has known."""
         with self.chain.lock:
-            records = self.validator_records()
+            records = validator_records(self.node.store)
         return [
             {
                 "address": address.hex().upper(),
@@ -831,15 +549,6 @@ class CometConsensus:
             "validator_set": {"validators": validators},
         }
 
-    def validator_records(self) -> dict[bytes, ValidatorRecord]:
-        """Every validator this chain has known, by CometBFT address (committed and pending)."""
-        store = self.node.store
-        out = {}
-        for key, value in store.prefixed(VALIDATOR_PREFIX):
-            pending = store.get(key)  # a write of the block being built wins
-            out[key[len(VALIDATOR_PREFIX) :]] = ValidatorRecord.decode(pending or value)
-        return out
-
     def abci_commit(self, request: abci.RequestCommit) -> abci.ResponseCommit:
         if self._finalized is None:
             raise NodeError("Commit without a finalized block")
@@ -863,58 +572,6 @@ class CometConsensus:
         if built.block.transactions:
             log_block("committed", built.block, seconds)
         return abci.ResponseCommit(retain_height=0)
-
-
-@dataclass(frozen=True, slots=True)
-class ValidatorRecord:
-    key: bytes  # ed25519 public key
-    account: bytes  # the member it is bound to (zero: none)
-    genesis_power: int
-    power: int
-
-    def encode(self) -> bytes:
-        return self.key + self.account + self.genesis_power.to_bytes(8, "big") + self.power.to_bytes(8, "big")
-
-    @classmethod
-    def decode(cls, raw: bytes) -> ValidatorRecord:
-        return cls(raw[:32], raw[32:52], int.from_bytes(raw[52:60], "big"), int.from_bytes(raw[60:68], "big"))
-
-
-def comet_address(key: bytes) -> bytes:
-    """A CometBFT validator address: the first 20 bytes of SHA-256 of the ed25519 key."""
-    return hashlib.sha256(key).digest()[:20]
-
-
-def _view(vm: Any, consortium: bytes, data: bytes) -> bytes:
-    computation = vm.execute_bytecode(
-        origin=ZERO_ADDRESS,
-        gas_price=0,
-        gas=1_000_000,
-        to=consortium,
-        sender=ZERO_ADDRESS,
-        value=0,
-        data=data,
-        code=vm.state.get_code(consortium),
-    )
-    return b"" if computation.is_error else bytes(computation.output)
-
-
-def _registered(vm: Any, consortium: bytes, key: bytes) -> tuple[bytes, int]:
-    """(account, power) the Consortium's ``validator(bytes32)`` holds for ``key``."""
-    output = _view(vm, consortium, VALIDATOR_SELECTOR + key)
-    if len(output) < 64:
-        return ZERO_ADDRESS, 0
-    return output[12:32], int.from_bytes(output[32:64], "big")
-
-
-def _member_eligible(vm: Any, consortium: bytes, account: bytes) -> bool:
-    """The Consortium says ``account`` is an active, unsanctioned member (``member(address)``)."""
-    output = _view(vm, consortium, MEMBER_SELECTOR + account.rjust(32, b"\0"))
-    if len(output) < 96:
-        return False
-    active = int.from_bytes(output[32:64], "big") != 0
-    sanctioned = int.from_bytes(output[64:96], "big") != 0
-    return active and not sanctioned
 
 
 def order_by_nonce(txs: Sequence[SignedTransactionAPI]) -> list[SignedTransactionAPI]:

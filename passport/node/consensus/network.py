@@ -30,7 +30,8 @@ import tomli_w
 from passport._utils.dev import dev_accounts
 from passport.exceptions import NodeError, RpcError
 from passport.node.config import CONFIG_FILE, GENESIS_FILE, NodeConfig, dev_genesis
-from passport.node.consensus.cometbft import RELAY_BATCH, comet_rpc, cometbft_binary
+from passport.node.consensus.comet import comet_rpc, cometbft_binary
+from passport.node.consensus.cometbft import RELAY_BATCH
 from passport.node.replica import call
 
 NETWORK_FILE = "network.json"
