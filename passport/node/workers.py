@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any, cast
 
+from passport.exceptions import NodeError
 from passport.node.calls import CallRequest, Outcome, _execute, _execute_many, _init_worker
 
 GRACE_SECONDS = 5.0  # past the deadline, a silent worker is presumed stuck and replaced
@@ -27,8 +28,13 @@ START_SECONDS = 120.0  # a worker's start-up: an interpreter, py-evm and the sto
 STOP_SECONDS = 5.0
 
 
-class WorkerLost(Exception):
-    """A call worker exited (killed, or out of memory) before it answered."""
+class WorkerLost(NodeError):
+    """A call worker exited (killed, or out of memory) before it answered; ``how`` says how it
+    ended."""
+
+    def __init__(self, how: str) -> None:
+        self.how = how
+        super().__init__(how)
 
 
 def _serve(connection: Any, store_path: str, chain_id: int) -> None:
