@@ -152,14 +152,22 @@ class Client:
         except Exception as exc:  # web3 and eth-tester raise many types for a revert
             self._nonces.pop(sender, None)
             raise self._typed(exc) from exc
-        signed = account.sign_transaction(tx)
         try:
-            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            try:
+                tx_hash = self.w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+            except Exception as exc:
+                if "nonce too low" not in str(exc):
+                    raise
+                # this account also sent through another client or process since the nonce was
+                # read: read it again and send once more
+                self._nonces.pop(sender, None)
+                tx["nonce"] = self._next_nonce(sender)
+                tx_hash = self.w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+            self._nonces[sender] = int(tx["nonce"]) + 1
             receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
         except Exception as exc:
             self._nonces.pop(sender, None)
             raise self._typed(exc) from exc
-        self._nonces[sender] = params["nonce"] + 1
         if receipt["status"] != 1:
             raise self._explain_failure(tx, receipt)
         self.sent.append(receipt)
