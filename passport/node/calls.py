@@ -21,8 +21,8 @@ node's hash is its content's) and up to 65,536 slots per contract (py-evm keeps 
 call runs as py-evm's ``costless_execute_transaction`` without its finalisation, which changes
 only state the call discards (:func:`~passport.node.chain.run_call`), and the writes py-evm's
 message building makes to the sender's account are made once per sender and kept under its
-later calls (:class:`KeptCalls`). A JSON-RPC batch's calls
-go to the workers as a few units (:meth:`~passport.node.workers.CallPool.run_many`) rather than one by one.
+later calls (:class:`KeptCalls`). A JSON-RPC batch's calls go to the workers as a few units
+(:meth:`~passport.node.workers.CallPool.run_many`) rather than one by one.
 """
 
 from __future__ import annotations

@@ -64,11 +64,7 @@ def _serve(connection: Any, store_path: str, chain_id: int) -> None:
 
 
 class _Worker:
-    """One call worker process and the pipe to it. Its pool sends it one unit of work at a time.
-
-    A pipe of its own rather than a ``multiprocessing.Pool``: a pool's workers share a queue
-    guarded by a lock, which a worker killed while waiting for work (out of memory, kill -9)
-    never releases; the pool then neither serves nor terminates."""
+    """One call worker process and the pipe to it. Its pool sends it one unit of work at a time."""
 
     def __init__(self, store_path: str, chain_id: int) -> None:
         # spawn, not fork: the node's threads and its LMDB environment must not be copied
@@ -80,7 +76,11 @@ class _Worker:
         self.process.start()
         theirs.close()
         self.connection = ours
-        self.answer(START_SECONDS)
+        try:
+            self.answer(START_SECONDS)
+        except BaseException:  # it could not start: nothing of it is left behind
+            self.stop()
+            raise
 
     @property
     def pid(self) -> int | None:
@@ -190,17 +190,36 @@ class CallPool:
         try:
             worker, starting = self._get(index)
             request = dataclasses.replace(request, deadline=arrived + starting + request.timeout)
-            try:
-                worker.send(_execute, request)
-                return cast(Outcome, worker.answer(request.deadline - time.monotonic() + GRACE_SECONDS))
-            except TimeoutError:
-                self._drop(index, worker)
-                return Outcome("timeout")
-            except WorkerLost as exc:
-                self._drop(index, worker)
-                return Outcome("lost", str(exc))
+            sent = self._send(index, worker, _execute, request)
+            if isinstance(sent, Outcome):
+                return sent
+            return cast(
+                Outcome, self._answer(index, worker, request.deadline - time.monotonic() + GRACE_SECONDS)
+            )
         finally:
             slot.release()
+
+    def _send(self, index: int, worker: _Worker, function: Any, argument: Any) -> _Worker | Outcome:
+        """``worker``, having been sent the work; or, the worker having exited (it is dropped),
+        the outcome of the work."""
+        try:
+            worker.send(function, argument)
+            return worker
+        except WorkerLost as exc:
+            self._drop(index, worker)
+            return Outcome("lost", exc.how)
+
+    def _answer(self, index: int, worker: _Worker, timeout: float) -> Any:
+        """What the work sent to ``worker`` returned; or, the worker having overrun ``timeout``
+        or exited (it is dropped), the outcome of the work."""
+        try:
+            return worker.answer(timeout)
+        except TimeoutError:
+            self._drop(index, worker)
+            return Outcome("timeout")
+        except WorkerLost as exc:
+            self._drop(index, worker)
+            return Outcome("lost", exc.how)
 
     def run_many(self, requests: list[CallRequest]) -> list[Outcome]:
         """Many calls, in order: in one unit per worker (consecutive runs, so calls at one block
@@ -213,37 +232,21 @@ class CallPool:
         budgets = [sum(r.timeout for r in unit) + GRACE_SECONDS for unit in units]
         arrived = time.monotonic()
         held: list[int] = []
-        sent: dict[int, _Worker] = {}
+        sent: dict[int, _Worker | Outcome] = {}
         out: list[Outcome] = []
         try:
             # slots in ascending order (as every caller takes them): no two batches wait on each other
             for index, budget in enumerate(budgets):
                 if self._slots[index].acquire(timeout=max(0.0, arrived + budget - time.monotonic())):
                     held.append(index)
-            lost: dict[int, str] = {}
             for index in held:
-                worker, _ = self._get(index)
-                try:
-                    worker.send(_execute_many, units[index])
-                    sent[index] = worker
-                except WorkerLost as exc:
-                    self._drop(index, worker)
-                    lost[index] = str(exc)
+                sent[index] = self._send(index, self._get(index)[0], _execute_many, units[index])
             started = time.monotonic()
             for index, (unit, budget) in enumerate(zip(units, budgets, strict=True)):
-                working = sent.get(index)
-                if working is None:
-                    outcome = Outcome("lost", lost[index]) if index in lost else Outcome("timeout")
-                    out += [outcome] * len(unit)
-                    continue
-                try:
-                    out += working.answer(max(0.0, started + budget - time.monotonic()))
-                except TimeoutError:
-                    self._drop(index, working)
-                    out += [Outcome("timeout")] * len(unit)
-                except WorkerLost as exc:
-                    self._drop(index, working)
-                    out += [Outcome("lost", str(exc))] * len(unit)
+                got = sent.get(index, Outcome("timeout"))  # no slot within the budget
+                if isinstance(got, _Worker):
+                    got = self._answer(index, got, max(0.0, started + budget - time.monotonic()))
+                out += got if isinstance(got, list) else [got] * len(unit)
             return out
         finally:
             for index in held:
