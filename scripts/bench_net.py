@@ -171,11 +171,12 @@ def _tree(pid: int) -> list[int]:
     while waiting:
         current = waiting.pop()
         out.append(current)
-        try:
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:
-            continue
-        waiting += [int(child) for child in children]
+        # each thread's children: a node starts its call workers from a thread of its own
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                waiting += [int(child) for child in (task / "children").read_text().split()]
+            except OSError:
+                continue
     return out
 
 
@@ -252,10 +253,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _positive(text: str) -> int:
+    value = int(text) if text.isdigit() else 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--transactions", type=int, default=2000)
-    parser.add_argument("--latency-samples", type=int, default=40)
+    parser.add_argument("--transactions", type=_positive, default=2000)
+    parser.add_argument("--latency-samples", type=_positive, default=40)
     parser.add_argument("--timeout-commit", default="1s")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
